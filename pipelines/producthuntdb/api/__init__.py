@@ -1,0 +1,1 @@
+"""Everything that talks GraphQL: the bundled schema, the complexity rule, the client and its governor."""

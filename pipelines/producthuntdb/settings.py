@@ -1,0 +1,222 @@
+"""One configuration for every stage, read once and handed explicitly to dlt, dbt and GX.
+
+No other module reads the environment: they receive a ``Settings``. Values come, by
+priority, from keyword arguments, ``PRODUCTHUNT_*`` environment variables, ``.env``, and
+``.dlt/secrets.toml`` (``[sources.producthunt] token``), then the profile's defaults.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from producthuntdb.errors import ConfigError
+
+Environment = Literal["development", "production", "testing"]
+
+DEFAULT_API_URL = "https://api.producthunt.com/v2/api/graphql"
+TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_\-\.]{20,512}$")
+"""Developer tokens are long url-safe strings; anything shorter is a paste error."""
+
+PROFILE_DEFAULTS: dict[str, dict[str, Any]] = {
+    "development": {"log_json": False, "log_level": "INFO"},
+    "production": {"log_json": True, "log_level": "INFO"},
+    "testing": {"log_json": False, "log_level": "WARNING"},
+}
+
+
+class _SecretsTomlSource(PydanticBaseSettingsSource):
+    """Reads the token (and Kaggle credentials) from dlt's ``.dlt/secrets.toml``.
+
+    dlt users keep secrets there already; reading the same file means one place for them.
+    """
+
+    def __init__(self, settings_cls: type[BaseSettings], path: Path) -> None:
+        super().__init__(settings_cls)
+        self.path = path
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        if not self.path.is_file():
+            return {}
+        try:
+            data = tomllib.loads(self.path.read_text("utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"{self.path}: cannot be read as TOML ({exc.__class__.__name__})") from None
+        section = data.get("sources", {}).get("producthunt", {})
+        found: dict[str, Any] = {}
+        for key in ("token", "kaggle_username", "kaggle_key"):
+            if section.get(key):
+                found[key] = section[key]
+        return found
+
+
+class Settings(BaseSettings):
+    """Every knob of ProductHuntDB; see the README's settings table."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="PRODUCTHUNT_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    environment: Environment = "development"
+    token: SecretStr | None = Field(default=None, description="Product Hunt API token (Bearer)")
+    api_url: str = Field(default=DEFAULT_API_URL, description="GraphQL endpoint; point it at the emulator")
+
+    data_dir: Path = Field(default=Path("data"), description="Where the DB, dlt state, logs and exports live")
+    duckdb_path: Path | None = Field(default=None, description="DuckDB file (default DATA_DIR/producthunt.duckdb)")
+    pipelines_dir: Path | None = Field(default=None, description="dlt state (default DATA_DIR/dlt)")
+    export_dir: Path | None = Field(default=None, description="Export target (default DATA_DIR/export)")
+    dbt_project_dir: Path = Field(default=Path("dbt_project"), description="The dbt project")
+    pipeline_name: str = "producthunt"
+    dataset_name: str = "raw"
+
+    budget_share: float = Field(default=1.0, gt=0.0, le=1.0, description="Share of the API budget this app may use")
+    lookback_hours: float = Field(default=72.0, ge=0.0, le=24 * 60, description="Re-read counts of posts this young")
+    connect_timeout: float = Field(default=10.0, gt=0.0, le=300.0)
+    read_timeout: float = Field(default=30.0, gt=0.0, le=600.0)
+    max_retries: int = Field(default=6, ge=0, le=20)
+    topics_refresh_hours: float = Field(default=24.0 * 7, ge=0.0, description="Re-fetch topics/collections when older")
+    freshness_max_age_hours: float = Field(default=48.0, gt=0.0, description="Gate: newest post must be younger")
+    check_freshness: bool = Field(default=False, description="Gate checks freshness (real syncs)")
+
+    kaggle_username: str | None = None
+    kaggle_key: SecretStr | None = None
+    kaggle_dataset: str = Field(default="producthuntdb/producthunt", description="owner/slug of the Kaggle dataset")
+
+    log_json: bool | None = None
+    log_level: str | None = None
+    otlp_endpoint: str | None = Field(default=None, description="OTLP/HTTP endpoint, or 'console'")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        secrets = _SecretsTomlSource(settings_cls, Path(".dlt") / "secrets.toml")
+        return init_settings, env_settings, dotenv_settings, secrets
+
+    @field_validator("api_url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        if not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError("must be an http(s) URL")
+        return value
+
+    @field_validator("token", mode="before")
+    @classmethod
+    def _blank_token(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    def model_post_init(self, context: Any) -> None:
+        defaults = PROFILE_DEFAULTS[self.environment]
+        if self.log_json is None:
+            self.log_json = defaults["log_json"]
+        if self.log_level is None:
+            self.log_level = defaults["log_level"]
+        self.log_level = self.log_level.upper()
+        if self.duckdb_path is None:
+            self.duckdb_path = self.data_dir / "producthunt.duckdb"
+        if self.pipelines_dir is None:
+            self.pipelines_dir = self.data_dir / "dlt"
+        if self.export_dir is None:
+            self.export_dir = self.data_dir / "export"
+
+    # -- derived, always-set paths (mypy sees ``Path`` rather than ``Path | None``) --
+    @property
+    def db_path(self) -> Path:
+        assert self.duckdb_path is not None
+        return self.duckdb_path
+
+    @property
+    def dlt_dir(self) -> Path:
+        assert self.pipelines_dir is not None
+        return self.pipelines_dir
+
+    @property
+    def export_path(self) -> Path:
+        assert self.export_dir is not None
+        return self.export_dir
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.data_dir / "logs"
+
+    def token_value(self) -> str:
+        """The token for an Authorization header; raises ConfigError when unusable."""
+        problems = self.token_problems()
+        if problems:
+            raise ConfigError(problems)
+        assert self.token is not None
+        return self.token.get_secret_value()
+
+    def token_problems(self) -> list[str]:
+        if self.token is None:
+            return ["PRODUCTHUNT_TOKEN is not set (env, .env or .dlt/secrets.toml [sources.producthunt] token)"]
+        if not TOKEN_PATTERN.match(self.token.get_secret_value()):
+            return ["PRODUCTHUNT_TOKEN is malformed: expected 20-512 characters of letters, digits, '-', '_' or '.'"]
+        return []
+
+    def kaggle_problems(self, required: bool = False) -> list[str]:
+        has_user, has_key = bool(self.kaggle_username), self.kaggle_key is not None
+        if has_user != has_key:
+            missing = "PRODUCTHUNT_KAGGLE_KEY" if has_user else "PRODUCTHUNT_KAGGLE_USERNAME"
+            return [f"Kaggle credentials are half set: {missing} is missing"]
+        if required and not has_user:
+            return ["Kaggle credentials are not set (PRODUCTHUNT_KAGGLE_USERNAME and PRODUCTHUNT_KAGGLE_KEY)"]
+        if "/" not in self.kaggle_dataset:
+            return ["PRODUCTHUNT_KAGGLE_DATASET must look like owner/slug"]
+        return []
+
+    def data_dir_problems(self) -> list[str]:
+        """The data directory must be creatable and writable before any stage starts."""
+        for path in (self.data_dir, self.db_path.parent):
+            try:
+                path.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                return [f"data directory {path} cannot be created ({exc.strerror})"]
+            if not os.access(path, os.W_OK):
+                return [f"data directory {path} is not writable"]
+        return []
+
+    def validate_for(self, *, token: bool = False, kaggle: bool = False, writable: bool = True) -> Settings:
+        """Collect every problem a stage would hit, and raise them together (exit 2)."""
+        problems: list[str] = []
+        if token:
+            problems += self.token_problems()
+        problems += self.kaggle_problems(required=kaggle)
+        if writable:
+            problems += self.data_dir_problems()
+        if problems:
+            raise ConfigError(problems)
+        return self
+
+    def secrets(self) -> list[str]:
+        """Every secret value, so logs and errors can mask them."""
+        values = [s.get_secret_value() for s in (self.token, self.kaggle_key) if s is not None]
+        return [v for v in values if v]
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build ``Settings``; a validation failure becomes one ``ConfigError`` line per problem."""
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            field = ".".join(str(p) for p in error["loc"]) or "settings"
+            env = f"PRODUCTHUNT_{field.upper()}"
+            problems.append(f"{env}: {error['msg']}")
+        raise ConfigError(problems) from None
