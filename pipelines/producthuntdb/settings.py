@@ -26,10 +26,19 @@ TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_\-\.]{20,512}$")
 """Developer tokens are long url-safe strings; anything shorter is a paste error."""
 
 PROFILE_DEFAULTS: dict[str, dict[str, Any]] = {
-    "development": {"log_json": False, "log_level": "INFO"},
-    "production": {"log_json": True, "log_level": "INFO"},
-    "testing": {"log_json": False, "log_level": "WARNING"},
+    # A person at a terminal: readable logs, progress bars, the repo's data/ directory.
+    "development": {"log_json": False, "log_level": "INFO", "progress": True, "data_dir": Path("data")},
+    # CI and schedulers: JSON lines a log shipper can parse, no bars (no TTY to draw them on).
+    "production": {"log_json": True, "log_level": "INFO", "progress": False, "data_dir": Path("data")},
+    # Test runs: quiet, and a separate tree so a stray test never touches a real database.
+    "testing": {"log_json": False, "log_level": "WARNING", "progress": False, "data_dir": Path("data/test")},
 }
+
+LOG_LEVELS = ("TRACE", "DEBUG", "INFO", "SUCCESS", "WARNING", "ERROR", "CRITICAL")
+SECRET_FIELDS = frozenset({"token", "kaggle_key"})
+"""Fields whose value never appears in an error message, even a validation error."""
+MIN_MASKED_LENGTH = 6
+"""Shorter secret values are not masked: replacing every ``a`` in the logs would hide more than it protects."""
 
 
 class _SecretsTomlSource(PydanticBaseSettingsSource):
@@ -92,8 +101,10 @@ class Settings(BaseSettings):
     kaggle_key: SecretStr | None = None
     kaggle_dataset: str = Field(default="producthuntdb/producthunt", description="owner/slug of the Kaggle dataset")
 
-    log_json: bool | None = None
-    log_level: str | None = None
+    log_json: bool | None = Field(default=None, description="Console logs as JSON lines (profile default)")
+    log_level: str | None = Field(default=None, description="TRACE, DEBUG, INFO, WARNING, ERROR (profile default)")
+    log_dir: Path | None = Field(default=None, description="JSON log files (default DATA_DIR/logs)")
+    progress: bool | None = Field(default=None, description="Progress bars on a terminal (profile default)")
     otlp_endpoint: str | None = Field(default=None, description="OTLP/HTTP endpoint, or 'console'")
 
     @classmethod
@@ -115,6 +126,13 @@ class Settings(BaseSettings):
             raise ValueError("must be an http(s) URL")
         return value
 
+    @field_validator("log_level")
+    @classmethod
+    def _level(cls, value: str | None) -> str | None:
+        if value is not None and value.strip().upper() not in LOG_LEVELS:
+            raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}")
+        return value.strip().upper() if value is not None else None
+
     @field_validator("token", mode="before")
     @classmethod
     def _blank_token(cls, value: Any) -> Any:
@@ -122,11 +140,17 @@ class Settings(BaseSettings):
 
     def model_post_init(self, context: Any) -> None:
         defaults = PROFILE_DEFAULTS[self.environment]
+        if "data_dir" not in self.model_fields_set:
+            self.data_dir = defaults["data_dir"]
         if self.log_json is None:
             self.log_json = defaults["log_json"]
         if self.log_level is None:
             self.log_level = defaults["log_level"]
+        if self.progress is None:
+            self.progress = defaults["progress"]
         self.log_level = self.log_level.upper()
+        if self.log_dir is None:
+            self.log_dir = self.data_dir / "logs"
         if self.duckdb_path is None:
             self.duckdb_path = self.data_dir / "producthunt.duckdb"
         if self.pipelines_dir is None:
@@ -152,7 +176,8 @@ class Settings(BaseSettings):
 
     @property
     def logs_dir(self) -> Path:
-        return self.data_dir / "logs"
+        assert self.log_dir is not None
+        return self.log_dir
 
     def token_value(self) -> str:
         """The token for an Authorization header; raises ConfigError when unusable."""
@@ -204,13 +229,29 @@ class Settings(BaseSettings):
         return self
 
     def secrets(self) -> list[str]:
-        """Every secret value, so logs and errors can mask them."""
+        """Every secret value, so logs and errors can mask them (longest first, so no partial masks)."""
         values = [s.get_secret_value() for s in (self.token, self.kaggle_key) if s is not None]
-        return [v for v in values if v]
+        return sorted({v for v in values if len(v) >= MIN_MASKED_LENGTH}, key=len, reverse=True)
+
+    def mask(self, text: str) -> str:
+        """``text`` with every secret value replaced by ``***``."""
+        return mask_secrets(text, self.secrets())
+
+
+def mask_secrets(text: str, secrets: list[str]) -> str:
+    """Replace each secret in ``text`` by ``***``; the one masking rule for logs, errors and output."""
+    for secret in secrets:
+        if secret and len(secret) >= MIN_MASKED_LENGTH:
+            text = text.replace(secret, "***")
+    return text
 
 
 def load_settings(**overrides: Any) -> Settings:
-    """Build ``Settings``; a validation failure becomes one ``ConfigError`` line per problem."""
+    """Build ``Settings``; a validation failure becomes one ``ConfigError`` line per problem.
+
+    ``None`` overrides are dropped so that unset CLI flags fall through to env and profile defaults.
+    The offending value is quoted for ordinary fields and never for secret ones.
+    """
     try:
         return Settings(**{k: v for k, v in overrides.items() if v is not None})
     except ValidationError as exc:
@@ -218,5 +259,7 @@ def load_settings(**overrides: Any) -> Settings:
         for error in exc.errors():
             field = ".".join(str(p) for p in error["loc"]) or "settings"
             env = f"PRODUCTHUNT_{field.upper()}"
-            problems.append(f"{env}: {error['msg']}")
+            shown = "" if field in SECRET_FIELDS or "input" not in error else f"={error['input']!r}"
+            message = str(error["msg"]).removeprefix("Value error, ")
+            problems.append(f"{env}{shown}: {message}")
         raise ConfigError(problems) from None

@@ -23,7 +23,6 @@ def configure_tracing(endpoint: str | None, service_name: str = "producthuntdb")
         _tracer = None
         return False
     try:
-        from opentelemetry import trace
         from opentelemetry.sdk.resources import Resource
         from opentelemetry.sdk.trace import TracerProvider
         from opentelemetry.sdk.trace.export import (

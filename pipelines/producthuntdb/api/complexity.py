@@ -63,6 +63,7 @@ def query_cost(
     document = parse(query) if isinstance(query, str) else query
     pricer = _Pricer(schema or load_schema(), document, dict(variables or {}))
     operation = pricer.operation(operation_name)
+    pricer.apply_variable_defaults(operation)
     root = pricer.root_type(operation)
     return pricer.selection_cost(operation.selection_set, root)
 
@@ -87,6 +88,13 @@ class _Pricer:
         if len(operations) != 1:
             raise ComplexityError("the document must hold exactly one operation, or name one")
         return operations[0]
+
+    def apply_variable_defaults(self, operation: OperationDefinitionNode) -> None:
+        """Variables the request omits take the defaults the operation declares, as on the server."""
+        for definition in operation.variable_definitions or ():
+            name = definition.variable.name.value
+            if name not in self.variables and definition.default_value is not None:
+                self.variables[name] = value_from_ast_untyped(definition.default_value)
 
     def root_type(self, operation: OperationDefinitionNode) -> GraphQLObjectType:
         root = (
@@ -152,7 +160,7 @@ class _Pricer:
     def page_size(self, node: FieldNode) -> int:
         """``first``/``last`` as requested (the larger if both), else the server default."""
         sizes = []
-        for argument in node.arguments:
+        for argument in node.arguments or ():
             if argument.name.value in ("first", "last"):
                 value = value_from_ast_untyped(argument.value, self.variables)
                 if isinstance(value, int) and not isinstance(value, bool):

@@ -1,0 +1,85 @@
+# ProductHuntDB — every entry point a newcomer, CI and the scheduled load use.
+#
+# Every target that needs Python depends on `install`, which builds .venv once and again only
+# when pyproject.toml or constraints.txt change, so `make demo` and `make test` work on a fresh
+# clone with nothing else done. Pass extra arguments with ARGS, e.g.
+#   make sync ARGS="--max-minutes 10"      make test ARGS="-k emulator -x"
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+COV_MIN ?= 85
+ARGS ?=
+
+# Telemetry of dlt, Great Expectations and dbt is off for every target and every child process.
+export RUNTIME__DLTHUB_TELEMETRY := false
+export GX_ANALYTICS_ENABLED := false
+export DO_NOT_TRACK := 1
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+
+.PHONY: help install demo test sync build check export publish run api bench lint format clean distclean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+install: $(STAMP) ## create .venv (once) and install the package with the tested versions
+
+$(STAMP): pyproject.toml constraints.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "ProductHuntDB needs Python >= 3.11, found " + sys.version.split()[0] + ": run make with PYTHON=/path/to/python3.11")'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --disable-pip-version-check --quiet -c constraints.txt -e '.[dev]'
+	@touch $@
+
+demo: install ## emulator → sync → dbt build → gate → export into data/demo/, then a summary
+	$(BIN)/producthuntdb demo $(ARGS)
+
+# pytest's exit code is written to $PYTEST_RC_FILE when set, so .ci/run can tell "no tests
+# collected" (exit 5) from a failure: make itself only ever reports exit 2.
+test: install ## the whole test suite with the coverage floor (what .ci/run calls)
+	@rc=0; $(BIN)/pytest --cov=producthuntdb --cov-report=term --cov-fail-under=$(COV_MIN) $(ARGS) || rc=$$?; \
+	if [ -n "$${PYTEST_RC_FILE:-}" ]; then echo $$rc > "$$PYTEST_RC_FILE"; fi; \
+	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests (exit 5)" >&2; fi; \
+	exit $$rc
+
+sync: install ## incremental sync from the API into data/producthunt.duckdb
+	$(BIN)/producthuntdb sync $(ARGS)
+
+build: install ## dbt build (models, snapshots, tests) on the DuckDB file
+	$(BIN)/producthuntdb build $(ARGS)
+
+check: install ## Great Expectations quality gate and Data Docs
+	$(BIN)/producthuntdb check $(ARGS)
+
+export: install ## Parquet + CSV + manifest of the marts
+	$(BIN)/producthuntdb export $(ARGS)
+
+publish: install ## a new version of the Kaggle dataset from the export
+	$(BIN)/producthuntdb publish $(ARGS)
+
+run: install ## sync → build → check → export
+	$(BIN)/producthuntdb run $(ARGS)
+
+api: install ## serve the local API emulator (see ARGS: --port, --scale, --seed ...)
+	$(BIN)/producthuntdb api serve $(ARGS)
+
+bench: install ## benchmarks against the emulator → bench/results.json
+	$(BIN)/python bench/run_all.py $(ARGS)
+
+lint: install ## ruff check + mypy
+	$(BIN)/ruff check pipelines tests bench
+	$(BIN)/mypy
+
+format: install ## apply ruff's formatter (not enforced by lint)
+	$(BIN)/ruff format pipelines tests bench
+
+clean: ## remove caches and build output (keeps .venv and data/)
+	rm -rf .pytest_cache .mypy_cache .ruff_cache .hypothesis htmlcov .coverage .coverage.* build dist
+	rm -rf dbt_project/target dbt_project/logs dbt_project/dbt_packages
+	find . -path ./$(VENV) -prune -o -type d -name __pycache__ -exec rm -rf {} +
+
+distclean: clean ## also remove .venv (data/ is never touched)
+	rm -rf $(VENV)

@@ -1,0 +1,376 @@
+"""``make bench``: every benchmark against the emulator, side by side with its baseline.
+
+Prints a table and writes ``bench/results.json``. Benchmarks report; they never pass or fail.
+Timing figures come with a baseline measured in the same run (dlt's own floor, the ideal
+harvest time), because these machines are shared and noisy.
+
+Per size (``small``, ``medium``) on an unthrottled emulator (it charges and counts points but
+never makes anyone wait):
+  * points per post of a full harvest: ours (``run_sync``), the naive harvester and the original
+    ProductHuntDB query shape (``bench/baselines.py``);
+  * extract+normalize+load rows/s of our sync vs a plain dlt pipeline loading the same rows from
+    memory (``dlt_floor``);
+  * a sync with nothing new and one after a day of new posts: points and seconds;
+  * ``dbt build`` and gate seconds; peak RSS of every stage (each runs in its own process).
+On ``small`` only, under a compressed window (6,250 points per 10 s): a full backfill's share of
+the available budget, its 429s, and its wall time over the ideal (points ÷ budget rate).
+
+    python bench/run_all.py [--sizes small,medium] [--window-seconds 10] [--out bench/results.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from baselines import BASELINES, harvest
+from common import (
+    ROOT,
+    TOKEN,
+    admin_get,
+    admin_post,
+    emulator,
+    emulator_throughput,
+    points_spent,
+    print_table,
+    ratio,
+    run_stage,
+    status_count,
+)
+
+REAL_BUDGET = 6250
+DAY = 86_400
+TARGETS = {
+    "ours_vs_naive": "≤ 0.30",
+    "budget_use": "≥ 0.90",
+    "n_429": "= 0",
+    "harvest_time_over_ideal": "≤ 1.15",
+    "load_vs_floor": "≥ 0.50",
+    "peak_rss_mb_sync_medium": "< 1024",
+}
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def _sync(server: Any, data_dir: Path, **options: Any) -> dict[str, Any]:
+    """Run our sync in a child process; add the points the emulator charged for it."""
+    before = points_spent(server)
+    result = run_stage("sync", data_dir=data_dir, api_url=server.url, token=TOKEN, options=options)
+    result["points"] = points_spent(server) - before
+    if not result.get("ok"):
+        log(f"  sync failed: {result.get('error')}")
+    return result
+
+
+def bench_baselines(server: Any, figures: dict[str, Any]) -> None:
+    for name, query in BASELINES.items():
+        before = points_spent(server)
+        try:
+            result = harvest(server.url, name, query, token=TOKEN)
+        except Exception as exc:  # a baseline that cannot run is reported, not fatal
+            log(f"  {name} harvester failed: {exc}")
+            figures[f"{name}_error"] = str(exc)[:200]
+            continue
+        points = points_spent(server) - before
+        figures[f"{name}_points_per_post"] = ratio(points, result.posts)
+        figures[f"{name}_page_cost"] = result.query_cost
+        figures[f"{name}_posts"] = result.posts
+        figures[f"{name}_seconds"] = result.seconds
+        log(f"  {name}: {result.posts} posts, {result.pages} pages, {points:,} points")
+
+
+def bench_size(size: str, work: Path) -> dict[str, Any]:
+    """Every figure that runs on an unthrottled emulator, for one world size."""
+    figures: dict[str, Any] = {"peak_rss_mb": {}}
+    data = work / size
+    with emulator(size) as server:
+        truth = admin_get(server, "truth")
+        figures["world_posts"] = truth.get("posts")
+        log(f"{size}: world of {truth.get('posts')} posts; baselines")
+        bench_baselines(server, figures)
+
+        log(f"{size}: our full sync (unthrottled)")
+        full = _sync(server, data)
+        figures["peak_rss_mb"]["sync"] = full.get("peak_rss_mb")
+        if full.get("ok"):
+            posts = full["raw_rows"].get("posts", 0)
+            figures["posts_loaded"] = posts
+            figures["rows_loaded"] = full["rows"]
+            figures["full_sync_points"] = full["points"]
+            figures["full_sync_s"] = full["seconds"]
+            figures["points_per_post"] = ratio(full["points"], posts)
+            figures["rows_per_s"] = ratio(full["rows"], full["seconds"])
+            for name in BASELINES:
+                figures[f"ours_vs_{name}"] = ratio(
+                    figures["points_per_post"], figures.get(f"{name}_points_per_post")
+                )
+
+            log(f"{size}: plain dlt floor on the same rows")
+            floor = run_stage(
+                "dlt_floor", source_db=data / "producthunt.duckdb", data_dir=work / f"{size}-floor"
+            )
+            figures["peak_rss_mb"]["dlt_floor"] = floor.get("peak_rss_mb")
+            if floor.get("ok"):
+                figures["dlt_floor_rows_per_s"] = floor["rows_per_s"]
+                figures["load_vs_floor"] = ratio(figures["rows_per_s"], floor["rows_per_s"])
+            else:
+                log(f"  dlt floor failed: {floor.get('error')}")
+
+            log(f"{size}: sync with nothing new")
+            noop = _sync(server, data)
+            figures["noop_sync_points"] = noop["points"] if noop.get("ok") else None
+            figures["noop_sync_s"] = noop.get("seconds")
+            figures["noop_vs_full_points"] = ratio(figures["noop_sync_points"], full["points"])
+
+            log(f"{size}: one day of new posts")
+            admin_post(server, "clock", {"advance_seconds": DAY})
+            day = _sync(server, data)
+            figures["one_day_sync_points"] = day["points"] if day.get("ok") else None
+            figures["one_day_sync_s"] = day.get("seconds")
+            figures["one_day_vs_full_points"] = ratio(figures["one_day_sync_points"], full["points"])
+            figures["peak_rss_mb"]["sync_incremental"] = max(
+                noop.get("peak_rss_mb") or 0, day.get("peak_rss_mb") or 0
+            )
+        else:
+            figures["sync_error"] = full.get("error")
+
+    if figures.get("rows_loaded"):
+        log(f"{size}: dbt build")
+        build = run_stage("build", data_dir=data)
+        figures["dbt_build_s"] = build.get("seconds") if build.get("ok") else None
+        figures["peak_rss_mb"]["build"] = build.get("peak_rss_mb")
+        if not build.get("ok"):
+            figures["build_error"] = build.get("error")
+            log(f"  build failed: {build.get('error')}")
+        else:
+            log(f"{size}: quality gate")
+            gate = run_stage("gate", data_dir=data)
+            figures["gate_s"] = gate.get("seconds") if gate.get("ok") else None
+            figures["peak_rss_mb"]["gate"] = gate.get("peak_rss_mb")
+            if not gate.get("ok"):
+                figures["gate_error"] = gate.get("error")
+                log(f"  gate failed: {gate.get('error')}")
+    return figures
+
+
+def bench_budget(size: str, work: Path, window_seconds: float) -> dict[str, Any]:
+    """A full backfill under a compressed window: budget share used, 429s, time over the ideal."""
+    figures: dict[str, Any] = {"budget": REAL_BUDGET, "window_seconds": window_seconds}
+    with emulator(size, budget=REAL_BUDGET, window_seconds=window_seconds) as server:
+        log(f"{size}: backfill under {REAL_BUDGET} points per {window_seconds:g} s")
+        run = _sync(server, work / f"{size}-throttled")
+        n_429 = status_count(server, 429)
+    figures["n_429"] = n_429
+    figures["peak_rss_mb"] = run.get("peak_rss_mb")
+    if not run.get("ok"):
+        figures["error"] = run.get("error")
+        return figures
+    points, seconds = run["points"], run["seconds"]
+    rate = REAL_BUDGET / window_seconds
+    windows = math.floor(seconds / window_seconds) + 1
+    figures.update(
+        points=points,
+        seconds=seconds,
+        posts_loaded=run["raw_rows"].get("posts", 0),
+        points_per_post=ratio(points, run["raw_rows"].get("posts", 0)),
+        ideal_s=points / rate,
+        windows=windows,
+        budget_use=points / (REAL_BUDGET * windows),
+        harvest_time_over_ideal=seconds / (points / rate) if points else None,
+        status=run["report"].get("status"),
+        stop_reason=run["report"].get("stop_reason"),
+    )
+    return figures
+
+
+def headline(results: dict[str, Any]) -> dict[str, Any]:
+    """The top-level keys the README and the issue name, from the per-size figures."""
+    sizes: dict[str, dict[str, Any]] = results["sizes"]
+    first = sizes.get("small") or next(iter(sizes.values()), {})
+    largest = sizes.get("medium") or first
+    budget = results.get("budget", {})
+    top: dict[str, Any] = {
+        "points_per_post": first.get("points_per_post"),
+        "naive_points_per_post": first.get("naive_points_per_post"),
+        "original_points_per_post": first.get("original_points_per_post"),
+        "ours_vs_naive": first.get("ours_vs_naive"),
+        "ours_vs_original": first.get("ours_vs_original"),
+        "budget_use": budget.get("budget_use"),
+        "n_429": budget.get("n_429"),
+        "harvest_time_over_ideal": budget.get("harvest_time_over_ideal"),
+        "rows_per_s": largest.get("rows_per_s"),
+        "dlt_floor_rows_per_s": largest.get("dlt_floor_rows_per_s"),
+        "load_vs_floor": largest.get("load_vs_floor"),
+        "dbt_build_s": {size: f.get("dbt_build_s") for size, f in sizes.items()},
+        "gate_s": {size: f.get("gate_s") for size, f in sizes.items()},
+        "noop_sync_points": {size: f.get("noop_sync_points") for size, f in sizes.items()},
+        "one_day_sync_points": {size: f.get("one_day_sync_points") for size, f in sizes.items()},
+        "peak_rss_mb": {size: f.get("peak_rss_mb") for size, f in sizes.items()},
+        "emulator_pages_per_s": ((results.get("emulator") or {}).get("throughput") or {}).get(
+            "pages_per_second"
+        ),
+    }
+    if budget:
+        top["peak_rss_mb"]["throttled_backfill"] = budget.get("peak_rss_mb")
+    return top
+
+
+def report(results: dict[str, Any]) -> None:
+    top = results
+    rows: list[tuple[str, Any, str]] = [
+        ("points/post, ours", top["points_per_post"], "small world, full harvest"),
+        ("points/post, naive harvester", top["naive_points_per_post"], "first: 50, every field"),
+        (
+            "points/post, original ProductHuntDB",
+            top["original_points_per_post"],
+            "3,805 points per page of 20",
+        ),
+        ("ours / naive", top["ours_vs_naive"], f"target {TARGETS['ours_vs_naive']}"),
+        ("ours / original", top["ours_vs_original"], ""),
+        ("budget use", top["budget_use"], f"target {TARGETS['budget_use']} (6,250 pts / window)"),
+        ("429s received", top["n_429"], f"target {TARGETS['n_429']}"),
+        (
+            "harvest time / ideal",
+            top["harvest_time_over_ideal"],
+            f"target {TARGETS['harvest_time_over_ideal']}",
+        ),
+        ("rows/s, our sync", top["rows_per_s"], "largest size, unthrottled emulator"),
+        ("rows/s, plain dlt from memory", top["dlt_floor_rows_per_s"], "the library's floor"),
+        ("ours / dlt floor", top["load_vs_floor"], f"target {TARGETS['load_vs_floor']}"),
+    ]
+    throughput = (results.get("emulator") or {}).get("throughput") or {}
+    rows.append(("emulator pages/s (20 posts each)", throughput.get("pages_per_second"), "one client thread"))
+    print_table("ProductHuntDB benchmarks", rows)
+    per_size: list[tuple[str, Any, str]] = []
+    for size, f in results["sizes"].items():
+        rss = f.get("peak_rss_mb") or {}
+        per_size += [
+            (f"{size}: posts in world / loaded", f"{f.get('world_posts')} / {f.get('posts_loaded')}", ""),
+            (
+                f"{size}: points/post ours, naive, original",
+                " / ".join(
+                    f"{v:.1f}" if isinstance(v, float) else "—"
+                    for v in (
+                        f.get("points_per_post"),
+                        f.get("naive_points_per_post"),
+                        f.get("original_points_per_post"),
+                    )
+                ),
+                "",
+            ),
+            (
+                f"{size}: full sync points, s",
+                f"{f.get('full_sync_points')} pts, {f.get('full_sync_s') or 0:.1f} s",
+                "",
+            ),
+            (
+                f"{size}: rows/s ours vs floor",
+                f"{f.get('rows_per_s') or 0:,.0f} vs {f.get('dlt_floor_rows_per_s') or 0:,.0f}",
+                "",
+            ),
+            (
+                f"{size}: no-op sync points, s",
+                f"{f.get('noop_sync_points')} pts, {f.get('noop_sync_s') or 0:.1f} s",
+                "",
+            ),
+            (
+                f"{size}: one-day sync points, s",
+                f"{f.get('one_day_sync_points')} pts, {f.get('one_day_sync_s') or 0:.1f} s",
+                "",
+            ),
+            (
+                f"{size}: dbt build s, gate s",
+                f"{f.get('dbt_build_s') or 0:.1f} / {f.get('gate_s') or 0:.1f}",
+                "",
+            ),
+            (f"{size}: peak RSS MiB", ", ".join(f"{k} {v}" for k, v in rss.items()), ""),
+        ]
+        for key in ("sync_error", "build_error", "gate_error", "naive_error", "original_error"):
+            if f.get(key):
+                per_size.append((f"{size}: {key}", f[key], ""))
+    if per_size:
+        print_table("Per size", per_size)
+    budget = results.get("budget") or {}
+    if budget:
+        print_table(
+            "Throttled backfill",
+            [
+                (k, budget.get(k), "")
+                for k in (
+                    "points",
+                    "seconds",
+                    "ideal_s",
+                    "windows",
+                    "budget_use",
+                    "n_429",
+                    "harvest_time_over_ideal",
+                    "peak_rss_mb",
+                    "status",
+                    "error",
+                )
+                if budget.get(k) is not None
+            ],
+        )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--sizes", default="small,medium", help="comma separated: tiny, small, medium")
+    parser.add_argument("--budget-size", default="small", help="world of the throttled backfill ('' to skip)")
+    parser.add_argument("--window-seconds", type=float, default=10.0, help="compressed rate-limit window")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results.json")
+    parser.add_argument(
+        "--emulator-seconds", type=float, default=5.0, help="emulator throughput run (0 skips)"
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the work directory")
+    args = parser.parse_args(argv)
+
+    started = time.perf_counter()
+    work = Path(tempfile.mkdtemp(prefix="producthuntdb-bench-"))
+    results: dict[str, Any] = {
+        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+        },
+        "sizes": {},
+    }
+    try:
+        for size in [s.strip() for s in args.sizes.split(",") if s.strip()]:
+            results["sizes"][size] = bench_size(size, work)
+        if args.budget_size:
+            results["budget"] = bench_budget(args.budget_size, work, args.window_seconds)
+        if args.emulator_seconds > 0:
+            log("emulator throughput (bench/bench_emulator.py)")
+            results["emulator"] = emulator_throughput("small", args.emulator_seconds)
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+        else:
+            log(f"work directory kept: {work}")
+    results.update(headline(results))
+    results["total_s"] = time.perf_counter() - started
+    results["targets"] = TARGETS
+    args.out.write_text(json.dumps(results, indent=2, default=str) + "\n", "utf-8")
+    report(results)
+    print(f"\nwrote {args.out} in {results['total_s']:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

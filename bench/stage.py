@@ -1,0 +1,185 @@
+"""One pipeline stage in its own process, so its peak memory can be read on its own.
+
+``python bench/stage.py '<json>'`` runs the stage the JSON names and prints one JSON line:
+``{"stage", "seconds", "peak_rss_mb", ...stage figures}``. The parent (``run_all.py``) keeps
+the emulator; this process talks to it over HTTP like any harvester.
+
+Peak RSS is the larger of this process's and its children's ``ru_maxrss`` (dbt runs as a
+child of ``run_build``), in MiB.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import resource
+import sys
+import time
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+
+PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
+    "posts": ("id",),
+    "post_metrics": ("post_id", "run_id"),
+    "topics": ("id",),
+    "users": ("id",),
+    "post_topics": ("post_id", "topic_id"),
+    "post_makers": ("post_id", "position"),
+    "collections": ("id",),
+    "collection_posts": ("collection_id", "post_id"),
+    "comments": ("id",),
+    "votes": ("id",),
+}
+"""The raw contract's primary keys (docs/ARCHITECTURE.md), for the plain-dlt floor."""
+
+
+def peak_rss_mb() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return round(max(own, children) / 1024, 1)
+
+
+def _settings(spec: dict[str, Any]) -> Any:
+    from producthuntdb.settings import load_settings
+
+    return load_settings(
+        environment="testing",
+        data_dir=Path(spec["data_dir"]),
+        api_url=spec.get("api_url"),
+        token=spec.get("token"),
+        dbt_project_dir=ROOT / "dbt_project",
+        log_level="ERROR",
+        progress=False,
+    )
+
+
+def _jsonable(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {k: _jsonable(v) for k, v in dataclasses.asdict(value).items()}
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Path):
+        return str(value)
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)
+
+
+def raw_tables(db_path: Path) -> dict[str, int]:
+    """Row counts of the data tables dlt loaded (not dlt's own, not the run log)."""
+    import duckdb
+
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        names = [
+            row[0]
+            for row in con.execute(
+                "select table_name from information_schema.tables where table_schema = 'raw' "
+                "and table_type = 'BASE TABLE' and not starts_with(table_name, '_')"
+            ).fetchall()
+        ]
+        counts = {}
+        for name in sorted(names):
+            row = con.execute(f'select count(*) from raw."{name}"').fetchone()
+            counts[name] = int(row[0]) if row else 0
+    return counts
+
+
+def stage_sync(spec: dict[str, Any]) -> dict[str, Any]:
+    from producthuntdb.sync import SyncOptions, run_sync
+
+    settings = _settings(spec)
+    options = SyncOptions(**spec.get("options", {}))
+    started = time.perf_counter()
+    report = run_sync(settings, options)
+    seconds = time.perf_counter() - started
+    rows = raw_tables(settings.db_path)
+    return {"seconds": seconds, "report": _jsonable(report), "raw_rows": rows, "rows": sum(rows.values())}
+
+
+def stage_build(spec: dict[str, Any]) -> dict[str, Any]:
+    from producthuntdb.transform import run_build
+
+    settings = _settings(spec)
+    started = time.perf_counter()
+    report = run_build(settings)
+    return {"seconds": time.perf_counter() - started, "report": _jsonable(report)}
+
+
+def stage_gate(spec: dict[str, Any]) -> dict[str, Any]:
+    from producthuntdb.quality import run_gate
+
+    settings = _settings(spec)
+    started = time.perf_counter()
+    report = run_gate(settings)
+    return {"seconds": time.perf_counter() - started, "report": _jsonable(report)}
+
+
+def stage_dlt_floor(spec: dict[str, Any]) -> dict[str, Any]:
+    """A plain dlt pipeline loading the rows our sync loaded, from memory: the library's floor.
+
+    The rows are read from the sync's DuckDB file first (not timed), then loaded with the same
+    write disposition and keys as our source into a fresh file.
+    """
+    import dlt
+    import duckdb
+
+    source_db = Path(spec["source_db"])
+    tables: dict[str, list[dict[str, Any]]] = {}
+    with duckdb.connect(str(source_db), read_only=True) as con:
+        for name in raw_tables(source_db):
+            cursor = con.execute(f'select * exclude (_dlt_load_id, _dlt_id) from raw."{name}"')
+            columns = [d[0] for d in cursor.description]
+            tables[name] = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+    resources = [
+        dlt.resource(
+            rows,
+            name=name,
+            write_disposition="merge" if name in PRIMARY_KEYS else "append",
+            primary_key=list(PRIMARY_KEYS.get(name, ())) or None,
+        )
+        for name, rows in tables.items()
+    ]
+    work = Path(spec["data_dir"])
+    work.mkdir(parents=True, exist_ok=True)
+    pipeline = dlt.pipeline(
+        pipeline_name="bench_floor",
+        destination=dlt.destinations.duckdb(str(work / "floor.duckdb")),
+        dataset_name="raw",
+        pipelines_dir=str(work / "dlt"),
+    )
+    started = time.perf_counter()
+    pipeline.run(resources)
+    seconds = time.perf_counter() - started
+    rows = sum(len(r) for r in tables.values())
+    return {"seconds": seconds, "rows": rows, "rows_per_s": rows / seconds if seconds else None}
+
+
+STAGES = {"sync": stage_sync, "build": stage_build, "gate": stage_gate, "dlt_floor": stage_dlt_floor}
+
+
+def main() -> int:
+    spec = json.loads(sys.argv[1])
+    name = spec["stage"]
+    try:
+        result = STAGES[name](spec)
+        result["ok"] = True
+    except Exception as exc:  # a benchmark reports a broken stage; it does not crash the run
+        result = {
+            "ok": False,
+            "error": f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}",
+        }
+    result["stage"] = name
+    result["peak_rss_mb"] = peak_rss_mb()
+    print("BENCH-RESULT " + json.dumps(_jsonable(result)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

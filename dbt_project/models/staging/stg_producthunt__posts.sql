@@ -1,0 +1,39 @@
+with
+
+source as (
+    {{ raw_table('posts', {
+        'id': 'varchar', 'name': 'varchar', 'tagline': 'varchar', 'description': 'varchar',
+        'slug': 'varchar', 'url': 'varchar', 'website': 'varchar',
+        'votes_count': 'bigint', 'comments_count': 'bigint', 'reviews_count': 'bigint',
+        'reviews_rating': 'double', 'created_at': 'timestamptz', 'featured_at': 'timestamptz',
+        'user_id': 'varchar'
+    }, required=true) }}
+),
+
+latest as (
+    {{ latest_per_key('source', 'id') }}
+),
+
+renamed as (
+    select
+        trim(id) as post_id,
+        {{ clean_text('name') }} as name,
+        {{ clean_text('tagline') }} as tagline,
+        {{ clean_text('description') }} as description,
+        {{ clean_text('slug') }} as slug,
+        {{ clean_text('url') }} as url,
+        {{ clean_text('website') }} as website,
+        votes_count,
+        comments_count,
+        reviews_count,
+        reviews_rating,
+        {{ to_utc('created_at') }} as created_at,
+        {{ to_utc('featured_at') }} as featured_at,
+        {{ clean_user_id('user_id') }} as user_id,
+        {{ is_redacted_user_id('user_id') }} as is_user_redacted,
+        _dlt_load_id
+    from latest
+    where nullif(trim(id), '') is not null
+)
+
+select * from renamed

@@ -1,0 +1,16 @@
+-- No timestamp in any mart lies in the future (one day of slack for clock skew): a future
+-- date means a time zone or parsing mistake.
+{%- set marts = [] %}
+{%- for name in mart_names() %}{% do marts.append(ref(name)) %}{% endfor %}
+
+{{ unlisted_marts_sql() }}
+{%- if execute %}
+{%- for relation in marts %}
+{%- for column in columns_of_kind(relation, 'timestamp') %}
+union all
+select '{{ relation.identifier }}.{{ column }} in the future' as problem
+from {{ relation }}
+where {{ adapter.quote(column) }} > cast(timezone('UTC', now()) as timestamp) + interval 1 day
+{%- endfor %}
+{%- endfor %}
+{%- endif %}

@@ -1,0 +1,56 @@
+"""The GraphQL documents the harvester sends, kept as ``.graphql`` files beside this module.
+
+Files (not strings in code) so that a test can validate every one against the bundled schema
+and price it with ``query_cost`` — a query that would break or overspend fails in CI, not in
+a scheduled run.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from importlib import resources
+
+QUERY_NAMES = (
+    "posts_page",
+    "post_counts",
+    "posts_total",
+    "newest_post",
+    "topics_page",
+    "collections_page",
+    "collection_posts",
+    "viewer",
+    "user",
+    "post_comments",
+    "post_votes",
+)
+
+
+def query_files() -> list[str]:
+    """Names (without ``.graphql``) of every query file shipped in the package."""
+    folder = resources.files("producthuntdb.api").joinpath("queries")
+    return sorted(p.name.removesuffix(".graphql") for p in folder.iterdir() if p.name.endswith(".graphql"))
+
+
+@cache
+def load_query(name: str) -> str:
+    """The text of ``queries/<name>.graphql``; KeyError for an unknown name."""
+    path = resources.files("producthuntdb.api").joinpath("queries", f"{name}.graphql")
+    if not path.is_file():
+        raise KeyError(f"no query named {name!r}")
+    return path.read_text("utf-8")
+
+
+def batched_users_query(count: int) -> str:
+    """``count`` ``user(id:)`` lookups aliased into one request (``u0``, ``u1``, ...).
+
+    Built from ``user.graphql`` so the selection stays in one validated file; the price is
+    the sum of the parts (11 points a user), the saving is round trips, not points.
+    """
+    text = load_query("user")
+    fragment = text[text.index("fragment UserFields") :]
+    match = re.search(r"user\(id: \$id\) \{ \.\.\.UserFields \}", text)
+    assert match is not None, "user.graphql changed shape"
+    params = ", ".join(f"$id{i}: ID!" for i in range(count))
+    fields = "\n  ".join(f"u{i}: user(id: $id{i}) {{ ...UserFields }}" for i in range(count))
+    return f"query Users({params}) {{\n  {fields}\n}}\n\n{fragment}"

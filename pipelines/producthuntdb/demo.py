@@ -1,0 +1,165 @@
+"""``producthuntdb demo`` (``make demo``): the whole pipeline on the bundled emulator, no token needed.
+
+Starts the emulator in this process on a free loopback port, points a copy of the settings at
+it, runs sync → build → check → export into the demo directory (``data/demo`` by default),
+stops the emulator in a ``finally`` (even when a stage fails), and ends with a summary: rows
+per mart, points spent, where the files are and how to query them.
+"""
+
+from __future__ import annotations
+
+import secrets as _random
+import shutil
+from pathlib import Path
+from typing import Any, cast
+
+import duckdb
+from loguru import logger
+from pydantic import SecretStr
+from rich.console import Console
+from rich.table import Table
+
+from producthuntdb.errors import ProductHuntDBError
+from producthuntdb.settings import Settings
+
+DEMO_WINDOW_SECONDS = 3.0
+"""The real budget (6,250 points) per 3-second window instead of 15 minutes: the governor still
+spends each window to the last request and waits for the reset — for real, but briefly."""
+
+MARKER = ".producthuntdb-demo"
+"""Written into the demo directory; ``--fresh`` only ever deletes a directory that carries it."""
+
+
+def prepare_dir(data_dir: Path, fresh: bool) -> None:
+    """Create the demo directory; with ``fresh``, empty it first — but only if the demo made it.
+
+    The ``logs`` directory survives (this very run is already logging into it).
+    """
+    keep = {MARKER, "logs"}
+    entries = [p for p in data_dir.iterdir() if p.name not in keep] if data_dir.is_dir() else []
+    if fresh and entries:
+        if not (data_dir / MARKER).is_file():
+            raise ProductHuntDBError(
+                f"{data_dir} is not empty and was not made by the demo; choose another --out or pass --keep"
+            )
+        for entry in entries:
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    (data_dir / MARKER).write_text("made by `producthuntdb demo`; safe to delete\n", "utf-8")
+
+
+def demo_token(base: Settings) -> str:
+    """The configured token when it is well-formed (so a test can check it never leaks), else a fresh one."""
+    if not base.token_problems():
+        return base.token_value()
+    return "demo-" + _random.token_urlsafe(24)
+
+
+def mart_counts(db_path: Path) -> dict[str, int]:
+    con = duckdb.connect(str(db_path), read_only=True)
+    try:
+        names = [
+            r[0]
+            for r in con.execute(
+                "select table_name from information_schema.tables where table_schema = 'marts' "
+                "and table_type = 'BASE TABLE' order by table_name"
+            ).fetchall()
+        ]
+        counts = {}
+        for name in names:
+            row = con.execute(f'select count(*) from marts."{name}"').fetchone()
+            counts[name] = int(row[0]) if row else 0
+        return counts
+    finally:
+        con.close()
+
+
+def _points(sync_report: Any, server: Any) -> int | None:
+    from producthuntdb.cli import report_dict
+
+    points = report_dict(sync_report).get("points")
+    if isinstance(points, int | float):
+        return int(points)
+    try:  # fall back on the emulator's own bookkeeping
+        import httpx
+
+        return int(httpx.get(f"{server.base_url}/_emulator/stats", timeout=5).json()["points_spent"])
+    except Exception:
+        return None
+
+
+def render_summary(summary: dict[str, Any], console: Console) -> None:
+    table = Table(title="demo: rows per mart", title_justify="left")
+    table.add_column("mart", style="cyan")
+    table.add_column("rows", justify="right")
+    for name, rows in summary["marts"].items():
+        table.add_row(f"marts.{name}", f"{rows:,}")
+    console.print(table)
+    files = Table(title="demo: where things are", title_justify="left", show_header=False)
+    files.add_column("what", style="cyan")
+    files.add_column("where")
+    files.add_row("API points spent", str(summary["points"]))
+    files.add_row("DuckDB", summary["db_path"])
+    files.add_row("exports", f"{summary['export_dir']} ({summary['parquet_files']} Parquet files)")
+    files.add_row("Data Docs", str(summary["data_docs"] or "-"))
+    files.add_row("logs", summary["logs_dir"])
+    files.add_row("query it", f"duckdb -readonly {summary['db_path']}")
+    files.add_row("status", f"PRODUCTHUNT_DUCKDB_PATH={summary['db_path']} producthuntdb status")
+    console.print(files)
+    console.print(f"[green]demo finished in {summary['seconds']:.0f} s[/green]")
+
+
+def run_demo(
+    base: Settings,
+    *,
+    scale: str = "small",
+    fresh: bool = True,
+    console: Console,
+    window_seconds: float = DEMO_WINDOW_SECONDS,
+) -> dict[str, Any]:
+    """Emulator up → sync → build → check → export → emulator down (always) → summary dict."""
+    import time
+
+    from producthuntdb import cli, logs
+
+    started = time.monotonic()
+    prepare_dir(base.data_dir, fresh)
+    from producthuntdb.emulator import EmulatorConfig, EmulatorServer
+    from producthuntdb.emulator.config import Scale
+
+    token = demo_token(base)
+    config = EmulatorConfig(
+        scale=cast(Scale, scale), token=token, port=0, host="127.0.0.1", window_seconds=window_seconds
+    )
+    server = EmulatorServer(config)
+    server.start()
+    try:
+        settings = base.model_copy(update={"api_url": server.url, "token": SecretStr(token)})
+        logs.setup_logging(settings, logs.current_run_id(), "demo")  # mask the demo token too
+        logger.info("emulator ({} world) on {}", scale, server.url)
+        console.print(f"emulator ({scale} world) listening on {server.base_url}")
+        sync_report = cli.do_sync(settings, cli.SyncFlags(), quiet=True)
+        cli.do_build(settings, quiet=True)
+        gate = cli.do_check(settings)
+        cli.do_export(settings, quiet=True)
+        points = _points(sync_report, server)
+    finally:
+        server.stop()
+        logger.info("emulator stopped")
+    export_dir = settings.export_path
+    summary = {
+        "marts": mart_counts(settings.db_path),
+        "points": points,
+        "db_path": str(settings.db_path),
+        "export_dir": str(export_dir),
+        "parquet_files": len(list(export_dir.rglob("*.parquet"))) if export_dir.is_dir() else 0,
+        "data_docs": str(getattr(gate, "docs_path", "") or "") or None,
+        "logs_dir": str(settings.logs_dir),
+        "seconds": time.monotonic() - started,
+    }
+    logger.info("demo finished", **{k: v for k, v in summary.items() if k != "marts"})
+    render_summary(summary, console)
+    return summary

@@ -1,0 +1,96 @@
+"""What an emulated world is made of and how its server behaves: one dataclass, shared by CLI and tests.
+
+Kept apart from the server so the CLI can build a config (and validate flags) without
+importing the HTTP machinery or generating a world.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Literal
+
+from producthuntdb.errors import ConfigError
+
+DEFAULT_NOW = datetime(2026, 10, 1, 12, 0, 0, tzinfo=UTC)
+"""The emulator's default clock: fixed so that every run of every test sees the same world."""
+
+FAULT_KINDS = ("500", "502", "503", "timeout", "slow", "malformed", "graphql_error", "reset")
+SCALES = ("tiny", "small", "medium", "large")
+
+Scale = Literal["tiny", "small", "medium", "large"]
+
+
+@dataclass
+class EmulatorConfig:
+    """Everything that decides what the emulator serves (world) and how (limits, faults)."""
+
+    seed: int = 42
+    scale: Scale = "small"
+    token: str | None = None
+    """None: any non-empty bearer token is accepted."""
+    budget: int = 6250
+    window_seconds: float = 900
+    now: datetime = DEFAULT_NOW
+    fault_rate: float = 0.0
+    faults: tuple[str, ...] = ()
+    latency_ms: int = 0
+    redaction: bool = True
+    host: str = "127.0.0.1"
+    port: int = 0
+    timeout_seconds: float = 35.0
+    """How long a ``timeout`` fault holds the request: longer than any sane client read timeout."""
+    slow_seconds: float = 2.0
+    """How long a ``slow`` fault delays a correct answer."""
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self) -> None:
+        """Raise ConfigError listing every bad value, so a CLI can print one line and exit 2."""
+        problems: list[str] = []
+        if self.scale not in SCALES:
+            problems.append(f"scale must be one of {', '.join(SCALES)}, not {self.scale!r}")
+        if self.budget < 1:
+            problems.append(f"budget must be a positive number of points, not {self.budget}")
+        if self.window_seconds <= 0:
+            problems.append(f"window_seconds must be positive, not {self.window_seconds}")
+        if not 0.0 <= self.fault_rate <= 1.0:
+            problems.append(f"fault_rate must be between 0 and 1, not {self.fault_rate}")
+        unknown = [kind for kind in self.faults if kind not in FAULT_KINDS]
+        if unknown:
+            problems.append(f"unknown fault kind(s) {', '.join(unknown)}; known: {', '.join(FAULT_KINDS)}")
+        if self.fault_rate > 0 and not self.faults:
+            problems.append("fault_rate > 0 needs at least one fault kind (--faults 500,timeout,...)")
+        if self.latency_ms < 0:
+            problems.append(f"latency_ms must be >= 0, not {self.latency_ms}")
+        if self.token is not None and not self.token.strip():
+            problems.append("token must not be empty (omit it to accept any token)")
+        if self.now.tzinfo is None:
+            problems.append("now must be timezone-aware (e.g. 2026-10-01T12:00:00Z)")
+        if not 0 <= self.port <= 65535:
+            problems.append(f"port must be 0..65535, not {self.port}")
+        if problems:
+            raise ConfigError(problems)
+
+
+def parse_faults(text: str | None) -> tuple[str, ...]:
+    """``"500,502, timeout"`` → ``("500", "502", "timeout")``; unknown kinds raise ConfigError."""
+    if not text:
+        return ()
+    kinds = tuple(part.strip().lower() for part in text.split(",") if part.strip())
+    unknown = [kind for kind in kinds if kind not in FAULT_KINDS]
+    if unknown:
+        raise ConfigError(f"unknown fault kind(s) {', '.join(unknown)}; known: {', '.join(FAULT_KINDS)}")
+    return kinds
+
+
+def parse_now(text: str) -> datetime:
+    """An ISO-8601 instant (``Z`` allowed; naive means UTC) for ``--now``."""
+    try:
+        value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise ConfigError(
+            f"--now must be an ISO-8601 date-time such as 2026-10-01T12:00:00Z, not {text!r}"
+        ) from None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)

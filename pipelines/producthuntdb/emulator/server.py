@@ -1,0 +1,490 @@
+"""The emulator over real HTTP: ``POST /v2/api/graphql`` plus the ``/_emulator/*`` admin endpoints.
+
+stdlib ``ThreadingHTTPServer`` with HTTP/1.1 keep-alive: no extra dependency, and direct
+control of the socket, which the ``reset`` fault (drop the connection) and the ``timeout``
+fault (hold the request, yet let ``stop()`` return at once) need.
+
+Order of checks on the GraphQL endpoint: auth (401) → latency → body → fault draw →
+parse/validate (HTTP 200 with ``errors``, no charge) → price → budget (429, no charge) →
+execute and charge. Every GraphQL response carries the three ``X-Rate-Limit-*`` headers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import signal
+import socket
+import struct
+import threading
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from producthuntdb.emulator.clock import Clock, iso, parse_datetime
+from producthuntdb.emulator.config import EmulatorConfig
+from producthuntdb.emulator.engine import Engine
+from producthuntdb.emulator.faults import GRAPHQL_ERROR_BODY, MALFORMED_BODY, FaultInjector
+from producthuntdb.emulator.limits import Quota, RateLimiter
+from producthuntdb.emulator.resolvers import Ctx
+from producthuntdb.emulator.world import World
+from producthuntdb.errors import ConfigError
+
+GRAPHQL_PATH = "/v2/api/graphql"
+JSON_TYPE = "application/json; charset=utf-8"
+MAX_BODY = 1 << 20
+
+
+def dumps(value: Any) -> bytes:
+    """Compact, deterministic JSON: same world, same query → same bytes."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def _error_body(message: str, **extra: Any) -> bytes:
+    return dumps({"errors": [{"message": message, **extra}]})
+
+
+@dataclass
+class Reply:
+    status: int
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+    drop: bool = False
+    """Close the socket without answering (the ``reset`` fault)."""
+
+
+class Stats:
+    """Counters for ``/_emulator/stats``; a lock because handlers run on many threads."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.reset()
+
+    def reset(self) -> None:
+        with self._lock:
+            self.requests = 0
+            self.points_spent = 0
+            self.by_status: Counter[str] = Counter()
+            self.faults: Counter[str] = Counter()
+
+    def count(self, status: int | None = None, points: int = 0, fault: str | None = None) -> None:
+        with self._lock:
+            if status is not None:
+                self.by_status[str(status)] += 1
+            self.points_spent += points
+            if fault is not None:
+                self.faults[fault] += 1
+
+    def started(self) -> None:
+        with self._lock:
+            self.requests += 1
+
+    def snapshot(self) -> dict[str, Any]:
+        with self._lock:
+            return {
+                "requests": self.requests,
+                "points_spent": self.points_spent,
+                "responses_by_status": dict(sorted(self.by_status.items())),
+                "faults_injected": sum(self.faults.values()),
+                "faults_by_kind": dict(sorted(self.faults.items())),
+            }
+
+
+class Emulator:
+    """The application: world, clock, budget, faults and stats, independent of the socket layer."""
+
+    def __init__(self, config: EmulatorConfig, world: World | None = None) -> None:
+        self.config = config
+        self.world = world or World(config.seed, config.scale, config.now)
+        self.engine = Engine(self.world)
+        self.clock = Clock(config.now)
+        self.limiter = RateLimiter(config.budget, config.window_seconds)
+        self.faults = FaultInjector(config.seed, config.fault_rate, config.faults)
+        self.stats = Stats()
+        self.stopping = threading.Event()
+
+    # ------------------------------------------------------------------ GraphQL
+    def graphql(self, authorization: str | None, raw: bytes) -> Reply:
+        self.stats.started()
+        try:
+            reply = self._graphql(authorization, raw)
+        except Exception as error:  # a bug in the emulator must still answer like a server would
+            reply = self._json(
+                500, _error_body(f"Emulator internal error: {error.__class__.__name__}: {error}")
+            )
+        if not reply.drop:
+            self.stats.count(reply.status)
+        return reply
+
+    def _json(self, status: int, body: bytes, quota: Quota | None = None) -> Reply:
+        return Reply(status, body, (quota or self.limiter.peek()).headers())
+
+    def _graphql(self, authorization: str | None, raw: bytes) -> Reply:
+        if not self._authorized(authorization):
+            return self._json(
+                401, _error_body("Invalid or missing access token", error="invalid_oauth_token")
+            )
+        latency = self.config.latency_ms
+        if latency and self.stopping.wait(latency / 1000):
+            return Reply(503, drop=True)
+        try:
+            body = json.loads(raw or b"null")
+        except (ValueError, UnicodeDecodeError):
+            return self._json(400, _error_body("The request body is not valid JSON"))
+        fault = self.faults.draw()
+        if fault is not None:
+            self.stats.count(fault=fault)
+            reply = self._fault(fault)
+            if reply is not None:
+                return reply
+        prepared = self.engine.prepare(body)
+        if prepared.document is None:
+            return self._json(200, dumps({"errors": prepared.errors}))
+        allowed, quota = self.limiter.try_spend(prepared.cost)
+        if not allowed:
+            return self._json(
+                429,
+                _error_body(
+                    "Rate limit reached: this query costs more complexity points than remain in the window",
+                    error="rate_limit_reached",
+                    details={
+                        "limit": quota.limit,
+                        "remaining": quota.remaining,
+                        "reset_in": quota.reset,
+                        "cost": prepared.cost,
+                    },
+                ),
+                quota,
+            )
+        now = self.clock.now
+        ctx = Ctx(self.world, now, self.world.moment(now), self.config.redaction)
+        response, ran = self.engine.execute(prepared, body, ctx)
+        if ran:
+            self.stats.count(points=prepared.cost)
+        else:
+            quota = self.limiter.refund(prepared.cost)
+        return self._json(200, dumps(response), quota)
+
+    def _authorized(self, authorization: str | None) -> bool:
+        if not authorization:
+            return False
+        scheme, _, token = authorization.strip().partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
+            return False
+        return self.config.token is None or token == self.config.token
+
+    def _fault(self, kind: str) -> Reply | None:
+        """The reply a fault sends instead of the answer; None when the answer follows (``slow``)."""
+        if kind in ("500", "502", "503"):
+            messages = {"500": "Internal Server Error", "502": "Bad Gateway", "503": "Service Unavailable"}
+            return self._json(int(kind), _error_body(messages[kind]))
+        if kind == "graphql_error":
+            return self._json(200, dumps(GRAPHQL_ERROR_BODY))
+        if kind == "malformed":
+            return self._json(200, MALFORMED_BODY)
+        if kind == "reset":
+            return Reply(0, drop=True)
+        if kind == "timeout":
+            if self.stopping.wait(self.config.timeout_seconds):
+                return Reply(0, drop=True)
+            return self._json(504, _error_body("Gateway Timeout"))
+        if kind == "slow":
+            if self.stopping.wait(self.config.slow_seconds):
+                return Reply(0, drop=True)
+            return None
+        raise AssertionError(kind)
+
+    # ------------------------------------------------------------------ admin
+    def admin(self, method: str, path: str, raw: bytes) -> Reply:
+        try:
+            payload = json.loads(raw) if raw else {}
+        except ValueError:
+            return Reply(400, _error_body("The request body is not valid JSON"))
+        if not isinstance(payload, dict):
+            return Reply(400, _error_body("The request body must be a JSON object"))
+        route = path.rstrip("/")
+        try:
+            if route == "/_emulator/stats" and method == "GET":
+                return Reply(
+                    200,
+                    dumps(
+                        {
+                            **self.stats.snapshot(),
+                            "documents_cached": len(self.engine._documents),
+                            "now": iso(self.clock.now),
+                        }
+                    ),
+                )
+            if route == "/_emulator/stats" and method == "DELETE":
+                self.stats.reset()
+                return Reply(200, dumps(self.stats.snapshot()))
+            if route == "/_emulator/truth" and method == "GET":
+                now = self.clock.now
+                return Reply(200, dumps(self.world.truth(now)))
+            if route == "/_emulator/clock":
+                return self._clock(method, payload)
+            if route == "/_emulator/config":
+                return self._configure(method, payload)
+            if route == "/_emulator/health" and method == "GET":
+                return Reply(200, dumps({"ok": True}))
+        except (ValueError, TypeError, ConfigError) as error:
+            return Reply(400, _error_body(str(error)))
+        return Reply(404, _error_body(f"No route for {method} {path}"))
+
+    def _clock(self, method: str, payload: dict[str, Any]) -> Reply:
+        if method == "POST":
+            if "advance_seconds" in payload:
+                seconds = payload["advance_seconds"]
+                if not isinstance(seconds, int | float) or isinstance(seconds, bool):
+                    raise ValueError("advance_seconds must be a number")
+                self.clock.advance(seconds)
+            elif "now" in payload:
+                self.clock.set(parse_datetime(str(payload["now"])))
+            else:
+                raise ValueError('POST /_emulator/clock needs {"advance_seconds": N} or {"now": ISO}')
+        now = self.clock.now
+        return Reply(200, dumps({"now": iso(now), "posts": self.world.moment(now).posts}))
+
+    def _configure(self, method: str, payload: dict[str, Any]) -> Reply:
+        if method == "POST":
+            known = {
+                "budget",
+                "window_seconds",
+                "fault_rate",
+                "faults",
+                "latency_ms",
+                "timeout_seconds",
+                "slow_seconds",
+            }
+            unknown = set(payload) - known
+            if unknown:
+                raise ValueError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+            faults = payload.get("faults", self.config.faults)
+            if isinstance(faults, str):
+                faults = [part.strip() for part in faults.split(",") if part.strip()]
+            candidate = EmulatorConfig(
+                **{
+                    **asdict(self.config),
+                    **{k: v for k, v in payload.items() if k != "faults"},
+                    "faults": tuple(faults),
+                }
+            )
+            self.config = candidate
+            if "budget" in payload or "window_seconds" in payload:
+                self.limiter.reconfigure(candidate.budget, candidate.window_seconds)
+            if "fault_rate" in payload or "faults" in payload:
+                self.faults.configure(candidate.fault_rate, candidate.faults)
+        c = self.config
+        return Reply(
+            200,
+            dumps(
+                {
+                    "seed": c.seed,
+                    "scale": c.scale,
+                    "budget": c.budget,
+                    "window_seconds": c.window_seconds,
+                    "fault_rate": c.fault_rate,
+                    "faults": list(c.faults),
+                    "latency_ms": c.latency_ms,
+                    "timeout_seconds": c.timeout_seconds,
+                    "slow_seconds": c.slow_seconds,
+                    "redaction": c.redaction,
+                    "token_required": c.token is not None,
+                }
+            ),
+        )
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _Server
+    server_version = "ProductHuntAPIEmulator/1"
+
+    def setup(self) -> None:
+        super().setup()
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.server.track(self.connection, True)
+
+    def finish(self) -> None:
+        try:
+            super().finish()
+        finally:
+            self.server.track(self.connection, False)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return
+
+    def _read_body(self) -> bytes | None:
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > MAX_BODY:
+            self._send(Reply(413, _error_body("Request body too large")))
+            return None
+        return self.rfile.read(length) if length else b""
+
+    def do_POST(self) -> None:
+        raw = self._read_body()
+        if raw is None:
+            return
+        app = self.server.app
+        path = self.path.split("?", 1)[0]
+        if path == GRAPHQL_PATH:
+            self._send(app.graphql(self.headers.get("Authorization"), raw))
+        elif path.startswith("/_emulator/"):
+            self._send(app.admin("POST", path, raw))
+        else:
+            self._send(Reply(404, _error_body(f"No route for POST {path}")))
+
+    def do_GET(self) -> None:
+        path = self.path.split("?", 1)[0]
+        if path.startswith("/_emulator/"):
+            self._send(self.server.app.admin("GET", path, b""))
+        elif path == GRAPHQL_PATH:
+            self._send(Reply(405, _error_body("Use POST for GraphQL requests")))
+        else:
+            self._send(Reply(404, _error_body(f"No route for GET {path}")))
+
+    def do_DELETE(self) -> None:
+        path = self.path.split("?", 1)[0]
+        self._send(self.server.app.admin("DELETE", path, b""))
+
+    def _send(self, reply: Reply) -> None:
+        if reply.drop:
+            self.close_connection = True
+            with contextlib.suppress(OSError):
+                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            return
+        self.send_response(reply.status)
+        self.send_header("Content-Type", JSON_TYPE)
+        self.send_header("Content-Length", str(len(reply.body)))
+        for name, value in reply.headers.items():
+            self.send_header(name, value)
+        self.end_headers_with(reply.body)
+
+    def end_headers_with(self, body: bytes) -> None:
+        """Headers and body in one write: two small writes would meet Nagle + delayed ACK (40 ms)."""
+        buffer = getattr(self, "_headers_buffer", [])
+        buffer.append(b"\r\n")
+        buffer.append(body)
+        try:
+            self.wfile.write(b"".join(buffer))
+        except OSError:
+            self.close_connection = True
+        self._headers_buffer: list[bytes] = []
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+    allow_reuse_address = True
+
+    def __init__(self, address: tuple[str, int], app: Emulator) -> None:
+        self.app = app
+        self._connections: set[socket.socket] = set()
+        self._connections_lock = threading.Lock()
+        super().__init__(address, _Handler)
+
+    def track(self, connection: socket.socket, alive: bool) -> None:
+        with self._connections_lock:
+            (self._connections.add if alive else self._connections.discard)(connection)
+
+    def close_connections(self) -> None:
+        with self._connections_lock:
+            connections = list(self._connections)
+        for connection in connections:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
+
+
+class EmulatorServer:
+    """The emulator on a loopback port, served from a daemon thread; a context manager."""
+
+    def __init__(
+        self, config: EmulatorConfig | None = None, world: World | None = None, **overrides: Any
+    ) -> None:
+        config = config or EmulatorConfig()
+        if overrides:
+            config = EmulatorConfig(**{**asdict(config), **overrides})
+        self.config = config
+        self.app = Emulator(config, world)
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def world(self) -> World:
+        return self.app.world
+
+    @property
+    def port(self) -> int:
+        if self._server is None:
+            raise RuntimeError("the emulator is not running")
+        return int(self._server.server_address[1])
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.config.host}:{self.port}"
+
+    @property
+    def url(self) -> str:
+        return self.base_url + GRAPHQL_PATH
+
+    def start(self) -> EmulatorServer:
+        if self._server is not None:
+            return self
+        self.app.stopping.clear()
+        self._server = _Server((self.config.host, self.config.port), self.app)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, name="ph-emulator", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        server, thread = self._server, self._thread
+        if server is None:
+            return
+        self.app.stopping.set()
+        server.shutdown()
+        server.close_connections()
+        server.server_close()
+        if thread is not None:
+            thread.join(timeout=5)
+        self._server = self._thread = None
+
+    def __enter__(self) -> EmulatorServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def serve(config: EmulatorConfig) -> None:
+    """Run the emulator in the foreground until Ctrl-C or SIGTERM; prints the URL first."""
+    started = time.monotonic()
+    server = EmulatorServer(config).start()
+    stop = threading.Event()
+    previous: dict[int, Any] = {}
+    if threading.current_thread() is threading.main_thread():
+        for signum in (int(signal.SIGINT), int(signal.SIGTERM)):
+            previous[signum] = signal.signal(signum, lambda *_: stop.set())
+    truth = server.world.truth(server.app.clock.now)
+    print(
+        f"Product Hunt API emulator (a local model of the API, not the API) at {server.url}\n"
+        f"  seed {config.seed}, scale {config.scale}: {truth['posts']:,} posts, {truth['topics']} topics, "
+        f"{truth['users']:,} users at {iso(server.app.clock.now)} (built in {time.monotonic() - started:.1f} s)\n"
+        f"  budget {config.budget} points / {config.window_seconds:g} s, redaction {'on' if config.redaction else 'off'}"
+        + (f", faults {','.join(config.faults)} at {config.fault_rate:g}" if config.fault_rate else "")
+        + f"\n  admin: {server.base_url}/_emulator/stats | truth | clock | config — Ctrl-C to stop",
+        flush=True,
+    )
+    try:
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)

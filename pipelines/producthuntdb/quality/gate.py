@@ -1,0 +1,352 @@
+"""The quality gate: one GX validation per mart, pushed down to DuckDB as SQL.
+
+Nothing is loaded into pandas: GX's SQL datasource compiles every expectation to queries that
+DuckDB answers over a read-only connection (through :mod:`duckdb_compat`). The context is
+ephemeral (suites live in :mod:`suites`, not in YAML), and all validations run in one checkpoint
+whose only action renders Data Docs under ``DATA_DIR/gx/data_docs``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import duckdb
+from loguru import logger
+
+from producthuntdb.errors import StageError
+from producthuntdb.quality.suites import FUTURE_TOLERANCE_MINUTES, MART_SPECS, REDACTED, MartSpec
+from producthuntdb.settings import Settings
+from producthuntdb.tracing import span
+
+MARTS_SCHEMA = "marts"
+DOCS_SITE = "producthuntdb"
+
+
+@dataclass(frozen=True)
+class Failure:
+    """One failed expectation, in the words the ``check`` table prints."""
+
+    suite: str
+    column: str | None
+    expectation: str
+    observed: str
+    expected: str
+
+
+@dataclass
+class GateReport:
+    passed: bool
+    failures: list[Failure]
+    docs_path: Path | None
+    summary_path: Path
+    elapsed: float
+    row_counts: dict[str, int] = field(default_factory=dict)
+    skipped: list[str] = field(default_factory=list)
+    """Optional marts that were absent or empty, so their suite did not run."""
+    evaluated: int = 0
+    """Expectations evaluated (GX and plain row-count checks)."""
+
+
+@dataclass(frozen=True)
+class _Table:
+    columns: dict[str, str]
+    rows: int
+
+
+def _gx_paths(settings: Settings) -> tuple[Path, Path]:
+    return settings.data_dir / "gx" / "data_docs", settings.data_dir / "quality" / "summary.json"
+
+
+def read_marts(db_path: Path) -> dict[str, _Table]:
+    """Column types and row counts of every table in ``marts`` (one short read-only connection)."""
+    if not db_path.is_file():
+        raise StageError(f"no database at {db_path}: run sync and build first")
+    try:
+        con = duckdb.connect(str(db_path), read_only=True)
+    except duckdb.Error as exc:
+        raise StageError(f"cannot open {db_path} read-only: {str(exc).splitlines()[0]}") from None
+    try:
+        rows = con.execute(
+            "select table_name, column_name, data_type from information_schema.columns "
+            "where table_schema = ? and table_name in (select table_name from information_schema.tables "
+            "where table_schema = ? and table_type = 'BASE TABLE') order by table_name, ordinal_position",
+            [MARTS_SCHEMA, MARTS_SCHEMA],
+        ).fetchall()
+        columns: dict[str, dict[str, str]] = {}
+        for table, column, data_type in rows:
+            columns.setdefault(table, {})[column] = data_type
+        tables = {}
+        for table, cols in columns.items():
+            result = con.execute(f'select count(*) from {MARTS_SCHEMA}."{table}"').fetchone()
+            tables[table] = _Table(cols, int(result[0]) if result else 0)
+        return tables
+    finally:
+        con.close()
+
+
+def previous_row_counts(manifest_path: Path) -> dict[str, int]:
+    """Row counts the last export recorded; none when there was no export yet."""
+    if not manifest_path.is_file():
+        return {}
+    try:
+        tables = json.loads(manifest_path.read_text("utf-8"))["tables"]
+        return {name: int(info["rows"]) for name, info in tables.items()}
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise StageError(
+            f"{manifest_path}: not a readable export manifest ({exc.__class__.__name__})"
+        ) from None
+
+
+def run_gate(
+    settings: Settings, allow_shrink: bool = False, previous_manifest: Path | None = None
+) -> GateReport:
+    """Validate every mart; never raises for bad data (that is a failed report), only for unusable input."""
+    started = time.monotonic()
+    docs_dir, summary_path = _gx_paths(settings)
+    with span("gate", db=str(settings.db_path)):
+        tables = read_marts(settings.db_path)
+        if not tables:
+            raise StageError(f"{settings.db_path} has no tables in schema '{MARTS_SCHEMA}': run build first")
+        manifest = previous_manifest or settings.export_path / "manifest.json"
+        previous = {} if allow_shrink else previous_row_counts(manifest)
+        failures, skipped, plans = _plan(tables, previous)
+        evaluated = len(failures) + len(set(previous) - {p.table for p in plans})
+        docs_path: Path | None = None
+        if plans:
+            gx_failures, gx_evaluated, docs_path = _validate(settings, plans, docs_dir)
+            failures += gx_failures
+            evaluated += gx_evaluated
+    report = GateReport(
+        passed=not failures,
+        failures=failures,
+        docs_path=docs_path,
+        summary_path=summary_path,
+        elapsed=time.monotonic() - started,
+        row_counts={name: t.rows for name, t in tables.items()},
+        skipped=skipped,
+        evaluated=evaluated,
+    )
+    _write_summary(report, manifest if not allow_shrink else None)
+    logger.bind(stage="check").info(
+        "gate {} ({} expectations, {} failed) in {:.1f}s",
+        "passed" if report.passed else "failed",
+        report.evaluated,
+        len(failures),
+        report.elapsed,
+    )
+    return report
+
+
+@dataclass(frozen=True)
+class _Plan:
+    table: str
+    spec: MartSpec | None
+    columns: dict[str, str]
+    min_rows: int | None
+
+
+def _plan(
+    tables: dict[str, _Table], previous: dict[str, int]
+) -> tuple[list[Failure], list[str], list[_Plan]]:
+    """Decide which suites run; missing required marts and shrunk unsuited marts fail right here."""
+    failures: list[Failure] = []
+    skipped: list[str] = []
+    plans: list[_Plan] = []
+    for spec in MART_SPECS:
+        table = tables.get(spec.table)
+        recorded = previous.get(spec.table)
+        if spec.optional and not recorded and (table is None or table.rows == 0):
+            skipped.append(spec.table)
+            continue
+        if table is None:
+            failures.append(
+                Failure(spec.table, None, "table exists", "missing", f"table {MARTS_SCHEMA}.{spec.table}")
+            )
+            continue
+        plans.append(_Plan(spec.table, spec, table.columns, recorded))
+    suited = {spec.table for spec in MART_SPECS}
+    for name, rows in sorted(previous.items()):
+        if name in suited:
+            continue
+        observed = tables[name].rows if name in tables else None
+        if observed is None or observed < rows:
+            failures.append(
+                Failure(
+                    name,
+                    None,
+                    "table_row_count_to_be_between",
+                    "missing" if observed is None else _count(observed),
+                    f">= {rows} rows (last export; --allow-shrink to accept)",
+                )
+            )
+    return failures, skipped, plans
+
+
+def _validate(settings: Settings, plans: list[_Plan], docs_dir: Path) -> tuple[list[Failure], int, Path]:
+    os.environ["GX_ANALYTICS_ENABLED"] = "false"  # before GX is imported: no telemetry, ever
+    import great_expectations as gx
+    from great_expectations.checkpoint import UpdateDataDocsAction
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    from producthuntdb.quality.duckdb_compat import connection_url
+    from producthuntdb.quality.expectations import build_expectations
+
+    docs_dir.mkdir(parents=True, exist_ok=True)
+    context: Any = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    context.add_data_docs_site(
+        site_name=DOCS_SITE,
+        site_config={
+            "class_name": "SiteBuilder",
+            "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs_dir)},
+            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+        },
+    )
+    try:
+        source = context.data_sources.add_sql(
+            name="marts",
+            connection_string=connection_url(settings.db_path),
+            kwargs={"connect_args": {"read_only": True}},
+        )
+    except Exception as exc:  # GX wraps every driver error in its own TestConnectionError
+        raise StageError(f"GX cannot open {settings.db_path}: {str(exc).splitlines()[0]}") from None
+    definitions = []
+    for plan in plans:
+        batch = source.add_table_asset(
+            name=plan.table, table_name=plan.table, schema_name=MARTS_SCHEMA
+        ).add_batch_definition_whole_table("whole table")
+        suite = context.suites.add(gx.ExpectationSuite(name=plan.table))
+        for expectation in build_expectations(plan.spec, plan.columns, plan.min_rows, settings, MARTS_SCHEMA):
+            suite.add_expectation(expectation)
+        definitions.append(
+            context.validation_definitions.add(
+                gx.ValidationDefinition(name=plan.table, data=batch, suite=suite)
+            )
+        )
+    checkpoint = context.checkpoints.add(
+        gx.Checkpoint(
+            name="gate",
+            validation_definitions=definitions,
+            actions=[UpdateDataDocsAction(name="data_docs", site_names=[DOCS_SITE])],
+            result_format={"result_format": "SUMMARY", "partial_unexpected_count": 5},
+        )
+    )
+    engines = (source.get_engine(), source.get_execution_engine().engine)
+    try:
+        result = checkpoint.run()
+    finally:
+        for engine in engines:  # GX pools connections: close them all, DuckDB is single-writer
+            engine.dispose()
+    failures: list[Failure] = []
+    samples: list[tuple[int, str, str]] = []
+    evaluated = 0
+    for run in result.run_results.values():
+        for item in run.results:
+            evaluated += 1
+            if not item.success:
+                failure, sample_sql = _failure(run.suite_name, item)
+                if sample_sql:
+                    samples.append((len(failures), run.suite_name, sample_sql))
+                failures.append(failure)
+    if samples:
+        failures = _add_samples(settings.db_path, failures, samples)
+    return failures, evaluated, docs_dir / "index.html"
+
+
+def _failure(suite: str, item: Any) -> tuple[Failure, str | None]:
+    """Turn a GX result into the one line an operator needs (errors included, never a traceback)."""
+    from producthuntdb.quality.expectations import describe_expected
+
+    config = item.expectation_config
+    kwargs = dict(config.kwargs)
+    meta = dict(config.meta or {})
+    column = meta.get("column") or kwargs.get("column")
+    if column is None and "column_A" in kwargs:
+        column = f"{kwargs['column_A']}, {kwargs['column_B']}"
+    if column is None and "column_list" in kwargs:
+        column = ", ".join(kwargs["column_list"])
+    info = item.exception_info or {}
+    errors = [info] if "raised_exception" in info else list(info.values())
+    raised = [e for e in errors if isinstance(e, dict) and e.get("raised_exception")]
+    expected = meta.get("expected") or describe_expected(config.type, kwargs) + meta.get("hint", "")
+    name = meta.get("check") or config.type.removeprefix("expect_")
+    if raised:
+        message = str(raised[0].get("exception_message") or "error").splitlines()[0]
+        return Failure(suite, column, name, f"error: {message[:200]}", expected), None
+    return Failure(suite, column, name, _observed(item.result or {}), expected), meta.get("sample_sql")
+
+
+def _add_samples(
+    db_path: Path, failures: list[Failure], samples: list[tuple[int, str, str]]
+) -> list[Failure]:
+    """GX's SUMMARY format reports only a count for SQL checks: fetch up to 3 offending values."""
+    failures = list(failures)
+    con = duckdb.connect(str(db_path), read_only=True)
+    try:
+        for index, table, sql in samples:
+            query = sql.replace("{batch}", f'{MARTS_SCHEMA}."{table}"')
+            try:
+                rows = con.execute(query + " limit 3").fetchall()
+                counted = con.execute(f"select count(*) from ({query}) as bad").fetchone()
+            except duckdb.Error:
+                continue
+            old = failures[index]
+            if old.column == "*":  # the redacted check answers (column, hits) pairs
+                observed = ", ".join(f"{r[0]}: {_count(r[1])}" for r in rows)
+                failures[index] = replace(old, column=", ".join(str(r[0]) for r in rows), observed=observed)
+            else:
+                values = ", ".join(_show(r[0]) for r in rows)
+                total = counted[0] if counted else "?"
+                failures[index] = replace(old, observed=f"{_count(total)}, e.g. {values}")
+    finally:
+        con.close()
+    return failures
+
+
+def _count(rows: Any) -> str:
+    return f"{rows} row" if rows == 1 else f"{rows} rows"
+
+
+def _show(value: Any) -> str:
+    return (
+        value.isoformat(sep=" ")
+        if hasattr(value, "isoformat")
+        else repr(value)
+        if isinstance(value, str)
+        else str(value)
+    )
+
+
+def _observed(result: dict[str, Any]) -> str:
+    if "unexpected_count" in result:
+        sample = result.get("partial_unexpected_list") or []
+        text = f"{result['unexpected_count']} of {result.get('element_count', '?')} rows"
+        if not sample:
+            return text
+        shown = [", ".join(map(_show, s)) if isinstance(s, (list, tuple)) else _show(s) for s in sample[:3]]
+        return f"{text}, e.g. {'; '.join(shown)}"
+    return str(result.get("observed_value"))
+
+
+def _write_summary(report: GateReport, manifest: Path | None) -> None:
+    payload = {
+        "passed": report.passed,
+        "elapsed_seconds": round(report.elapsed, 3),
+        "evaluated": report.evaluated,
+        "failures": [asdict(f) for f in report.failures],
+        "row_counts": report.row_counts,
+        "skipped": report.skipped,
+        "docs_path": str(report.docs_path) if report.docs_path else None,
+        "previous_manifest": str(manifest) if manifest and manifest.is_file() else None,
+        "redacted_marker": REDACTED,
+        "future_tolerance_minutes": FUTURE_TOLERANCE_MINUTES,
+    }
+    report.summary_path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = report.summary_path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(payload, indent=2, default=str) + "\n", "utf-8")
+    tmp.replace(report.summary_path)

@@ -1,0 +1,117 @@
+"""What the gate checks, per mart, as plain data (versioned here, turned into GX suites by ``gate``).
+
+A spec names columns; the gate adds an expectation only for columns the mart actually has, except
+the key columns, which must exist. Keeping the specs free of GX imports lets unit tests and the
+export read them without paying GX's import time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+REDACTED = "[REDACTED]"
+SLUG_REGEX = r"^[a-z0-9]+(-[a-z0-9]+)*$"
+"""Product Hunt slugs: lowercase words joined by single hyphens (DuckDB's ``~`` is a full match)."""
+URL_REGEX = r"^https?://[^\s/]+[^\s]*$"
+FUTURE_TOLERANCE_MINUTES = 60
+"""Clock skew allowed before a timestamp counts as "in the future"."""
+
+
+@dataclass(frozen=True)
+class Reference:
+    """``column`` of this mart must appear in ``table.target`` (NULLs are allowed)."""
+
+    column: str
+    table: str
+    target: str
+
+
+@dataclass(frozen=True)
+class MartSpec:
+    """The promises one mart makes; see dbt_project/models/marts/*.yml for their meaning."""
+
+    table: str
+    key: tuple[str, ...]
+    optional: bool = False
+    """Opt-in marts (comments, votes) may be absent or empty: their suite is skipped then."""
+    not_null: tuple[str, ...] = ()
+    non_negative: tuple[str, ...] = ()
+    bounds: dict[str, tuple[float, float]] = field(default_factory=dict)
+    regex: dict[str, str] = field(default_factory=dict)
+    ordered: tuple[tuple[str, str], ...] = ()
+    """(later, earlier) column pairs: later >= earlier where both are set."""
+    timestamps: tuple[str, ...] = ()
+    """Columns that must not lie in the future."""
+    references: tuple[Reference, ...] = ()
+
+
+COUNTS = ("votes_count", "comments_count", "reviews_count", "followers_count", "posts_count")
+
+MART_SPECS: tuple[MartSpec, ...] = (
+    MartSpec(
+        table="posts",
+        key=("post_id",),
+        not_null=("name", "created_at"),
+        non_negative=COUNTS,
+        bounds={"reviews_rating": (0.0, 5.0)},
+        regex={"slug": SLUG_REGEX, "url": URL_REGEX, "website": URL_REGEX},
+        ordered=(("featured_at", "created_at"),),
+        timestamps=("created_at", "featured_at"),
+    ),
+    MartSpec(
+        table="users",
+        key=("user_id",),
+        regex={"url": URL_REGEX},
+        timestamps=("created_at",),
+    ),
+    MartSpec(
+        table="topics",
+        key=("topic_id",),
+        not_null=("name",),
+        non_negative=COUNTS,
+        regex={"slug": SLUG_REGEX, "url": URL_REGEX},
+        timestamps=("created_at",),
+    ),
+    MartSpec(
+        table="post_topics",
+        key=("post_id", "topic_id"),
+        non_negative=("position",),
+        references=(Reference("post_id", "posts", "post_id"), Reference("topic_id", "topics", "topic_id")),
+    ),
+    MartSpec(
+        table="post_makers",
+        key=("post_id", "position"),
+        non_negative=("position",),
+        references=(Reference("post_id", "posts", "post_id"),),
+    ),
+    MartSpec(
+        table="comments",
+        key=("comment_id",),
+        optional=True,
+        not_null=("post_id", "created_at"),
+        non_negative=COUNTS,
+        regex={"url": URL_REGEX},
+        timestamps=("created_at",),
+        references=(Reference("post_id", "posts", "post_id"),),
+    ),
+    MartSpec(
+        table="votes",
+        key=("vote_id",),
+        optional=True,
+        not_null=("post_id",),
+        timestamps=("created_at",),
+        references=(Reference("post_id", "posts", "post_id"),),
+    ),
+    MartSpec(
+        table="collections",
+        key=("collection_id",),
+        optional=True,
+        not_null=("name",),
+        non_negative=COUNTS,
+        regex={"url": URL_REGEX},
+        ordered=(("featured_at", "created_at"),),
+        timestamps=("created_at", "featured_at"),
+    ),
+)
+
+SPECS_BY_TABLE = {spec.table: spec for spec in MART_SPECS}

@@ -1,0 +1,230 @@
+"""``producthuntdb status``: what is in the database, how the last runs went, how far the backfill is.
+
+Opens DuckDB **read-only** (a BI tool or a running sync may hold the single write lock), and
+when even that fails because another process holds the lock, names that process instead.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+from rich.console import Console
+from rich.table import Table
+
+from producthuntdb.settings import Settings
+
+LOCK_PATTERN = re.compile(r"Conflicting lock is held in (?P<exe>.+?) \(PID (?P<pid>\d+)\)")
+WINDOW_BUDGET = 6250
+"""The real API's points per 15-minute window (API_FACTS.md), for the 'budget used' line."""
+HIDDEN_PREFIX = "_dlt_"
+RUN_COLUMNS = ("run_id", "started_at", "status", "stop_reason", "pages", "points", "points_per_post")
+
+
+def lock_holder(error: BaseException | str) -> dict[str, Any] | None:
+    """Who holds a DuckDB file's lock, parsed from DuckDB's error (and enriched by psutil when possible).
+
+    DuckDB says ``Conflicting lock is held in <exe> (PID n)``; the command line tells a
+    BI tool from a stuck sync, so it is added when the process is visible.
+    """
+    match = LOCK_PATTERN.search(str(error))
+    if not match:
+        return None
+    pid = int(match.group("pid"))
+    holder: dict[str, Any] = {"pid": pid, "exe": match.group("exe"), "cmdline": None}
+    try:
+        import psutil
+
+        holder["cmdline"] = " ".join(psutil.Process(pid).cmdline()) or None
+    except Exception:  # process gone, no permission, or psutil missing: the PID is enough
+        pass
+    return holder
+
+
+def describe_holder(holder: dict[str, Any]) -> str:
+    what = holder.get("cmdline") or holder.get("exe")
+    return f"PID {holder['pid']} ({what})"
+
+
+def _file_size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def _table_counts(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, dict[str, int]], dict[str, list[str]]]:
+    rows = con.execute(
+        """
+        select table_schema, table_name, table_type from information_schema.tables
+        where table_catalog = current_database()
+          and table_schema not in ('information_schema', 'pg_catalog')
+        order by table_schema, table_name
+        """
+    ).fetchall()
+    tables: dict[str, dict[str, int]] = {}
+    views: dict[str, list[str]] = {}
+    for schema, name, kind in rows:
+        if name.startswith(HIDDEN_PREFIX):
+            continue
+        if kind == "VIEW":
+            views.setdefault(schema, []).append(name)
+            continue
+        count = con.execute(f'select count(*) from "{schema}"."{name}"').fetchone()
+        tables.setdefault(schema, {})[name] = int(count[0]) if count else 0
+    return tables, views
+
+
+def _last_runs(con: duckdb.DuckDBPyConnection, dataset: str, limit: int = 5) -> list[dict[str, Any]]:
+    exists = con.execute(
+        "select count(*) from information_schema.tables where table_schema = ? and table_name = '_sync_runs'",
+        [dataset],
+    ).fetchone()
+    if not exists or not exists[0]:
+        return []
+    cursor = con.execute(
+        f'select * from "{dataset}"."_sync_runs" order by started_at desc limit {int(limit)}'
+    )
+    names = [d[0] for d in cursor.description or []]
+    return [dict(zip(names, row, strict=False)) for row in cursor.fetchall()]
+
+
+def _budget(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Points spent by the latest run and over the last 24 hours, against the 15-minute window."""
+    now = datetime.now(UTC)
+    last = runs[0] if runs else {}
+    day = 0
+    for run in runs:
+        started = run.get("started_at")
+        if isinstance(started, datetime):
+            started = started if started.tzinfo else started.replace(tzinfo=UTC)
+            if now - started <= timedelta(hours=24):
+                day += int(run.get("points") or 0)
+    return {
+        "window_budget": WINDOW_BUDGET,
+        "points_last_run": int(last.get("points") or 0) if last else None,
+        "points_last_24h": day,
+        "points_per_post_last_run": last.get("points_per_post") if last else None,
+    }
+
+
+def _backfill(settings: Settings, runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The sync module's view (position, points still needed) when available, else the last run's."""
+    try:
+        from producthuntdb.sync import backfill_status
+
+        return dict(backfill_status(settings))
+    except ImportError:
+        pass
+    except Exception as exc:  # status must never fail because one section cannot be computed
+        return {"error": f"{type(exc).__name__}: {exc}"}
+    position = next((r.get("backfill_position") for r in runs if r.get("backfill_position")), None)
+    return {"position": position}
+
+
+def collect_status(settings: Settings) -> dict[str, Any]:
+    """Everything ``status`` shows, as a JSON-friendly dict (``--json`` prints exactly this)."""
+    db = settings.db_path
+    info: dict[str, Any] = {
+        "db_path": str(db),
+        "exists": db.is_file(),
+        "size_bytes": _file_size(db),
+        "wal_bytes": _file_size(db.with_name(db.name + ".wal")),
+        "locked_by": None,
+        "tables": {},
+        "views": {},
+        "posts": None,
+        "last_runs": [],
+        "backfill": {},
+        "budget": {},
+        "export_dir": str(settings.export_path),
+        "export_files": sorted(p.name for p in settings.export_path.glob("*"))
+        if settings.export_path.is_dir()
+        else [],
+    }
+    if not info["exists"]:
+        return info
+    try:
+        con = duckdb.connect(str(db), read_only=True)
+    except duckdb.Error as exc:
+        holder = lock_holder(exc)
+        if holder is None:
+            info["error"] = str(exc).splitlines()[0]
+            return info
+        info["locked_by"] = holder
+        return info
+    try:
+        tables, views = _table_counts(con)
+        runs = _last_runs(con, settings.dataset_name)
+    finally:
+        con.close()
+    info["tables"] = tables
+    info["views"] = views
+    info["posts"] = tables.get("marts", {}).get("posts")
+    info["last_runs"] = runs
+    info["budget"] = _budget(runs)
+    info["backfill"] = _backfill(settings, runs)
+    return info
+
+
+def _human_size(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} GB"  # pragma: no cover
+
+
+def render_status(info: dict[str, Any], console: Console) -> None:
+    """Rich tables for a terminal; the same facts as ``--json``."""
+    console.print(
+        f"[bold]database[/bold] {info['db_path']}  ({_human_size(info['size_bytes'] + info['wal_bytes'])})"
+    )
+    if not info["exists"]:
+        console.print(
+            "no database yet — run [cyan]producthuntdb sync[/cyan] (or [cyan]producthuntdb demo[/cyan])"
+        )
+        return
+    if info.get("locked_by"):
+        console.print(
+            f"[red]locked[/red] by {describe_holder(info['locked_by'])}: another process holds DuckDB's write "
+            "lock; status can read once it finishes (or close that tool)."
+        )
+        return
+    if info.get("error"):
+        console.print(f"[red]cannot read[/red]: {info['error']}")
+        return
+    table = Table(title="tables", title_justify="left")
+    table.add_column("schema", style="cyan")
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    for schema, counts in info["tables"].items():
+        for name, rows in counts.items():
+            table.add_row(schema, name, f"{rows:,}")
+    for schema, names in info["views"].items():
+        table.add_row(schema, f"{len(names)} views", "")
+    console.print(table)
+    if info["last_runs"]:
+        runs = Table(title="last sync runs", title_justify="left")
+        for column in RUN_COLUMNS:
+            runs.add_column(column)
+        for run in info["last_runs"]:
+            runs.add_row(*("" if run.get(c) is None else str(run[c]) for c in RUN_COLUMNS))
+        console.print(runs)
+    else:
+        console.print("no sync runs recorded yet")
+    budget = info.get("budget") or {}
+    if budget:
+        console.print(
+            f"budget: last run {budget.get('points_last_run')} points, last 24 h {budget.get('points_last_24h')} "
+            f"points (the API allows {budget.get('window_budget')} per 15 minutes)"
+        )
+    backfill = info.get("backfill") or {}
+    if backfill:
+        console.print("backfill: " + ", ".join(f"{k}={v}" for k, v in backfill.items()))
+    if info.get("export_files"):
+        console.print(f"export: {info['export_dir']} ({len(info['export_files'])} files)")

@@ -1,0 +1,191 @@
+"""dbt build over a DuckDB file synced from a ``small`` emulator world (issue 5, "Done when").
+
+One build (the session fixture ``small_build``) is shared by every test here; each test
+asserts a lot about it, since a dbt invocation costs seconds.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import duckdb
+import httpx
+import pytest
+
+from producthuntdb.emulator import EmulatorServer
+from producthuntdb.errors import StageError
+from producthuntdb.settings import Settings
+from producthuntdb.transform import BuildFailed, BuildReport, run_build, run_docs
+from tests.plugins.pipeline import UNTHROTTLED
+
+MARTS = {
+    "posts", "users", "topics", "post_topics", "post_makers", "collections", "collection_posts",
+    "comments", "votes", "daily_launches", "topic_trends", "leaderboard_daily", "post_metrics_history",
+}
+USER_KEYS = {"user_id", "maker_id"}
+
+
+def _truth(emulator_factory: Callable[..., EmulatorServer], scale: str) -> dict[str, int]:
+    """The emulator's own count of each entity (same seed and clock as ``small_synced``)."""
+    server = emulator_factory(scale=scale, budget=UNTHROTTLED)
+    data = httpx.get(f"{server.base_url}/_emulator/truth", timeout=30).json()
+    return {key: int(value) for key, value in data.items() if isinstance(value, int)}
+
+
+def _connect(settings: Settings) -> duckdb.DuckDBPyConnection:
+    return duckdb.connect(str(settings.db_path), read_only=True)
+
+
+def test_build_passes_every_test_and_matches_the_api_truth(
+    small_build: tuple[Settings, BuildReport], emulator_factory: Callable[..., EmulatorServer]
+) -> None:
+    settings, report = small_build
+    assert report.failures == []
+    assert report.models_failed == report.tests_failed == report.unit_tests_failed == 0
+    assert report.models_passed >= 23
+    assert report.tests_passed >= 100
+    assert report.unit_tests_passed >= 3
+    assert report.elapsed > 0 and report.invocation_id
+    # a first build writes every row of the incremental marts
+    assert report.rows_written["posts"] == report.mart_rows["posts"] > 0
+    assert report.rows_written["post_makers"] == report.mart_rows["post_makers"] > 0
+
+    truth = _truth(emulator_factory, "small")
+    with _connect(settings) as con:
+        n_posts, n_ids = con.execute("select count(*), count(distinct post_id) from marts.posts").fetchone() or (0, 0)
+        assert n_posts == n_ids == truth["posts"]
+        n_topics = con.execute("select count(*) from marts.topics").fetchone()
+        assert n_topics == (truth["topics"],)
+        # one maker row per maker position, redacted ones included
+        makers, redacted, summed = con.execute(
+            "select count(*), count(*) filter (where is_maker_redacted),"
+            " (select sum(maker_count) from marts.posts) from marts.post_makers"
+        ).fetchone() or (0, 0, 0)
+        assert makers == summed == truth["post_makers"]
+        assert redacted > 0
+        assert con.execute(
+            "select count(*) from marts.post_makers where is_maker_redacted and maker_id is not null"
+        ).fetchone() == (0,)
+        assert con.execute("select count(*) from marts.post_topics").fetchone() == (truth["post_topics"],)
+        assert con.execute("select count(*) from marts.collections").fetchone() == (truth["collections"],)
+        # comments and votes were not synced (opt-in): their raw tables are absent, the marts empty
+        raw_tables = {r[0] for r in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'raw'"
+        ).fetchall()}
+        assert not {"comments", "votes"} & raw_tables
+        assert con.execute("select count(*) from marts.comments").fetchone() == (0,)
+        assert con.execute("select count(*) from marts.votes").fetchone() == (0,)
+        # marts live in schema `marts`, staging views in `staging` (not main_marts)
+        schemas = {r[0] for r in con.execute("select distinct table_schema from information_schema.tables").fetchall()}
+        assert {"marts", "staging", "raw"} <= schemas
+        assert not {s for s in schemas if s.startswith("main_")}
+        tables = {r[0] for r in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'marts'"
+        ).fetchall()}
+        assert tables == MARTS
+        # analytics models agree with posts
+        assert con.execute("select sum(launches) from marts.daily_launches").fetchone() == (truth["posts"],)
+        assert con.execute(
+            "select count(*) from marts.leaderboard_daily where daily_rank = 1"
+        ).fetchone() == con.execute("select count(*) from marts.daily_launches").fetchone()
+        assert con.execute(
+            "select count(*) from marts.post_metrics_history h join marts.posts p using (post_id)"
+            " where h.observed_at = p.counts_observed_at and h.votes_count <> p.votes_count"
+        ).fetchone() == (0,)
+
+
+def test_no_redacted_string_or_user_key_zero_in_any_mart(small_built: Settings) -> None:
+    with _connect(small_built) as con:
+        raw_redacted = con.execute(
+            "select count(*) from raw.post_makers where maker_id = '0'"
+        ).fetchone() or (0,)
+        assert raw_redacted[0] > 0, "the small world redacts makers: the check below must have work to do"
+        columns = con.execute(
+            "select table_name, column_name, data_type from information_schema.columns"
+            " where table_schema = 'marts'"
+        ).fetchall()
+        text_columns = [(t, c) for t, c, d in columns if d == "VARCHAR"]
+        assert len(text_columns) > 20
+        for table, column in text_columns:
+            hits = con.execute(f'select count(*) from marts."{table}" where "{column}" like \'%[REDACTED]%\'')
+            assert hits.fetchone() == (0,), f"marts.{table}.{column} holds [REDACTED]"
+        user_keys = [(t, c) for t, c, _ in columns if c in USER_KEYS]
+        assert {t for t, _ in user_keys} >= {"posts", "post_makers", "users", "comments", "votes"}
+        for table, column in user_keys:
+            hits = con.execute(f'select count(*) from marts."{table}" where "{column}" = \'0\'')
+            assert hits.fetchone() == (0,), f"marts.{table}.{column} holds the redacted id 0"
+
+
+def test_indexes_exist_on_the_marts(small_built: Settings) -> None:
+    with _connect(small_built) as con:
+        rows = con.execute(
+            "select table_name, expressions from duckdb_indexes() where schema_name = 'marts'"
+        ).fetchall()
+    indexed = {(table, expressions.strip("[]").replace('"', "").replace("'", "")) for table, expressions in rows}
+    expected = {
+        ("posts", "created_at"), ("posts", "featured_at"), ("posts", "user_id"),
+        ("post_topics", "post_id"), ("post_topics", "topic_id"),
+        ("post_makers", "post_id"), ("post_makers", "maker_id"),
+        ("collection_posts", "collection_id"), ("collection_posts", "post_id"),
+        ("comments", "post_id"), ("votes", "post_id"),
+    }
+    assert expected <= indexed, expected - indexed
+
+
+def test_every_mart_and_column_is_documented(small_build: tuple[Settings, BuildReport]) -> None:
+    settings, report = small_build
+    assert report.target_path is not None
+    manifest = json.loads((report.target_path / "manifest.json").read_text("utf-8"))
+    models = {
+        node["name"]: node for node in manifest["nodes"].values() if node["resource_type"] == "model"
+    }
+    with _connect(settings) as con:
+        columns = con.execute(
+            "select table_schema, table_name, column_name from information_schema.columns"
+            " where table_schema in ('marts', 'staging')"
+        ).fetchall()
+    undocumented = []
+    for _schema, table, column in columns:
+        node = models[table]
+        if not node["description"].strip():
+            undocumented.append(table)
+        if not node["columns"].get(column, {}).get("description", "").strip():
+            undocumented.append(f"{table}.{column}")
+    assert undocumented == []
+    # docs generate works and its catalog covers every mart
+    target = run_docs(settings)
+    catalog = json.loads((target / "catalog.json").read_text("utf-8"))
+    assert {n["metadata"]["name"] for n in catalog["nodes"].values()} >= MARTS
+    assert (target / "index.html").is_file()
+
+
+def test_a_failing_test_raises_one_line_naming_the_node(built_db_copy: Settings) -> None:
+    with duckdb.connect(str(built_db_copy.db_path)) as con:
+        con.execute("update marts.posts set tagline = '[REDACTED]' where post_id = (select min(post_id) from marts.posts)")
+    with pytest.raises(BuildFailed) as caught:
+        run_build(built_db_copy, select="assert_no_redacted_strings_in_marts")
+    message = str(caught.value)
+    assert "\n" not in message
+    assert "assert_no_redacted_strings_in_marts" in message
+    assert caught.value.report is not None and caught.value.report.tests_failed == 1
+
+
+def test_unsynced_or_missing_file_is_one_clear_error(tmp_path: Path) -> None:
+    missing = Settings(environment="testing", data_dir=tmp_path, duckdb_path=tmp_path / "none.duckdb")
+    with pytest.raises(StageError, match="no DuckDB file") as caught:
+        run_build(missing)
+    assert "\n" not in str(caught.value)
+    empty = tmp_path / "empty.duckdb"
+    duckdb.connect(str(empty)).close()
+    with pytest.raises(StageError, match=r"no raw\.posts table: run `producthuntdb sync` first"):
+        run_build(Settings(environment="testing", data_dir=tmp_path, duckdb_path=empty))
+
+
+def test_missing_dbt_project_is_one_clear_error(small_built: Settings, tmp_path: Path) -> None:
+    elsewhere = small_built.model_copy(update={"dbt_project_dir": tmp_path, "data_dir": tmp_path})
+    with pytest.raises(StageError, match=r"dbt project not found: .* has no dbt_project.yml"):
+        run_build(elsewhere)
+    with pytest.raises(StageError, match="dbt project not found"):
+        run_docs(elsewhere)

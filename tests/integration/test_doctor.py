@@ -1,0 +1,146 @@
+"""``doctor`` against real things: a DuckDB lock held by another process, a closed port, versions."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import duckdb
+import pytest
+from loguru import logger
+from typer.testing import CliRunner
+
+from producthuntdb.cli import app
+from producthuntdb.doctor import Check, check_duckdb, check_packages, run_doctor
+from producthuntdb.emulator import EmulatorServer
+from producthuntdb.settings import Settings
+
+WIDE = {"TERMINAL_WIDTH": "200", "COLUMNS": "200"}
+TOKEN = "doctor-token-abcdefghijklmnopqrstuvwxyz"
+
+
+@pytest.fixture(autouse=True)
+def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    for name in list(os.environ):
+        if name.startswith("PRODUCTHUNT_"):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    yield
+    logger.remove()
+
+
+def closed_port_url() -> str:
+    """A loopback URL nothing listens on (bound then released), so 'unreachable' is immediate."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}/v2/api/graphql"
+
+
+@pytest.fixture()
+def held_db(tmp_path: Path) -> Iterator[tuple[Path, int]]:
+    """A DuckDB file whose write lock is held by another process until the test ends."""
+    db = tmp_path / "held.duckdb"
+    duckdb.connect(str(db)).close()
+    code = f"import duckdb,time; c=duckdb.connect({str(db)!r}); print('held', flush=True); time.sleep(60)"
+    holder = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        yield db, holder.pid
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def by_name(checks: list[Check]) -> dict[str, Check]:
+    return {c.name: c for c in checks}
+
+
+def test_doctor_names_the_process_holding_the_duckdb_lock(held_db: tuple[Path, int], tmp_path: Path) -> None:
+    db, pid = held_db
+    env = {
+        **WIDE,
+        "PRODUCTHUNT_DUCKDB_PATH": str(db),
+        "PRODUCTHUNT_DATA_DIR": str(tmp_path),
+        "PRODUCTHUNT_API_URL": closed_port_url(),
+        "PRODUCTHUNT_TOKEN": TOKEN,
+    }
+    result = CliRunner().invoke(app, ["doctor"], env=env)
+    assert result.exit_code == 1, result.output
+    lock_line = next((line for line in result.stdout.splitlines() if "duckdb file" in line), result.output)
+    assert lock_line.startswith("✗") and f"locked by PID {pid}" in lock_line
+    assert "time.sleep" in lock_line, "the holder's command line tells a BI tool from a stuck sync"
+    assert f"kill {pid}" in result.stdout
+    assert "unreachable" in result.stdout
+    assert TOKEN not in result.output
+
+
+def test_free_database_is_writable(tmp_path: Path) -> None:
+    db = tmp_path / "free.duckdb"
+    duckdb.connect(str(db)).close()
+    check = check_duckdb(Settings(data_dir=tmp_path, duckdb_path=db, environment="testing"))
+    assert check.ok and "writable and not locked" in check.detail
+    missing = check_duckdb(Settings(data_dir=tmp_path, duckdb_path=tmp_path / "new" / "x.duckdb"))
+    assert missing.ok and "will be created" in missing.detail
+    assert not (tmp_path / "new" / "x.duckdb").exists(), "doctor must not create the database"
+
+
+def test_not_a_database_is_reported(tmp_path: Path) -> None:
+    bogus = tmp_path / "bogus.duckdb"
+    bogus.write_bytes(b"this is not a duckdb file at all" * 200)
+    check = check_duckdb(Settings(data_dir=tmp_path, duckdb_path=bogus))
+    assert not check.ok and "cannot be opened" in check.detail
+
+
+def test_missing_token_and_unreachable_api_are_crosses_with_fixes(tmp_path: Path) -> None:
+    settings = Settings(
+        data_dir=tmp_path, api_url=closed_port_url(), kaggle_username="me", environment="testing"
+    )
+    checks = by_name(run_doctor(settings))
+    assert not checks["token"].ok and "producthunt.com" in checks["token"].fix
+    assert not checks["kaggle"].ok and "half set" in checks["kaggle"].detail
+    assert not checks["api"].ok and "PRODUCTHUNT_API_URL" in checks["api"].fix
+    assert checks["disk"].ok and "GiB free" in checks["disk"].detail
+    assert all(c.fix for c in checks.values() if not c.ok), "every ✗ comes with a fix"
+
+
+def test_package_versions_are_listed() -> None:
+    checks = by_name(check_packages())
+    assert checks["python"].ok
+    assert checks["dbt-core"].ok and checks["dbt-core"].detail.startswith("1.11.")
+    assert checks["duckdb"].ok
+
+
+def test_doctor_against_the_emulator_checks_token_and_budget(
+    emulator_factory: Callable[..., EmulatorServer], tmp_path: Path
+) -> None:
+    server = emulator_factory(scale="tiny", token=TOKEN, budget=500)
+    settings = Settings(data_dir=tmp_path, api_url=server.url, token=TOKEN, environment="testing")
+    checks = by_name(run_doctor(settings))
+    assert checks["api"].ok and "HTTP 200" in checks["api"].detail
+    assert checks["token valid"].ok
+    assert checks["budget"].ok and "of 500 points left" in checks["budget"].detail
+    remaining = int(checks["budget"].detail.split()[0])
+    assert 0 < remaining < 500, "the viewer query costs a few points"
+
+
+def test_doctor_reports_a_rejected_token(
+    emulator_factory: Callable[..., EmulatorServer], tmp_path: Path
+) -> None:
+    server = emulator_factory(scale="tiny", token=TOKEN)
+    other = "another-token-that-the-server-does-not-know"
+    env = {
+        **WIDE,
+        "PRODUCTHUNT_DATA_DIR": str(tmp_path),
+        "PRODUCTHUNT_API_URL": server.url,
+        "PRODUCTHUNT_TOKEN": other,
+    }
+    result = CliRunner().invoke(app, ["doctor"], env=env)
+    assert result.exit_code == 1
+    line = next(line for line in result.stdout.splitlines() if line.startswith("✗ token valid"))
+    assert "401" in line
+    assert other not in result.output

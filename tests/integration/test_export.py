@@ -1,0 +1,126 @@
+"""Export of a real built small world: files equal the marts, manifest and checksums hold."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from producthuntdb.errors import StageError
+from producthuntdb.export import KAGGLE_METADATA, MANIFEST, ExportReport, run_export
+from producthuntdb.settings import Settings
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def exported(small_built: Settings, tmp_path_factory: pytest.TempPathFactory) -> ExportReport:
+    data_dir = tmp_path_factory.mktemp("export")
+    settings = small_built.model_copy(update={"data_dir": data_dir, "export_dir": data_dir / "export"})
+    return run_export(settings)
+
+
+def _marts(db_path: Path) -> dict[str, int]:
+    con = duckdb.connect(str(db_path), read_only=True)
+    try:
+        names = [
+            r[0]
+            for r in con.execute(
+                "select table_name from information_schema.tables "
+                "where table_schema = 'marts' and table_type = 'BASE TABLE'"
+            ).fetchall()
+        ]
+        return {n: con.execute(f'select count(*) from marts."{n}"').fetchone()[0] for n in names}  # type: ignore[index]
+    finally:
+        con.close()
+
+
+def test_export_reread_equals_the_marts(exported: ExportReport, small_built: Settings) -> None:
+    marts = _marts(small_built.db_path)
+    manifest = json.loads((exported.out_dir / MANIFEST).read_text("utf-8"))
+
+    assert set(manifest["tables"]) == set(marts) and marts["posts"] > 0
+    con = duckdb.connect()
+    try:
+        for table, rows in marts.items():
+            parquet = exported.out_dir / f"{table}.parquet"
+            read = con.execute("select count(*) from read_parquet(?)", [str(parquet)]).fetchone()[0]  # type: ignore[index]
+            with (exported.out_dir / f"{table}.csv").open(newline="", encoding="utf-8") as handle:
+                csv_rows = sum(1 for _ in csv.reader(handle)) - 1
+            assert read == rows == manifest["tables"][table]["rows"] == exported.tables[table], table
+            assert csv_rows == rows, table
+        # not only counts: the posts file holds the very same rows as the mart
+        columns = ", ".join(c["name"] for c in manifest["tables"]["posts"]["columns"])
+        con.execute(f"attach '{small_built.db_path}' as db (read_only)")
+        diff = con.execute(
+            f"select count(*) from ((select {columns} from db.marts.posts except all "
+            f"select {columns} from read_parquet('{exported.out_dir / 'posts.parquet'}')) union all "
+            f"(select {columns} from read_parquet('{exported.out_dir / 'posts.parquet'}') except all "
+            f"select {columns} from db.marts.posts))"
+        ).fetchone()[0]  # type: ignore[index]
+        assert diff == 0
+    finally:
+        con.close()
+
+
+def test_manifest_checksums_types_window_and_versions(exported: ExportReport) -> None:
+    manifest = json.loads((exported.out_dir / MANIFEST).read_text("utf-8"))
+
+    for table, info in manifest["tables"].items():
+        for fmt in ("parquet", "csv"):
+            entry = info["files"][fmt]
+            data = (exported.out_dir / entry["path"]).read_bytes()
+            assert entry["path"] == f"{table}.{fmt}"
+            assert hashlib.sha256(data).hexdigest() == entry["sha256"]
+            assert entry["bytes"] == len(data)
+        assert all(c["type"] and not c["name"].startswith("_") for c in info["columns"])
+    posts_types = {c["name"]: c["type"] for c in manifest["tables"]["posts"]["columns"]}
+    assert posts_types["post_id"] == "VARCHAR" and posts_types["votes_count"] == "BIGINT"
+    window = manifest["sync_window"]
+    assert (
+        window["min_created_at"]
+        and window["max_created_at"]
+        and window["min_created_at"] <= window["max_created_at"]
+    )
+    assert set(manifest["versions"]) >= {"producthuntdb", "dlt", "dbt-core", "duckdb", "great-expectations"}
+    assert manifest["gate"]["passed"] is True and manifest["generated_at"]
+    files = {p.name for p in exported.out_dir.iterdir()}
+    assert files == {MANIFEST, KAGGLE_METADATA} | {
+        f"{t}.{x}" for t in manifest["tables"] for x in ("parquet", "csv")
+    }
+
+
+def test_kaggle_metadata_carries_dbt_column_docs(exported: ExportReport, small_built: Settings) -> None:
+    metadata = json.loads((exported.out_dir / KAGGLE_METADATA).read_text("utf-8"))
+
+    assert metadata["id"] == small_built.kaggle_dataset
+    assert 6 <= len(metadata["title"]) <= 50 and len(metadata["licenses"]) == 1
+    resources = {r["path"]: r for r in metadata["resources"]}
+    assert set(resources) == {p.name for p in exported.out_dir.iterdir()} - {MANIFEST, KAGGLE_METADATA}
+    fields = {f["name"]: f for f in resources["posts.parquet"]["schema"]["fields"]}
+    assert "post id" in fields["post_id"]["description"].lower()
+    assert fields["votes_count"]["type"] == "integer" and fields["created_at"]["type"] == "datetime"
+    assert resources["posts.csv"]["description"]
+
+
+def test_export_replaces_an_old_export_atomically(small_built: Settings, tmp_path: Path) -> None:
+    settings = small_built.model_copy(update={"data_dir": tmp_path, "export_dir": tmp_path / "export"})
+    out = tmp_path / "export"
+    out.mkdir()
+    (out / "stale.csv").write_text("old,export\n", "utf-8")
+    with pytest.raises(StageError, match="not empty"):  # never replace a directory that is not an export
+        run_export(settings)
+    assert (out / "stale.csv").is_file()
+
+    (out / MANIFEST).write_text(json.dumps({"tables": {}}), "utf-8")  # an (old) export, then
+    (tmp_path / ".export.tmp-deadbeef").mkdir()  # what a crash mid-export would leave behind
+    report = run_export(settings)
+
+    assert report.out_dir == out.resolve()
+    assert not (out / "stale.csv").exists() and (out / MANIFEST).is_file()
+    assert json.loads((out / MANIFEST).read_text("utf-8"))["tables"]
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".export")] == []

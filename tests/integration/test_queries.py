@@ -1,0 +1,57 @@
+"""Every query the harvester sends is valid against the bundled schema and costs what the design says."""
+
+from __future__ import annotations
+
+import pytest
+from graphql import FieldNode, IntValueNode, parse, validate, visit
+from graphql.language import Visitor
+
+from producthuntdb.api.complexity import query_cost
+from producthuntdb.api.queries import QUERY_NAMES, batched_users_query, load_query, query_files
+from producthuntdb.api.schema import load_schema
+
+EXPECTED_COST = {
+    "posts_page": 465,  # the design's lean page of 20
+    "post_counts": 65,  # the look-back refresh: 65 points per 20 posts
+    "posts_total": 2,
+    "newest_post": 3,
+    "topics_page": 165,
+    "viewer": 12,
+    "user": 11,
+}
+
+
+def test_every_query_file_is_known_and_every_known_query_exists() -> None:
+    assert set(query_files()) == set(QUERY_NAMES)
+
+
+@pytest.mark.parametrize("name", query_files())
+def test_query_validates_against_the_bundled_schema(name: str) -> None:
+    errors = validate(load_schema(), parse(load_query(name)))
+    assert errors == [], f"{name}.graphql: {[e.message for e in errors]}"
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED_COST))
+def test_query_costs_what_the_design_says(name: str) -> None:
+    assert query_cost(load_query(name)) == EXPECTED_COST[name]
+
+
+@pytest.mark.parametrize("name", query_files())
+def test_page_sizes_never_exceed_the_cap(name: str) -> None:
+    """``first`` is charged as requested but at most 20 come back: asking more wastes points."""
+    sizes: list[int] = []
+
+    class Sizes(Visitor):
+        def enter_field(self, node: FieldNode, *_: object) -> None:
+            for argument in node.arguments or ():
+                if argument.name.value == "first" and isinstance(argument.value, IntValueNode):
+                    sizes.append(int(argument.value.value))
+
+    visit(parse(load_query(name)), Sizes())
+    assert all(size <= 20 for size in sizes)
+
+
+def test_batched_user_query_is_valid_and_costs_the_sum_of_its_parts() -> None:
+    text = batched_users_query(20)
+    assert validate(load_schema(), parse(text)) == []
+    assert query_cost(text) == 20 * 11

@@ -1,0 +1,135 @@
+"""``status`` on real DuckDB files: counts, runs, budget, JSON shape, and a held lock named."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import pytest
+from loguru import logger
+from rich.console import Console
+from typer.testing import CliRunner
+
+from producthuntdb.cli import app
+from producthuntdb.settings import Settings
+from producthuntdb.status import collect_status, lock_holder, render_status
+
+WIDE = {"TERMINAL_WIDTH": "200", "COLUMNS": "200"}
+
+
+@pytest.fixture(autouse=True)
+def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    for name in list(os.environ):
+        if name.startswith("PRODUCTHUNT_"):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    yield
+    logger.remove()
+
+
+def make_db(path: Path, posts: int = 3) -> None:
+    """A small database with dlt-like raw tables, a run table and two marts."""
+    now = datetime.now(UTC)
+    con = duckdb.connect(str(path))
+    try:
+        con.execute("create schema raw; create schema marts; create schema staging")
+        con.execute("create table raw.posts (id varchar, name varchar)")
+        con.execute("insert into raw.posts select i::varchar, 'p' || i from range(?) t(i)", [posts + 1])
+        con.execute("create table raw._dlt_loads (load_id varchar)")
+        con.execute(
+            "create table raw._sync_runs (run_id varchar, started_at timestamptz, finished_at timestamptz,"
+            " status varchar, stop_reason varchar, pages bigint, points bigint, rows_json varchar,"
+            " retries bigint, n_429 bigint, points_per_post double, backfill_position varchar)"
+        )
+        con.execute(
+            "insert into raw._sync_runs values "
+            "('r1', ?, ?, 'stopped', 'max_points', 10, 4000, '{}', 0, 0, 23.5, '2025-01-01T00:00:00Z'),"
+            "('r2', ?, ?, 'ok', null, 3, 500, '{}', 1, 0, 25.0, '2024-06-01T00:00:00Z')",
+            [now - timedelta(hours=30), now - timedelta(hours=29), now - timedelta(hours=1), now],
+        )
+        con.execute("create table marts.posts (post_id varchar)")
+        con.execute("insert into marts.posts select i::varchar from range(?) t(i)", [posts])
+        con.execute("create table marts.topics (topic_id varchar)")
+        con.execute("create view staging.stg_posts as select * from raw.posts")
+    finally:
+        con.close()
+
+
+def test_collect_status_reads_counts_runs_and_budget(tmp_path: Path) -> None:
+    db = tmp_path / "ph.duckdb"
+    make_db(db, posts=7)
+    info = collect_status(Settings(data_dir=tmp_path, duckdb_path=db, environment="testing"))
+    assert info["exists"] and info["size_bytes"] > 0
+    assert info["posts"] == 7
+    assert info["tables"]["marts"] == {"posts": 7, "topics": 0}
+    assert info["tables"]["raw"]["posts"] == 8
+    assert "_dlt_loads" not in info["tables"]["raw"], "dlt's bookkeeping tables are hidden"
+    assert info["views"] == {"staging": ["stg_posts"]}
+    assert [r["run_id"] for r in info["last_runs"]] == ["r2", "r1"]
+    assert info["budget"]["points_last_run"] == 500
+    assert info["budget"]["points_last_24h"] == 500, "the 30-hour-old run is outside the day"
+    assert info["backfill"], "backfill position comes from sync.backfill_status or the last run"
+    assert info["locked_by"] is None
+
+
+def test_status_json_cli_and_table(tmp_path: Path) -> None:
+    db = tmp_path / "ph.duckdb"
+    make_db(db, posts=5)
+    env = {**WIDE, "PRODUCTHUNT_DUCKDB_PATH": str(db), "PRODUCTHUNT_DATA_DIR": str(tmp_path)}
+    result = CliRunner().invoke(app, ["status", "--json"], env=env)
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["posts"] == 5 and data["tables"]["marts"]["posts"] == 5
+    assert data["last_runs"][0]["run_id"] == "r2"
+    table = CliRunner().invoke(app, ["status"], env=env)
+    assert table.exit_code == 0, table.output
+    for text in ("marts", "posts", "last sync runs", "r2", "budget", "6250"):
+        assert text in table.stdout, text
+
+
+def test_status_without_database_says_what_to_do(tmp_path: Path) -> None:
+    info = collect_status(Settings(data_dir=tmp_path / "none", environment="testing"))
+    assert info["exists"] is False and info["posts"] is None
+    console = Console(record=True, width=150)
+    render_status(info, console)
+    assert "producthuntdb sync" in console.export_text()
+
+
+def test_status_names_the_process_holding_the_lock(tmp_path: Path) -> None:
+    db = tmp_path / "ph.duckdb"
+    make_db(db)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb,time; c=duckdb.connect({str(db)!r}); print('held', flush=True); time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        env = {**WIDE, "PRODUCTHUNT_DUCKDB_PATH": str(db), "PRODUCTHUNT_DATA_DIR": str(tmp_path)}
+        result = CliRunner().invoke(app, ["status", "--json"], env=env)
+        data = json.loads(result.stdout)
+        assert data["locked_by"]["pid"] == holder.pid
+        assert "time.sleep" in (data["locked_by"]["cmdline"] or "")
+        assert result.exit_code == 1
+        text = CliRunner().invoke(app, ["status"], env=env)
+        assert f"PID {holder.pid}" in text.stdout and "locked" in text.stdout
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_lock_holder_parses_duckdb_message() -> None:
+    message = 'IO Error: Could not set lock on file "x": Conflicting lock is held in /usr/bin/python3 (PID 4242999).'
+    holder = lock_holder(message)
+    assert holder is not None and holder["pid"] == 4242999 and holder["exe"] == "/usr/bin/python3"
+    assert lock_holder("some other error") is None

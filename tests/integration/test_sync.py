@@ -1,0 +1,125 @@
+"""A small world synced, re-synced with nothing new, and re-synced after a day passes (issue 4)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import pytest
+
+from producthuntdb.emulator import EmulatorConfig, EmulatorServer
+from producthuntdb.settings import Settings
+from producthuntdb.sync import SyncReport
+from tests.plugins.emulator import shared_world
+from tests.plugins.pipeline import UNTHROTTLED, emulator_truth, raw_counts, raw_query, run_sync_into
+
+RECENT_COUNTS = """
+query Recent($after: DateTime, $cursor: String) {
+  posts(order: NEWEST, first: 20, postedAfter: $after, after: $cursor) {
+    pageInfo { hasNextPage endCursor }
+    nodes { id votesCount commentsCount createdAt }
+  }
+}
+"""
+
+
+@dataclass
+class Flow:
+    settings: Settings
+    reports: list[SyncReport]
+    truths: list[dict[str, int]]
+    counts: list[dict[str, tuple[int, int]]]
+    api_recent: dict[str, tuple[int, int]]
+
+
+def api_counts_since(url: str, hours_before_newest: float, newest: Any) -> dict[str, tuple[int, int]]:
+    after = (newest - timedelta(hours=hours_before_newest)).isoformat().replace("+00:00", "Z")
+    found: dict[str, tuple[int, int]] = {}
+    cursor = None
+    headers = {"Authorization": "Bearer test-token-0123456789abcdef"}
+    while True:
+        body = {"query": RECENT_COUNTS, "variables": {"after": after, "cursor": cursor}}
+        data = httpx.post(url, json=body, headers=headers, timeout=30).json()["data"]["posts"]
+        for node in data["nodes"]:
+            found[node["id"]] = (node["votesCount"], node["commentsCount"])
+        if not data["pageInfo"]["hasNextPage"]:
+            return found
+        cursor = data["pageInfo"]["endCursor"]
+
+
+@pytest.fixture(scope="module")
+def flow(tmp_path_factory: pytest.TempPathFactory) -> Flow:
+    config = EmulatorConfig(scale="small", budget=UNTHROTTLED)
+    server = EmulatorServer(config, world=shared_world(config)).start()
+    try:
+        data_dir = tmp_path_factory.mktemp("small_flow")
+        reports, truths, counts = [], [], []
+        for step in range(3):
+            if step == 2:
+                httpx.post(f"{server.base_url}/_emulator/clock", json={"advance_seconds": 86400}, timeout=30)
+            settings, report = run_sync_into(data_dir, server.url)
+            reports.append(report)
+            truths.append(emulator_truth(server.base_url))
+            counts.append(raw_counts(settings))
+        newest = raw_query(settings, "select max(created_at) from raw.posts")[0][0]
+        api_recent = api_counts_since(server.url, 72, newest)
+    finally:
+        server.stop()
+    return Flow(settings, reports, truths, counts, api_recent)
+
+
+def test_full_sync_loads_exactly_the_truth(flow: Flow) -> None:
+    truth, counts, report = flow.truths[0], flow.counts[0], flow.reports[0]
+    assert report.status == "ok" and report.n_429 == 0
+    for table in ("posts", "topics", "post_topics", "post_makers", "collections", "collection_posts"):
+        assert counts[table] == (truth[table], truth[table]), table  # every row, no duplicate key
+    assert counts["post_metrics"][0] == truth["posts"]  # one observation per post fetched
+    assert report.points_per_post is not None and report.points_per_post < 30
+
+
+def test_full_sync_tables_are_consistent(flow: Flow) -> None:
+    s = flow.settings
+    orphans = {
+        "post_topics.post_id": "select count(*) from raw.post_topics where post_id not in (select id from raw.posts)",
+        "post_topics.topic_id": "select count(*) from raw.post_topics where topic_id not in (select id from raw.topics)",
+        "post_makers.post_id": "select count(*) from raw.post_makers where post_id not in (select id from raw.posts)",
+        "collection_posts.collection_id": (
+            "select count(*) from raw.collection_posts where collection_id not in (select id from raw.collections)"
+        ),
+        "redacted users": "select count(*) from raw.users where id = '0'",
+    }
+    for name, sql in orphans.items():
+        assert raw_query(s, sql)[0][0] == 0, name
+    assert raw_query(s, "select count(*) from raw.users")[0][0] >= 1  # the viewer
+    assert raw_query(s, "select count(*) from raw.post_makers where maker_id = '0'")[0][0] > 0  # kept as sent
+    types = dict(
+        raw_query(
+            s, "select column_name, data_type from information_schema.columns where table_name = 'posts'"
+        )
+    )
+    assert types["created_at"] == "TIMESTAMP WITH TIME ZONE" and types["votes_count"] == "BIGINT"
+
+
+def test_second_sync_with_nothing_new_is_cheap(flow: Flow) -> None:
+    first, second = flow.reports[0], flow.reports[1]
+    assert second.status == "ok"
+    assert second.points <= 0.10 * first.points, (second.points, first.points)
+    assert flow.counts[1]["posts"] == flow.counts[0]["posts"]
+
+
+def test_a_day_later_new_posts_arrive_and_recent_counts_are_fresh(flow: Flow) -> None:
+    truth, counts = flow.truths[2], flow.counts[2]
+    assert truth["posts"] > flow.truths[0]["posts"]
+    assert counts["posts"] == (truth["posts"], truth["posts"])
+    assert counts["post_topics"] == (truth["post_topics"], truth["post_topics"])
+    loaded = dict(
+        (r[0], (r[1], r[2]))
+        for r in raw_query(flow.settings, "select id, votes_count, comments_count from raw.posts")
+    )
+    assert flow.api_recent, "the look-back window holds posts"
+    stale = {k: (loaded.get(k), v) for k, v in flow.api_recent.items() if loaded.get(k) != v}
+    assert stale == {}
+    runs = raw_query(flow.settings, "select status, count(*) from raw._sync_runs group by 1")
+    assert runs == [("ok", 3)]

@@ -1,0 +1,116 @@
+"""Budget pacing, bounded and killed runs, a rejected token (issue 4)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import pytest
+
+from producthuntdb.emulator import EmulatorServer
+from producthuntdb.errors import TokenRejectedError
+from producthuntdb.settings import Settings
+from producthuntdb.sync import backfill_status
+from tests.plugins.pipeline import TEST_TOKEN, UNTHROTTLED, emulator_truth, raw_counts, run_sync_into
+
+REPO = Path(__file__).resolve().parents[2]
+PYTHON = sys.executable
+CORE = ("posts", "topics", "post_topics", "post_makers", "collections", "collection_posts")
+
+
+def assert_complete(settings: Settings, truth: dict[str, int]) -> None:
+    counts = raw_counts(settings)
+    for table in CORE:
+        assert counts[table] == (truth[table], truth[table]), table
+
+
+def test_small_budget_never_429s_and_uses_the_windows(tmp_path: Path, emulator_factory: Callable[..., EmulatorServer]) -> None:
+    with emulator_factory(scale="tiny", budget=3000, window_seconds=4) as server:
+        settings, report = run_sync_into(tmp_path, server.url)
+        stats = httpx.get(f"{server.base_url}/_emulator/stats").json()
+        truth = emulator_truth(server.base_url)
+    assert report.status == "ok"
+    assert report.n_429 == 0 and stats["responses_by_status"].get("429", 0) == 0
+    assert len(report.window_usage) >= 2, "the run needed several windows"
+    assert min(report.window_usage) >= 0.9, report.window_usage
+    assert_complete(settings, truth)
+
+
+def test_bounded_runs_resume_exactly(tmp_path: Path, emulator_factory: Callable[..., EmulatorServer]) -> None:
+    with emulator_factory(scale="tiny", budget=UNTHROTTLED) as server:
+        statuses, estimates = [], []
+        for _ in range(8):
+            settings, report = run_sync_into(tmp_path, server.url, max_points=2000, chunk_pages=4)
+            statuses.append(report.status)
+            assert report.points <= 2000
+            status = backfill_status(settings)
+            estimates.append((status["estimated_posts"], raw_counts(settings).get("posts", (0, 0))[1]))
+            if report.status == "ok":
+                break
+        truth = emulator_truth(server.base_url)
+    assert statuses[0] == "stopped" and statuses[-1] == "ok", statuses
+    assert_complete(settings, truth)
+    for estimate, loaded in estimates[:-1]:
+        assert truth["posts"] - loaded <= estimate <= truth["posts"] - loaded + 1  # +1: the boundary post
+    assert estimates[-1][0] == 0
+    assert status["high_water"] is not None and status["window"] is None
+
+
+def test_sigkill_midway_then_rerun_is_complete_and_duplicate_free(tmp_path: Path, emulator_factory: Callable[..., EmulatorServer]) -> None:
+    with emulator_factory(scale="tiny", budget=3000, window_seconds=3) as server:
+        env = {
+            **os.environ,
+            "PRODUCTHUNT_DATA_DIR": str(tmp_path), "PRODUCTHUNT_API_URL": server.url,
+            "PRODUCTHUNT_TOKEN": TEST_TOKEN, "PRODUCTHUNT_ENVIRONMENT": "testing",
+        }
+        code = (
+            "from producthuntdb.settings import load_settings;"
+            "from producthuntdb.sync import run_sync, SyncOptions;"
+            "run_sync(load_settings(), SyncOptions(chunk_pages=3, progress=False))"
+        )
+        child = subprocess.Popen([PYTHON, "-c", code], env=env, cwd=tmp_path, stderr=subprocess.DEVNULL)
+        try:
+            deadline = time.monotonic() + 60
+            while httpx.get(f"{server.base_url}/_emulator/stats").json()["points_spent"] < 4000:
+                assert child.poll() is None, "the sync ended before it could be killed"
+                assert time.monotonic() < deadline
+                time.sleep(0.05)
+            child.send_signal(signal.SIGKILL)
+        finally:
+            child.wait(10)
+        assert child.returncode == -signal.SIGKILL
+        settings, report = run_sync_into(tmp_path, server.url)
+        truth = emulator_truth(server.base_url)
+    assert report.status == "ok"
+    assert_complete(settings, truth)
+    assert report.rows.get("posts", 0) < truth["posts"], "the rerun resumed rather than starting over"
+
+
+def test_rejected_token_writes_nothing(tmp_path: Path, emulator_factory: Callable[..., EmulatorServer]) -> None:
+    with emulator_factory(scale="tiny", token="the-right-token-0123456789") as server:
+        with pytest.raises(TokenRejectedError):
+            run_sync_into(tmp_path / "api", server.url)
+        assert not (tmp_path / "api").exists()  # no DuckDB file, no dlt state: nothing at all
+        env = {
+            **os.environ,
+            "PRODUCTHUNT_DATA_DIR": str(tmp_path / "cli"), "PRODUCTHUNT_API_URL": server.url,
+            "PRODUCTHUNT_TOKEN": "a-wrong-token-0123456789abcdef",
+        }
+        done = subprocess.run(
+            [PYTHON, str(REPO / "pipelines" / "producthunt.py")], env=env, cwd=tmp_path,
+            capture_output=True, text=True, timeout=120,
+        )
+    assert done.returncode != 0
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert "Traceback" not in done.stderr
+    assert [line for line in lines if "rejected the token" in line] == [
+        "error: the API rejected the token (HTTP 401): check PRODUCTHUNT_TOKEN"
+    ], done.stderr
+    assert "a-wrong-token" not in done.stderr + done.stdout
+    assert not list((tmp_path / "cli").rglob("*.duckdb"))

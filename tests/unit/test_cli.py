@@ -1,0 +1,245 @@
+"""The CLI's contract: --help teaches every flag, bad usage/config exits 2 with one line per problem,
+failures exit 1 with one masked line, and unexpected errors point at the JSON log."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import typer
+from loguru import logger
+from typer.testing import CliRunner
+
+from producthuntdb.cli import app, print_report, report_dict, session
+from producthuntdb.errors import ProductHuntDBError
+
+TOKEN = "known-token-abcdefghijklmnopqrstuvwxyz-0123456789"
+WIDE = {"TERMINAL_WIDTH": "200", "COLUMNS": "200"}
+
+
+@pytest.fixture(autouse=True)
+def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    for name in list(os.environ):
+        if name.startswith("PRODUCTHUNT_"):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    yield
+    logger.remove()  # sinks point at CliRunner's streams, which are gone after the test
+
+
+def invoke(*args: str, **env: str) -> object:
+    return CliRunner().invoke(app, list(args), env={**WIDE, **env})
+
+
+HELP_FLAGS = {
+    "sync": [
+        "--since",
+        "--full-refresh",
+        "--max-points",
+        "--max-minutes",
+        "--with",
+        "--budget-share",
+        "--lookback",
+    ],
+    "build": ["--select", "--full-refresh"],
+    "check": ["--allow-shrink"],
+    "export": ["--out", "--allow-shrink"],
+    "publish": ["--dry-run", "--export-dir"],
+    "run": ["--max-minutes", "--max-points", "--with", "--allow-shrink", "--lookback"],
+    "status": ["--json"],
+    "doctor": ["✓", "lock"],
+    "demo": ["--scale", "--out", "--fresh"],
+    "interactive": ["menu"],
+    "api serve": [
+        "--host",
+        "--port",
+        "--seed",
+        "--scale",
+        "--token",
+        "--budget",
+        "--window-seconds",
+        "--now",
+        "--fault-rate",
+        "--faults",
+        "--latency-ms",
+        "--redaction",
+    ],
+}
+
+
+@pytest.mark.parametrize("command", sorted(HELP_FLAGS))
+def test_every_command_help_lists_its_flags_and_an_example(command: str) -> None:
+    result = invoke(*command.split(), "--help")
+    assert result.exit_code == 0, result.output
+    for flag in HELP_FLAGS[command]:
+        assert flag in result.stdout, (command, flag)
+    assert "producthuntdb " + command in result.stdout, "help should show an example invocation"
+
+
+def test_root_help_lists_commands_globals_and_completion() -> None:
+    result = invoke("--help")
+    assert result.exit_code == 0
+    for word in (
+        "sync",
+        "build",
+        "check",
+        "export",
+        "publish",
+        "run",
+        "status",
+        "doctor",
+        "demo",
+        "interactive",
+        "api",
+        "--log-json",
+        "--log-level",
+        "--env",
+        "--data-dir",
+        "--install-completion",
+        "Exit codes",
+    ):
+        assert word in result.stdout, word
+
+
+def test_version() -> None:
+    from producthuntdb import __version__
+
+    result = invoke("--version")
+    assert result.exit_code == 0 and result.stdout.strip() == f"producthuntdb {__version__}"
+
+
+def _one_error_line(result: object) -> str:
+    lines = [line for line in result.stderr.splitlines() if line.strip()]  # type: ignore[attr-defined]
+    assert len(lines) == 1, lines
+    assert lines[0].startswith("error: ")
+    return lines[0]
+
+
+def test_malformed_token_exits_2_with_one_line(tmp_path: Path) -> None:
+    result = invoke("sync", PRODUCTHUNT_TOKEN="short", PRODUCTHUNT_DATA_DIR=str(tmp_path))
+    assert result.exit_code == 2
+    assert "PRODUCTHUNT_TOKEN is malformed" in _one_error_line(result)
+    assert "Traceback" not in result.output
+
+
+def test_missing_token_exits_2_for_run(tmp_path: Path) -> None:
+    result = invoke("run", PRODUCTHUNT_DATA_DIR=str(tmp_path))
+    assert result.exit_code == 2
+    assert "PRODUCTHUNT_TOKEN is not set" in _one_error_line(result)
+
+
+def test_each_config_problem_gets_its_own_line(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    result = invoke(
+        "--data-dir",
+        str(blocker / "d"),
+        "publish",
+        "--dry-run",
+        PRODUCTHUNT_KAGGLE_USERNAME="someone",
+    )
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 2, lines
+    assert all(line.startswith("error: ") for line in lines)
+    assert "PRODUCTHUNT_KAGGLE_KEY is missing" in lines[0]
+    assert "cannot be created" in lines[1]
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["sync", "--budget-share", "2"], "PRODUCTHUNT_BUDGET_SHARE"),
+        (["sync", "--lookback", "soon"], "--lookback"),
+        (["sync", "--with", "comments,likes"], "likes"),
+        (["sync", "--since", "yesterday"], "--since"),
+        (["sync", "--max-points", "0"], "--max-points"),
+        (["sync", "--max-minutes", "-5"], "--max-minutes"),
+        (["--env", "staging", "status"], "staging"),
+        (["--log-level", "chatty", "status"], "PRODUCTHUNT_LOG_LEVEL"),
+        (["api", "serve", "--faults", "500,boom"], "boom"),
+        (["api", "serve", "--redaction", "maybe"], "--redaction"),
+        (["api", "serve", "--fault-rate", "2", "--faults", "500"], "fault_rate"),
+        (["api", "serve", "--now", "noon"], "--now"),
+        (["api", "serve", "--scale", "huge"], "huge"),
+        (["no-such-command"], "no-such-command"),
+    ],
+)
+def test_bad_usage_exits_2(args: list[str], needle: str) -> None:
+    result = invoke(*args, PRODUCTHUNT_TOKEN=TOKEN)
+    assert result.exit_code == 2, result.output
+    assert needle in result.output
+    assert "Traceback" not in result.output
+
+
+def test_failure_is_one_masked_line_exit_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    ctx = None
+    with (
+        pytest.raises(typer.Exit) as info,
+        session(ctx, "unit", overrides={"data_dir": tmp_path, "token": TOKEN, "log_level": "ERROR"}),
+    ):
+        raise ProductHuntDBError(f"the API said no to {TOKEN}")
+    assert info.value.exit_code == 1
+    err = capsys.readouterr().err
+    assert err == "error: the API said no to ***\n"
+
+
+def test_unexpected_error_points_at_the_log_which_holds_the_masked_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with (
+        pytest.raises(typer.Exit) as info,
+        session(None, "unit", overrides={"data_dir": tmp_path, "token": TOKEN, "log_level": "ERROR"}),
+    ):
+        raise KeyError(f"lost {TOKEN}")
+    assert info.value.exit_code == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert err[0].startswith("error: unexpected KeyError:") and "traceback in" in err[0]
+    assert TOKEN not in err[0]
+    log_files = list((tmp_path / "logs").glob("*.jsonl"))
+    assert len(log_files) == 1 and str(log_files[0]) in err[0]
+    records = [json.loads(line) for line in log_files[0].read_text().splitlines()]
+    crash = [r for r in records if r["level"] == "ERROR"]
+    assert crash and "Traceback" in crash[-1]["exception"]["traceback"]
+    assert "KeyError" in crash[-1]["exception"]["traceback"]
+    assert TOKEN not in log_files[0].read_text()
+
+
+@dataclass
+class _Report:
+    rows: int
+    where: Path
+
+
+class _AsDict:
+    def as_dict(self) -> dict[str, object]:
+        return {"status": "ok", "points": 12}
+
+
+class _Plain:
+    def __init__(self) -> None:
+        self.passed = True
+        self._hidden = 1
+
+
+def test_report_dict_accepts_every_report_shape(tmp_path: Path) -> None:
+    assert report_dict(_AsDict()) == {"status": "ok", "points": 12}
+    assert report_dict(_Report(3, tmp_path)) == {"rows": 3, "where": tmp_path}
+    assert report_dict({"a": 1}) == {"a": 1}
+    assert report_dict(_Plain()) == {"passed": True}
+    assert report_dict(None) == {}
+
+
+def test_print_report_json_and_table(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    data = print_report("x", _Report(3, tmp_path), as_json=True)
+    assert data == {"rows": 3, "where": str(tmp_path)}
+    assert json.loads(capsys.readouterr().out) == data
+    print_report("title", {"nested": {"a": [1, 2]}, "long": "y" * 500})
+    out = capsys.readouterr().out
+    assert '{"a": [1, 2]}' in out
+    assert "..." in out  # values longer than 200 characters are cut, not dumped

@@ -1,0 +1,167 @@
+"""HTTP edge cases of the GraphQL client (respx): retries, 401, validation errors, 429, masking."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import respx
+from pydantic import SecretStr
+
+from producthuntdb import __version__
+from producthuntdb.api.client import GraphQLClient
+from producthuntdb.api.governor import BudgetGovernor, StopRun
+from producthuntdb.api.queries import load_query
+from producthuntdb.errors import ApiError, GraphQLQueryError, TokenRejectedError
+from producthuntdb.settings import Settings
+
+URL = "http://api.test/v2/api/graphql"
+TOKEN = "secret-token-0123456789abcdef"
+RATE = {"X-Rate-Limit-Limit": "6250", "X-Rate-Limit-Remaining": "6000", "X-Rate-Limit-Reset": "600"}
+OK = {"data": {"posts": {"nodes": [{"createdAt": "2026-10-01T11:00:00Z"}]}}}
+
+
+@pytest.fixture
+def sleeps() -> list[float]:
+    return []
+
+
+@pytest.fixture
+def client(tmp_path: Path, sleeps: list[float]) -> Iterator[GraphQLClient]:
+    settings = Settings(data_dir=tmp_path, api_url=URL, token=SecretStr(TOKEN), environment="testing", max_retries=3)
+    governor = BudgetGovernor(sleep=sleeps.append)
+    with GraphQLClient(settings, governor, backoff_base=0.01, sleep=sleeps.append) as c:
+        yield c
+
+
+QUERY = load_query("newest_post")
+
+
+@respx.mock
+def test_success_sends_token_user_agent_and_feeds_the_governor(client: GraphQLClient) -> None:
+    route = respx.post(URL).mock(return_value=httpx.Response(200, json=OK, headers=RATE))
+    data = client.execute(QUERY)
+    assert data == OK["data"]
+    request = route.calls.last.request
+    assert request.headers["authorization"] == f"Bearer {TOKEN}"
+    assert request.headers["user-agent"].startswith(f"producthuntdb/{__version__}")
+    assert json.loads(request.content)["query"] == QUERY
+    assert client.governor.points == 3 and client.governor.rate.remaining == 6000
+
+
+@respx.mock
+def test_401_stops_at_once_with_one_line(client: GraphQLClient) -> None:
+    route = respx.post(URL).mock(return_value=httpx.Response(401, json={"error": "invalid token"}))
+    with pytest.raises(TokenRejectedError) as err:
+        client.execute(QUERY)
+    assert str(err.value) == "the API rejected the token (HTTP 401): check PRODUCTHUNT_TOKEN"
+    assert route.call_count == 1
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        httpx.Response(500),
+        httpx.Response(502, text="bad gateway"),
+        httpx.Response(503),
+        httpx.Response(200, text='{"data": {"po'),
+        httpx.Response(200, json={"errors": [{"message": "Oops, something went wrong"}]}),
+        httpx.ConnectError("refused"),
+        httpx.ReadTimeout("slow"),
+        httpx.RemoteProtocolError("reset"),
+    ],
+    ids=["500", "502", "503", "malformed", "oops", "connect", "timeout", "reset"],
+)
+@respx.mock
+def test_transient_failures_are_retried(client: GraphQLClient, sleeps: list[float], failure: httpx.Response | Exception) -> None:
+    respx.post(URL).mock(side_effect=[failure, httpx.Response(200, json=OK, headers=RATE)])
+    assert client.execute(QUERY) == OK["data"]
+    assert client.retries == 1
+    assert len(sleeps) == 1 and 0.0 < sleeps[0] < 0.05
+    assert client.governor.points == 3  # the failed attempt was not charged
+
+
+@respx.mock
+def test_retries_are_bounded_then_a_clear_error_without_the_token(
+    client: GraphQLClient, sleeps: list[float]
+) -> None:
+    route = respx.post(URL).mock(return_value=httpx.Response(503, text=f"echo {TOKEN}"))
+    with pytest.raises(ApiError) as err:
+        client.execute(QUERY)
+    assert route.call_count == 4  # 1 + max_retries
+    assert "failed 4 times" in str(err.value) and "HTTP 503" in str(err.value)
+    assert TOKEN not in str(err.value)
+    assert len(sleeps) == 3
+
+
+@respx.mock
+def test_backoff_grows(client: GraphQLClient, sleeps: list[float]) -> None:
+    respx.post(URL).mock(return_value=httpx.Response(500))
+    with pytest.raises(ApiError):
+        client.execute(QUERY)
+    # base 0.01 x 2^k x [0.5, 1.5): the third wait is always longer than the first
+    assert sleeps[2] > sleeps[0]
+
+
+@respx.mock
+def test_validation_error_stops_with_the_server_message(client: GraphQLClient) -> None:
+    message = "Cannot query field 'nope' on type 'Post'."
+    route = respx.post(URL).mock(return_value=httpx.Response(200, json={"errors": [{"message": message}]}))
+    with pytest.raises(GraphQLQueryError, match="Cannot query field 'nope'"):
+        client.execute(QUERY)
+    assert route.call_count == 1
+
+
+@respx.mock
+def test_429_waits_for_reset_then_succeeds(client: GraphQLClient, sleeps: list[float]) -> None:
+    limited = httpx.Response(
+        429,
+        json={"error": "rate limited"},
+        headers={"X-Rate-Limit-Limit": "6250", "X-Rate-Limit-Remaining": "0", "X-Rate-Limit-Reset": "7"},
+    )
+    respx.post(URL).mock(side_effect=[limited, httpx.Response(200, json=OK, headers=RATE)])
+    assert client.execute(QUERY) == OK["data"]
+    assert client.governor.n_429 == 1 and client.retries == 0
+    assert sleeps == [pytest.approx(7.05)]
+
+
+@respx.mock
+def test_other_4xx_is_an_error(client: GraphQLClient) -> None:
+    respx.post(URL).mock(return_value=httpx.Response(403, text="forbidden"))
+    with pytest.raises(ApiError, match="HTTP 403"):
+        client.execute(QUERY)
+
+
+@respx.mock
+def test_max_points_prevents_the_request(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, api_url=URL, token=SecretStr(TOKEN), environment="testing")
+    route = respx.post(URL).mock(return_value=httpx.Response(200, json=OK, headers=RATE))
+    with GraphQLClient(settings, BudgetGovernor(max_points=2)) as c, pytest.raises(StopRun):
+        c.execute(QUERY)
+    assert route.call_count == 0
+
+
+def test_timeouts_and_pool_come_from_settings(tmp_path: Path) -> None:
+    settings = Settings(
+        data_dir=tmp_path, api_url=URL, token=SecretStr(TOKEN), environment="testing", connect_timeout=3, read_timeout=7
+    )
+    with GraphQLClient(settings) as c:
+        timeout = c._http.timeout
+        assert (timeout.connect, timeout.read) == (3, 7)
+        assert c.backoff_base == 1.0  # a remote API gets polite backoff
+        assert c.mask(f"x {TOKEN} y") == "x *** y"
+
+
+@respx.mock
+def test_a_page_shrinks_to_spend_the_last_points_of_a_window(client: GraphQLClient) -> None:
+    query = load_query("posts_page")
+    assert client.fit_first(query) == 20  # nothing known: a full page
+    client.governor.observe({"x-rate-limit-limit": "3000", "x-rate-limit-remaining": "373", "x-rate-limit-reset": "3"})
+    assert client.fit_first(query) == 16  # 5 + 16 x 23 = 373
+    client.governor.observe({"x-rate-limit-remaining": "60"})
+    assert client.fit_first(query) == 20  # fewer than 4 posts fit: better to wait for the reset
+    client.governor.observe({"x-rate-limit-remaining": "2000"})
+    assert client.fit_first(query) == 20
