@@ -66,6 +66,24 @@ api_app = typer.Typer(
 app.add_typer(api_app, name="api")
 
 WITH_CHOICES = frozenset({"comments", "votes"})
+
+
+def _pass_through() -> tuple[type[BaseException], ...]:
+    """Exceptions typer/click turn into usage messages and exit codes themselves.
+
+    typer >= 0.29 vendors click (``typer._click``); older versions use click proper: accept both.
+    """
+    kinds: list[type[BaseException]] = [typer.Exit, typer.Abort, click.exceptions.ClickException, click.Abort]
+    try:
+        from typer._click.exceptions import ClickException as VendoredClickException
+
+        kinds.append(VendoredClickException)
+    except ImportError:  # pragma: no cover - older typer
+        pass
+    return tuple(kinds)
+
+
+PASS_THROUGH = _pass_through()
 FAULT_CHOICES = "500,502,503,timeout,slow,malformed,graphql_error,reset"
 
 
@@ -158,7 +176,7 @@ def session(
         with logger.contextualize(stage=stage), tracing.span(f"command.{stage}", command=stage):
             logger.debug("command {} starting", stage, version=__version__)
             yield settings
-    except (typer.Exit, click.exceptions.ClickException, click.exceptions.Abort):
+    except PASS_THROUGH:
         raise
     except ConfigError as exc:
         for problem in exc.problems:
@@ -178,6 +196,16 @@ def session(
         hint = f" (traceback in {where})" if where else ""
         _err_line(f"error: unexpected {type(exc).__name__}: {exc}{hint}", secrets)
         raise typer.Exit(1) from None
+
+
+@contextmanager
+def spinner(settings: Settings, text: str) -> Iterator[None]:
+    """A spinner on stderr while a long stage without its own progress bar runs (TTY and profile only)."""
+    if settings.progress and sys.stderr.isatty():
+        with Console(stderr=True).status(text):
+            yield
+    else:
+        yield
 
 
 def _missing_stage(module: str, exc: ImportError) -> ProductHuntDBError:
@@ -375,7 +403,7 @@ def do_sync(settings: Settings, flags: SyncFlags, *, quiet: bool = False) -> Any
             for key in ("points", "pages", "status"):
                 if isinstance(data.get(key), int | float | str):
                     sp.set_attribute(f"sync.{key}", data[key])
-        logger.info("sync finished", **{k: v for k, v in data.items() if isinstance(v, int | float | str)})
+        logger.debug("sync finished", **{k: v for k, v in data.items() if isinstance(v, int | float | str)})
     _show("sync", report, quiet)
     if str(data.get("status", "ok")) == "failed":
         raise ProductHuntDBError(f"sync failed: {data.get('stop_reason') or 'see the log'}")
@@ -451,9 +479,9 @@ def do_build(
         from producthuntdb.transform import run_build
     except ImportError as exc:
         raise _missing_stage("transform", exc) from None
-    with logs.stage_context("build"):
+    with logs.stage_context("build"), spinner(settings, "dbt build: models, snapshots, tests…"):
         report = run_build(settings, select=select, full_refresh=full_refresh)
-        logger.info("build finished")
+        logger.debug("build finished")
     _show("build", report, quiet)
     return report
 
@@ -477,17 +505,17 @@ def build(
         do_build(settings, select, full_refresh)
 
 
-def do_check(settings: Settings, allow_shrink: bool = False) -> Any:
+def do_check(settings: Settings, allow_shrink: bool = False, *, before_export: bool = False) -> Any:
     from producthuntdb import logs
 
     try:
         from producthuntdb.quality import run_gate
     except ImportError as exc:
         raise _missing_stage("quality", exc) from None
-    with logs.stage_context("check"):
+    with logs.stage_context("check"), spinner(settings, "quality gate: Great Expectations suites…"):
         report = run_gate(settings, allow_shrink=allow_shrink)
         passed = bool(getattr(report, "passed", False))
-        logger.info("gate {}", "passed" if passed else "failed", passed=passed)
+        logger.debug("gate {}", "passed" if passed else "failed", passed=passed)
     failures = list(getattr(report, "failures", []) or [])
     if failures:
         table = Table(title="quality gate failures", title_justify="left")
@@ -505,9 +533,8 @@ def do_check(settings: Settings, allow_shrink: bool = False) -> Any:
         + (f" — Data Docs: {docs}" if docs else "")
     )
     if not passed:
-        raise ProductHuntDBError(
-            f"quality gate failed ({len(failures)} expectation(s)); nothing was exported"
-        )
+        after = "; nothing was exported" if before_export else ""
+        raise ProductHuntDBError(f"quality gate failed ({len(failures)} expectation(s)){after}")
     return report
 
 
@@ -537,9 +564,9 @@ def do_export(
         from producthuntdb.export import run_export
     except ImportError as exc:
         raise _missing_stage("export", exc) from None
-    with logs.stage_context("export"):
+    with logs.stage_context("export"), spinner(settings, "export: Parquet, CSV, manifest…"):
         report = run_export(settings, out_dir=out, allow_shrink=allow_shrink)
-        logger.info("export finished")
+        logger.debug("export finished")
     _show("export", report, quiet)
     return report
 
@@ -619,7 +646,7 @@ def run(
     with session(ctx, "run", token=True, overrides=_sync_overrides(flags)) as settings:
         do_sync(settings, flags)
         do_build(settings)
-        do_check(settings, allow_shrink)
+        do_check(settings, allow_shrink, before_export=True)
         do_export(settings, allow_shrink=allow_shrink)
         _out().print(f"[green]done[/green]: {settings.db_path} and {settings.export_path}")
 
@@ -629,6 +656,9 @@ def run(
 def status(
     ctx: typer.Context,
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+    offline: bool = typer.Option(
+        False, "--offline", help="Do not ask the API how many posts (and points) the backfill still needs."
+    ),
 ) -> None:
     """Tables and row counts, last sync runs, backfill position, budget used, DB size.
 
@@ -637,12 +667,13 @@ def status(
     [bold]Examples[/bold]
 
       producthuntdb status
-      PRODUCTHUNT_DUCKDB_PATH=data/demo/producthunt.duckdb producthuntdb status --json | jq .marts
+      producthuntdb status --offline
+      PRODUCTHUNT_DUCKDB_PATH=data/demo/producthunt.duckdb producthuntdb status --json | jq .posts
     """
     from producthuntdb import status as status_mod
 
     with session(ctx, "status", writable=False) as settings:
-        info = status_mod.collect_status(settings)
+        info = status_mod.collect_status(settings, estimate=not offline)
         if as_json:
             sys.stdout.write(json.dumps(_jsonable(info), indent=2) + "\n")
         else:

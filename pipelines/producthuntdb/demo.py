@@ -27,6 +27,10 @@ DEMO_WINDOW_SECONDS = 3.0
 spends each window to the last request and waits for the reset — for real, but briefly."""
 
 MARKER = ".producthuntdb-demo"
+PIPELINE_OUTPUTS = frozenset(
+    {"producthunt.duckdb", "producthunt.duckdb.wal", "dlt", "dbt", "export", "gx", "quality", "logs"}
+)
+"""What a pipeline run writes into its data directory: a directory holding nothing else may be emptied."""
 """Written into the demo directory; ``--fresh`` only ever deletes a directory that carries it."""
 
 
@@ -38,7 +42,8 @@ def prepare_dir(data_dir: Path, fresh: bool) -> None:
     keep = {MARKER, "logs"}
     entries = [p for p in data_dir.iterdir() if p.name not in keep] if data_dir.is_dir() else []
     if fresh and entries:
-        if not (data_dir / MARKER).is_file():
+        only_ours = all(p.name in PIPELINE_OUTPUTS for p in entries)
+        if not (data_dir / MARKER).is_file() and not only_ours:
             raise ProductHuntDBError(
                 f"{data_dir} is not empty and was not made by the demo; choose another --out or pass --keep"
             )
@@ -91,6 +96,14 @@ def _points(sync_report: Any, server: Any) -> int | None:
         return None
 
 
+def shown(path: str | Path) -> str:
+    """A path as the user would type it: relative to the working directory when it is inside it."""
+    try:
+        return str(Path(path).relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
 def render_summary(summary: dict[str, Any], console: Console) -> None:
     table = Table(title="demo: rows per mart", title_justify="left")
     table.add_column("mart", style="cyan")
@@ -102,12 +115,13 @@ def render_summary(summary: dict[str, Any], console: Console) -> None:
     files.add_column("what", style="cyan")
     files.add_column("where")
     files.add_row("API points spent", str(summary["points"]))
-    files.add_row("DuckDB", summary["db_path"])
-    files.add_row("exports", f"{summary['export_dir']} ({summary['parquet_files']} Parquet files)")
-    files.add_row("Data Docs", str(summary["data_docs"] or "-"))
-    files.add_row("logs", summary["logs_dir"])
-    files.add_row("query it", f"duckdb -readonly {summary['db_path']}")
-    files.add_row("status", f"PRODUCTHUNT_DUCKDB_PATH={summary['db_path']} producthuntdb status")
+    db = shown(summary["db_path"])
+    files.add_row("DuckDB", db)
+    files.add_row("exports", f"{shown(summary['export_dir'])} ({summary['parquet_files']} Parquet files)")
+    files.add_row("Data Docs", shown(summary["data_docs"]) if summary["data_docs"] else "-")
+    files.add_row("logs", shown(summary["logs_dir"]))
+    files.add_row("query it", f"duckdb -readonly {db}")
+    files.add_row("status", f"PRODUCTHUNT_DUCKDB_PATH={db} producthuntdb status")
     console.print(files)
     console.print(f"[green]demo finished in {summary['seconds']:.0f} s[/green]")
 
@@ -143,7 +157,7 @@ def run_demo(
         console.print(f"emulator ({scale} world) listening on {server.base_url}")
         sync_report = cli.do_sync(settings, cli.SyncFlags(), quiet=True)
         cli.do_build(settings, quiet=True)
-        gate = cli.do_check(settings)
+        gate = cli.do_check(settings, before_export=True)
         cli.do_export(settings, quiet=True)
         points = _points(sync_report, server)
     finally:

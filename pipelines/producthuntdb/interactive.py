@@ -110,7 +110,7 @@ def run_menu(settings: Settings, globals_: Any, console: Console, *, max_rounds:
         s = _with_token(s, console)
         cli.do_sync(s, _sync_flags(console))
         cli.do_build(s)
-        cli.do_check(s)
+        cli.do_check(s, before_export=True)
         cli.do_export(s)
         return s
 

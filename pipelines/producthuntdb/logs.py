@@ -32,6 +32,7 @@ from producthuntdb import tracing
 from producthuntdb.settings import Settings, mask_secrets
 
 _RESERVED = {"run_id", "stage", "file_only"}
+NON_PROPAGATING_LOGGERS = ("dlt",)
 _LEVEL_COLORS = {
     "TRACE": "\x1b[2m",
     "DEBUG": "\x1b[2m",
@@ -118,13 +119,22 @@ class _JsonFileSink:
 
 
 class _ConsoleSink:
-    """Human lines (colour on a TTY) or JSON lines, always masked, on ``stream`` (stderr)."""
+    """Human lines (colour on a TTY) or JSON lines, always masked, on ``stream`` (default: stderr).
 
-    def __init__(self, stream: TextIO, secrets: list[str], as_json: bool) -> None:
-        self.stream = stream
+    Without an explicit stream, ``sys.stderr`` is looked up at each write, so a rich spinner or
+    progress bar (which redirects stderr while it runs) prints log lines above itself.
+    """
+
+    def __init__(self, stream: TextIO | None, secrets: list[str], as_json: bool) -> None:
+        self._stream = stream
         self.secrets = secrets
         self.as_json = as_json
-        self.color = not as_json and hasattr(stream, "isatty") and stream.isatty()
+        probe = stream or sys.stderr
+        self.color = not as_json and hasattr(probe, "isatty") and probe.isatty()
+
+    @property
+    def stream(self) -> TextIO:
+        return self._stream or sys.stderr
 
     def __call__(self, message: Any) -> None:
         record = message.record
@@ -184,7 +194,7 @@ def setup_logging(
     level = settings.log_level or "INFO"
     if console:
         logger.add(
-            _ConsoleSink(stream or sys.stderr, secrets, bool(settings.log_json)),
+            _ConsoleSink(stream, secrets, bool(settings.log_json)),
             level=level,
             # Records bound with file_only=True (the CLI's own error line covers them) skip the console.
             filter=lambda record: not record["extra"].get("file_only"),
@@ -204,9 +214,12 @@ def setup_logging(
         logger.warning("JSON log disabled: {} cannot be created ({})", log_dir, exc.strerror)
     # The handler's own level matters: libraries (GX, dbt) set INFO on their loggers, and their
     # records reach the root handlers whatever the root logger's level is.
-    logging.basicConfig(
-        handlers=[_InterceptHandler(level=logging.WARNING)], level=logging.WARNING, force=True
-    )
+    intercept = _InterceptHandler(level=logging.WARNING)
+    logging.basicConfig(handlers=[intercept], level=logging.WARNING, force=True)
+    # dlt's logger does not propagate and writes to stderr itself; when dlt (re)initialises it, it
+    # reuses the first handler it finds — so making ours its only handler routes dlt through loguru.
+    for name in NON_PROPAGATING_LOGGERS:
+        logging.getLogger(name).handlers = [intercept]
     return log_dir
 
 

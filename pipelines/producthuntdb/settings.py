@@ -81,28 +81,42 @@ class Settings(BaseSettings):
     api_url: str = Field(default=DEFAULT_API_URL, description="GraphQL endpoint; point it at the emulator")
 
     data_dir: Path = Field(default=Path("data"), description="Where the DB, dlt state, logs and exports live")
-    duckdb_path: Path | None = Field(default=None, description="DuckDB file (default DATA_DIR/producthunt.duckdb)")
+    duckdb_path: Path | None = Field(
+        default=None, description="DuckDB file (default DATA_DIR/producthunt.duckdb)"
+    )
     pipelines_dir: Path | None = Field(default=None, description="dlt state (default DATA_DIR/dlt)")
     export_dir: Path | None = Field(default=None, description="Export target (default DATA_DIR/export)")
     dbt_project_dir: Path = Field(default=Path("dbt_project"), description="The dbt project")
     pipeline_name: str = "producthunt"
     dataset_name: str = "raw"
 
-    budget_share: float = Field(default=1.0, gt=0.0, le=1.0, description="Share of the API budget this app may use")
-    lookback_hours: float = Field(default=72.0, ge=0.0, le=24 * 60, description="Re-read counts of posts this young")
+    budget_share: float = Field(
+        default=1.0, gt=0.0, le=1.0, description="Share of the API budget this app may use"
+    )
+    lookback_hours: float = Field(
+        default=72.0, ge=0.0, le=24 * 60, description="Re-read counts of posts this young"
+    )
     connect_timeout: float = Field(default=10.0, gt=0.0, le=300.0)
     read_timeout: float = Field(default=30.0, gt=0.0, le=600.0)
     max_retries: int = Field(default=6, ge=0, le=20)
-    topics_refresh_hours: float = Field(default=24.0 * 7, ge=0.0, description="Re-fetch topics/collections when older")
-    freshness_max_age_hours: float = Field(default=48.0, gt=0.0, description="Gate: newest post must be younger")
+    topics_refresh_hours: float = Field(
+        default=24.0 * 7, ge=0.0, description="Re-fetch topics/collections when older"
+    )
+    freshness_max_age_hours: float = Field(
+        default=48.0, gt=0.0, description="Gate: newest post must be younger"
+    )
     check_freshness: bool = Field(default=False, description="Gate checks freshness (real syncs)")
 
     kaggle_username: str | None = None
     kaggle_key: SecretStr | None = None
-    kaggle_dataset: str = Field(default="producthuntdb/producthunt", description="owner/slug of the Kaggle dataset")
+    kaggle_dataset: str = Field(
+        default="producthuntdb/producthunt", description="owner/slug of the Kaggle dataset"
+    )
 
     log_json: bool | None = Field(default=None, description="Console logs as JSON lines (profile default)")
-    log_level: str | None = Field(default=None, description="TRACE, DEBUG, INFO, WARNING, ERROR (profile default)")
+    log_level: str | None = Field(
+        default=None, description="TRACE, DEBUG, INFO, WARNING, ERROR (profile default)"
+    )
     log_dir: Path | None = Field(default=None, description="JSON log files (default DATA_DIR/logs)")
     progress: bool | None = Field(default=None, description="Progress bars on a terminal (profile default)")
     otlp_endpoint: str | None = Field(default=None, description="OTLP/HTTP endpoint, or 'console'")
@@ -157,6 +171,12 @@ class Settings(BaseSettings):
             self.pipelines_dir = self.data_dir / "dlt"
         if self.export_dir is None:
             self.export_dir = self.data_dir / "export"
+        # Absolute from here on: the working directory is read once, and libraries that insist on
+        # absolute paths (GX's stores, dbt's --project-dir from another cwd) get them.
+        for name in ("data_dir", "duckdb_path", "pipelines_dir", "export_dir", "log_dir", "dbt_project_dir"):
+            value = getattr(self, name)
+            if isinstance(value, Path) and not value.is_absolute():
+                setattr(self, name, value.absolute())
 
     # -- derived, always-set paths (mypy sees ``Path`` rather than ``Path | None``) --
     @property
@@ -189,9 +209,13 @@ class Settings(BaseSettings):
 
     def token_problems(self) -> list[str]:
         if self.token is None:
-            return ["PRODUCTHUNT_TOKEN is not set (env, .env or .dlt/secrets.toml [sources.producthunt] token)"]
+            return [
+                "PRODUCTHUNT_TOKEN is not set (env, .env or .dlt/secrets.toml [sources.producthunt] token)"
+            ]
         if not TOKEN_PATTERN.match(self.token.get_secret_value()):
-            return ["PRODUCTHUNT_TOKEN is malformed: expected 20-512 characters of letters, digits, '-', '_' or '.'"]
+            return [
+                "PRODUCTHUNT_TOKEN is malformed: expected 20-512 characters of letters, digits, '-', '_' or '.'"
+            ]
         return []
 
     def kaggle_problems(self, required: bool = False) -> list[str]:

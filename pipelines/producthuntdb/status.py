@@ -111,12 +111,27 @@ def _budget(runs: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def _backfill(settings: Settings, runs: list[dict[str, Any]]) -> dict[str, Any]:
-    """The sync module's view (position, points still needed) when available, else the last run's."""
+def _backfill(settings: Settings, runs: list[dict[str, Any]], estimate: bool) -> dict[str, Any]:
+    """The sync module's view (position, points still needed) when available, else the last run's.
+
+    The estimate asks the API (a few points); it gets short timeouts and one retry so that
+    ``status`` stays quick when the API is slow or unreachable, and none at all offline.
+    """
     try:
         from producthuntdb.sync import backfill_status
 
-        return dict(backfill_status(settings))
+        quick = settings.model_copy(
+            update={
+                "max_retries": min(settings.max_retries, 1),
+                "connect_timeout": min(settings.connect_timeout, 3.0),
+                "read_timeout": min(settings.read_timeout, 10.0),
+                **({} if estimate else {"token": None}),
+            }
+        )
+        result = dict(backfill_status(quick))
+        if not estimate:
+            result["estimate_error"] = "skipped (--offline)"
+        return result
     except ImportError:
         pass
     except Exception as exc:  # status must never fail because one section cannot be computed
@@ -125,8 +140,11 @@ def _backfill(settings: Settings, runs: list[dict[str, Any]]) -> dict[str, Any]:
     return {"position": position}
 
 
-def collect_status(settings: Settings) -> dict[str, Any]:
-    """Everything ``status`` shows, as a JSON-friendly dict (``--json`` prints exactly this)."""
+def collect_status(settings: Settings, *, estimate: bool = True) -> dict[str, Any]:
+    """Everything ``status`` shows, as a JSON-friendly dict (``--json`` prints exactly this).
+
+    ``estimate=False`` never touches the network (the points still needed stay unknown).
+    """
     db = settings.db_path
     info: dict[str, Any] = {
         "db_path": str(db),
@@ -166,7 +184,7 @@ def collect_status(settings: Settings) -> dict[str, Any]:
     info["posts"] = tables.get("marts", {}).get("posts")
     info["last_runs"] = runs
     info["budget"] = _budget(runs)
-    info["backfill"] = _backfill(settings, runs)
+    info["backfill"] = _backfill(settings, runs, estimate)
     return info
 
 

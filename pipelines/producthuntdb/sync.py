@@ -13,6 +13,7 @@ what was fetched is loaded and the position saved.
 from __future__ import annotations
 
 import json
+import logging
 import math
 import re
 import sys
@@ -115,12 +116,27 @@ def make_pipeline(settings: Settings) -> dlt.Pipeline:
     """The dlt pipeline into ``settings.db_path``; merge staging tables are emptied after each load
     so the file does not carry a second copy of the last chunk."""
     dlt.config["load.truncate_staging_dataset"] = True
-    return dlt.pipeline(
+    pipeline = dlt.pipeline(
         pipeline_name=settings.pipeline_name,
         pipelines_dir=str(settings.dlt_dir),
         destination=dlt.destinations.duckdb(str(settings.db_path)),
         dataset_name=settings.dataset_name,
     )
+    _route_dlt_logging()
+    return pipeline
+
+
+def _route_dlt_logging() -> None:
+    """Undo dlt's own stderr handler so its records reach the application's sinks (masked, JSON).
+
+    dlt installs a handler on the ``dlt`` logger and stops propagation when it first builds a
+    pipeline; ProductHuntDB routes stdlib logging through loguru (``logs.py``) instead.
+    """
+    dlt_logger = logging.getLogger("dlt")
+    for handler in list(dlt_logger.handlers):
+        if type(handler) is logging.StreamHandler:
+            dlt_logger.removeHandler(handler)
+    dlt_logger.propagate = True
 
 
 def _load(pipeline: dlt.Pipeline, batch: Batch) -> None:

@@ -26,6 +26,7 @@ from producthuntdb.cli import app
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 KNOWN_TOKEN = "e2eKnownToken-7f3a9c1d2b4e6f8a0c5d"
+KNOWN_KAGGLE_KEY = "e2eKaggleKey-0a1b2c3d4e5f6a7b8c9d"
 WIDE = {"TERMINAL_WIDTH": "200", "COLUMNS": "200"}
 
 
@@ -40,6 +41,8 @@ class DemoRun:
     status_exit: int
     status: dict[str, Any]
     status_stdout: str
+    publish_exit: int
+    publish_output: str
 
 
 _RUNS: dict[str, DemoRun] = {}
@@ -87,7 +90,20 @@ def demo_run(root: Path) -> DemoRun:
             "PRODUCTHUNT_DUCKDB_PATH": str(out / "producthunt.duckdb"),
             "PRODUCTHUNT_DATA_DIR": str(out),
         }
-        status = CliRunner().invoke(app, ["status", "--json"], env=status_env)
+        status = CliRunner().invoke(app, ["status", "--json", "--offline"], env=status_env)
+        logger.remove()
+        publish_env = {
+            **status_env,
+            # No database here: publish relies on the gate the export recorded (and stays quick).
+            "PRODUCTHUNT_DUCKDB_PATH": str(out / "absent.duckdb"),
+            "PRODUCTHUNT_KAGGLE_USERNAME": "e2e-user",
+            "PRODUCTHUNT_KAGGLE_KEY": KNOWN_KAGGLE_KEY,
+        }
+        publish = CliRunner().invoke(
+            app,
+            ["--log-level", "DEBUG", "publish", "--dry-run", "--export-dir", str(out / "export")],
+            env=publish_env,
+        )
         logger.remove()
     finally:
         os.chdir(cwd)
@@ -106,6 +122,8 @@ def demo_run(root: Path) -> DemoRun:
         status_exit=status.exit_code,
         status=status_data,
         status_stdout=status.stdout,
+        publish_exit=publish.exit_code,
+        publish_output=publish.output,
     )
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         run.stderr += f"\n{type(result.exception).__name__}: {result.exception}"
@@ -134,7 +152,7 @@ def test_demo_exits_0_and_fills_the_marts(demo: DemoRun) -> None:
     assert posts > 0
     assert runs == [("ok",)]
     assert "marts.posts" in demo.stdout and f"{posts:,}" in demo.stdout
-    assert f"duckdb -readonly {db}" in demo.stdout
+    assert "duckdb -readonly demo/producthunt.duckdb" in demo.stdout, "paths are shown relative to the cwd"
     assert "API points spent" in demo.stdout
 
 
@@ -188,3 +206,86 @@ def test_demo_rerun_refuses_a_foreign_directory(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "not made by the demo" in result.stderr
     assert (foreign / "precious.txt").read_text() == "keep me"
+
+
+def test_publish_dry_run_accepts_the_demo_export(demo: DemoRun) -> None:
+    assert demo.publish_exit == 0, demo.publish_output
+    assert "would" in demo.publish_output and "dry run" in demo.publish_output
+    assert "manifest.json" in demo.publish_output
+
+
+def test_demo_fresh_empties_only_pipeline_output(tmp_path: Path) -> None:
+    from producthuntdb.demo import MARKER, prepare_dir
+
+    ours = tmp_path / "ours"
+    (ours / "export").mkdir(parents=True)
+    (ours / "export" / "posts.parquet").write_bytes(b"old")
+    (ours / "producthunt.duckdb").write_bytes(b"old")
+    (ours / "logs").mkdir()
+    (ours / "logs" / "old.jsonl").write_text("{}\n")
+    prepare_dir(ours, fresh=True)
+    assert sorted(p.name for p in ours.iterdir()) == sorted([MARKER, "logs"]), "logs are history: kept"
+    (ours / "export").mkdir()
+    prepare_dir(ours, fresh=False)
+    assert (ours / "export").is_dir(), "--keep keeps everything"
+
+
+def test_run_on_top_of_the_demo_is_incremental(
+    demo: DemoRun, emulator_factory: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``producthuntdb run`` on a copy of the demo's data: sync → build → check → export, exit 0."""
+    import shutil
+
+    assert demo.exit_code == 0
+    data = tmp_path / "data"
+    shutil.copytree(demo.out, data)
+    server = emulator_factory(scale="tiny", token=KNOWN_TOKEN)
+    for name in list(os.environ):
+        if name.startswith("PRODUCTHUNT_"):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    env = {
+        **WIDE,
+        "PRODUCTHUNT_TOKEN": KNOWN_TOKEN,
+        "PRODUCTHUNT_API_URL": server.url,
+        "PRODUCTHUNT_DATA_DIR": str(data),
+        "PRODUCTHUNT_DBT_PROJECT_DIR": str(REPO_ROOT / "dbt_project"),
+    }
+    result = CliRunner().invoke(app, ["run", "--max-minutes", "5"], env=env)
+    logger.remove()
+    assert result.exit_code == 0, result.output
+    assert "done" in result.stdout and "gate: passed" in result.stdout
+    assert KNOWN_TOKEN not in result.output
+    con = duckdb.connect(str(data / "producthunt.duckdb"), read_only=True)
+    try:
+        runs = con.execute("select points from raw._sync_runs order by started_at").fetchall()
+    finally:
+        con.close()
+    assert len(runs) == 2
+    assert runs[1][0] < runs[0][0] / 2, f"the second sync should be incremental: {runs}"
+
+
+def test_check_on_a_broken_mart_exits_1_with_the_failures(
+    demo: DemoRun, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    assert demo.exit_code == 0
+    data = tmp_path / "data"
+    shutil.copytree(demo.out, data)
+    con = duckdb.connect(str(data / "producthunt.duckdb"))
+    try:
+        con.execute("insert into marts.posts select * from marts.posts limit 1")  # a duplicate post_id
+    finally:
+        con.close()
+    for name in list(os.environ):
+        if name.startswith("PRODUCTHUNT_"):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    env = {**WIDE, "PRODUCTHUNT_DATA_DIR": str(data), "PRODUCTHUNT_LOG_LEVEL": "ERROR"}
+    result = CliRunner().invoke(app, ["check"], env=env)
+    logger.remove()
+    assert result.exit_code == 1, result.output
+    assert "quality gate failures" in result.stdout and "posts" in result.stdout
+    lines = result.stderr.strip().splitlines()
+    assert lines == [lines[0]] and lines[0].startswith("error: quality gate failed"), lines

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.test_demo import KNOWN_TOKEN, DemoRun, demo_run
+from tests.e2e.test_demo import KNOWN_KAGGLE_KEY, KNOWN_TOKEN, DemoRun, demo_run
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -22,14 +22,16 @@ def test_token_never_printed(demo: DemoRun) -> None:
     assert KNOWN_TOKEN not in demo.stderr
     assert KNOWN_TOKEN not in demo.fd_output
     assert KNOWN_TOKEN not in demo.status_stdout
+    assert KNOWN_KAGGLE_KEY not in demo.publish_output and KNOWN_TOKEN not in demo.publish_output
 
 
 def test_token_in_no_file_the_run_wrote(demo: DemoRun) -> None:
-    needle = KNOWN_TOKEN.encode()
+    needles = (KNOWN_TOKEN.encode(), KNOWN_KAGGLE_KEY.encode())
     scanned = 0
     for path in demo.out.rglob("*"):
         if path.is_file():
             scanned += 1
-            assert needle not in path.read_bytes(), f"token found in {path}"
+            content = path.read_bytes()
+            assert not any(n in content for n in needles), f"a secret was found in {path}"
     logs = list(Path(demo.out / "logs").glob("*.jsonl"))
     assert logs and scanned > 20, "the run should have written logs, the DB, dlt state and exports"

@@ -8,6 +8,7 @@ import re
 import select
 import subprocess
 import sys
+import termios
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -46,6 +47,14 @@ class Terminal:
                     raise AssertionError(f"process exited waiting for {text!r}:\n{self.seen[-3000:]}")
                 self.seen += ANSI.sub("", chunk.decode("utf-8", "replace")).replace("\r", "")
         return self.seen
+
+    def wait_for_no_echo(self, timeout: float = 15.0) -> None:
+        """Block until the child switched echo off (getpass): keys typed earlier would be echoed and flushed."""
+        deadline = time.monotonic() + timeout
+        while termios.tcgetattr(self.master)[3] & termios.ECHO:
+            if time.monotonic() > deadline:
+                raise AssertionError("the password prompt never turned echo off")
+            time.sleep(0.02)
 
     def send(self, keys: str) -> None:
         os.write(self.master, keys.encode())
@@ -96,9 +105,11 @@ def test_sync_asks_for_a_token_without_echoing_it_and_survives_cancel(terminal: 
     terminal.send("3\r")
     terminal.expect("PRODUCTHUNT_TOKEN is not set")
     terminal.expect("Product Hunt token")
+    terminal.wait_for_no_echo()
     terminal.send("zzqqxx-bad\r")  # malformed: asked again, and never shown
     terminal.expect("PRODUCTHUNT_TOKEN is malformed")
     terminal.expect("Product Hunt token (hidden")
+    terminal.wait_for_no_echo()
     terminal.send("\r")
     terminal.expect("no token given")
     assert "zzqqxx" not in terminal.seen

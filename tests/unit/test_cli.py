@@ -50,7 +50,7 @@ HELP_FLAGS = {
     "export": ["--out", "--allow-shrink"],
     "publish": ["--dry-run", "--export-dir"],
     "run": ["--max-minutes", "--max-points", "--with", "--allow-shrink", "--lookback"],
-    "status": ["--json"],
+    "status": ["--json", "--offline"],
     "doctor": ["✓", "lock"],
     "demo": ["--scale", "--out", "--fresh"],
     "interactive": ["menu"],

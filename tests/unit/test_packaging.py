@@ -263,3 +263,22 @@ def test_ci_run_fails_on_anything_else(
     done = _ci_run_with_fake_make(tmp_path, pytest_rc=pytest_rc, make_rc=make_rc)
     assert done.returncode == 1
     assert says in done.stderr
+
+
+# -- the test session itself --------------------------------------------------------------------
+
+
+def test_the_test_session_runs_with_telemetry_off() -> None:
+    for key in TELEMETRY:
+        assert os.environ[key] in {"false", "1"}, key
+
+
+def test_every_fixture_plugin_is_registered() -> None:
+    from tests import conftest
+
+    present = {
+        f"tests.plugins.{p.stem}" for p in (ROOT / "tests" / "plugins").glob("*.py") if p.stem != "__init__"
+    }
+    assert set(conftest.pytest_plugins) == present, (
+        "register new tests/plugins/*.py in tests/conftest.py PLUGINS"
+    )

@@ -36,6 +36,7 @@ def test_profiles_set_defaults(
 ) -> None:
     settings = load_settings(environment=profile)
     assert (settings.log_json, settings.log_level, settings.progress) == (log_json, level, progress)
+    data_dir = data_dir.absolute()  # relative paths are anchored once, at load time
     assert settings.data_dir == data_dir
     assert settings.db_path == data_dir / "producthunt.duckdb"
     assert settings.logs_dir == data_dir / "logs"
@@ -140,3 +141,12 @@ def test_settings_is_constructible_directly(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path, environment="testing")
     assert settings.data_dir == tmp_path
     assert settings.log_level == "WARNING"
+
+
+def test_relative_paths_are_anchored_at_load_time(tmp_path: Path) -> None:
+    settings = load_settings(data_dir="rel/data", duckdb_path="db/x.duckdb", dbt_project_dir="dbt_project")
+    assert settings.data_dir == tmp_path / "rel" / "data"
+    assert settings.db_path == tmp_path / "db" / "x.duckdb"
+    assert settings.dlt_dir == tmp_path / "rel" / "data" / "dlt"
+    assert settings.dbt_project_dir == tmp_path / "dbt_project"
+    assert all(p.is_absolute() for p in (settings.export_path, settings.logs_dir))

@@ -16,6 +16,7 @@ import json
 import signal
 import socket
 import struct
+import sys
 import threading
 import time
 from collections import Counter
@@ -385,6 +386,12 @@ class _Server(ThreadingHTTPServer):
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
         super().__init__(address, _Handler)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that vanished mid-request (killed harvester, reset) is normal here, not news."""
+        if isinstance(sys.exc_info()[1], ConnectionError | TimeoutError):
+            return
+        super().handle_error(request, client_address)
 
     def track(self, connection: socket.socket, alive: bool) -> None:
         with self._connections_lock:
