@@ -42,7 +42,7 @@ _LEVEL_COLORS = {
     "ERROR": "\x1b[31m",
     "CRITICAL": "\x1b[1;31m",
 }
-_state: dict[str, Any] = {"log_file": None, "run_id": None}
+_state: dict[str, Any] = {"log_file": None, "run_id": None, "intercept": None}
 
 
 def new_run_id() -> str:
@@ -216,11 +216,29 @@ def setup_logging(
     # records reach the root handlers whatever the root logger's level is.
     intercept = _InterceptHandler(level=logging.WARNING)
     logging.basicConfig(handlers=[intercept], level=logging.WARNING, force=True)
-    # dlt's logger does not propagate and writes to stderr itself; when dlt (re)initialises it, it
-    # reuses the first handler it finds — so making ours its only handler routes dlt through loguru.
-    for name in NON_PROPAGATING_LOGGERS:
-        logging.getLogger(name).handlers = [intercept]
+    _state["intercept"] = intercept
+    route_library_loggers()
     return log_dir
+
+
+def route_library_loggers() -> None:
+    """Send loggers that do not propagate (dlt's) through the masked sinks.
+
+    dlt gives its logger a stderr handler and turns propagation off whenever it (re)initialises
+    its runtime, e.g. when a pipeline is built; it reuses the first handler it finds, so making
+    ours the only one routes dlt through loguru. Called by ``setup_logging`` and again after a
+    pipeline is built; a no-op until logging is set up (library use keeps dlt's own handler).
+    """
+    intercept = _state["intercept"]
+    if intercept is None:
+        return
+    for name in NON_PROPAGATING_LOGGERS:
+        library_logger = logging.getLogger(name)
+        library_logger.handlers = [intercept]
+        library_logger.propagate = False
+        library_logger.disabled = False
+        if library_logger.level == logging.NOTSET or library_logger.level > logging.WARNING:
+            library_logger.setLevel(logging.WARNING)
 
 
 @contextmanager

@@ -13,7 +13,6 @@ what was fetched is loaded and the position saved.
 from __future__ import annotations
 
 import json
-import logging
 import math
 import re
 import sys
@@ -43,6 +42,7 @@ from producthuntdb.harvest import (
     remaining_ranges,
     ts,
 )
+from producthuntdb.logs import route_library_loggers
 from producthuntdb.settings import Settings
 from producthuntdb.source import SOURCE_NAME, STATE_KEY, TABLES, Batch, producthunt
 from producthuntdb.tracing import span
@@ -122,21 +122,8 @@ def make_pipeline(settings: Settings) -> dlt.Pipeline:
         destination=dlt.destinations.duckdb(str(settings.db_path)),
         dataset_name=settings.dataset_name,
     )
-    _route_dlt_logging()
+    route_library_loggers()
     return pipeline
-
-
-def _route_dlt_logging() -> None:
-    """Undo dlt's own stderr handler so its records reach the application's sinks (masked, JSON).
-
-    dlt installs a handler on the ``dlt`` logger and stops propagation when it first builds a
-    pipeline; ProductHuntDB routes stdlib logging through loguru (``logs.py``) instead.
-    """
-    dlt_logger = logging.getLogger("dlt")
-    for handler in list(dlt_logger.handlers):
-        if type(handler) is logging.StreamHandler:
-            dlt_logger.removeHandler(handler)
-    dlt_logger.propagate = True
 
 
 def _load(pipeline: dlt.Pipeline, batch: Batch) -> None:
