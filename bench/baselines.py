@@ -26,45 +26,47 @@ USER_SCALARS = """
             id name username headline url profileImage coverImage twitterUsername websiteUrl
             createdAt isMaker isFollowing isViewer"""
 
-NAIVE_QUERY = f"""
-query NaivePosts($after: String) {{
+
+def _posts_query(name: str, nested: str) -> str:
+    """A ``posts`` query paged with ``after``: every post scalar, then the ``nested`` fields."""
+    return f"""
+query {name}($after: String) {{
   posts(first: 50, after: $after) {{
     pageInfo {{ hasNextPage endCursor }}
     edges {{
-      node {{{POST_SCALARS}
-        user {{{USER_SCALARS}
-        }}
-        makers {{{USER_SCALARS}
-        }}
-        topics(first: 20) {{
-          edges {{ node {{ id name slug description url followersCount postsCount createdAt isFollowing }} }}
-        }}
+      node {{{POST_SCALARS}{nested}
       }}
     }}
   }}
 }}
 """
 
-ORIGINAL_QUERY = f"""
-query OriginalPosts($after: String) {{
-  posts(first: 50, after: $after) {{
-    pageInfo {{ hasNextPage endCursor }}
-    edges {{
-      node {{{POST_SCALARS}
-        user {{ id name username headline profileImage twitterUsername url }}
-        makers {{ id name username headline profileImage }}
-        topics(first: 10) {{
-          pageInfo {{ hasNextPage endCursor }}
-          nodes {{ id name slug }}
+
+NAIVE_QUERY = _posts_query(
+    "NaivePosts",
+    f"""
+        user {{{USER_SCALARS}
         }}
-        productLinks {{ type url }}
-        thumbnail {{ type url }}
-        media {{ type url videoUrl }}
-      }}
-    }}
-  }}
-}}
-"""
+        makers {{{USER_SCALARS}
+        }}
+        topics(first: 20) {{
+          edges {{ node {{ id name slug description url followersCount postsCount createdAt isFollowing }} }}
+        }}""",
+)
+
+ORIGINAL_QUERY = _posts_query(
+    "OriginalPosts",
+    """
+        user { id name username headline profileImage twitterUsername url }
+        makers { id name username headline profileImage }
+        topics(first: 10) {
+          pageInfo { hasNextPage endCursor }
+          nodes { id name slug }
+        }
+        productLinks { type url }
+        thumbnail { type url }
+        media { type url videoUrl }""",
+)
 
 BASELINES = {"naive": NAIVE_QUERY, "original": ORIGINAL_QUERY}
 

@@ -14,18 +14,14 @@ from typing import Any
 
 import httpx
 
+from producthuntdb.telemetry import TELEMETRY_OFF
+
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT / "bench"
 TOKEN = "bench-token-0123456789abcdef"
 UNTHROTTLED = 10**12
 """A budget no run can spend: the emulator still charges and counts, but never paces or 429s."""
 
-TELEMETRY_OFF = {
-    "RUNTIME__DLTHUB_TELEMETRY": "false",
-    "GX_ANALYTICS_ENABLED": "false",
-    "DO_NOT_TRACK": "1",
-    "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-}
 os.environ.update(TELEMETRY_OFF)
 
 

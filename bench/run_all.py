@@ -148,23 +148,23 @@ def bench_size(size: str, work: Path) -> dict[str, Any]:
         else:
             figures["sync_error"] = full.get("error")
 
-    if figures.get("rows_loaded"):
-        log(f"{size}: dbt build")
-        build = run_stage("build", data_dir=data)
-        figures["dbt_build_s"] = build.get("seconds") if build.get("ok") else None
-        figures["peak_rss_mb"]["build"] = build.get("peak_rss_mb")
-        if not build.get("ok"):
-            figures["build_error"] = build.get("error")
-            log(f"  build failed: {build.get('error')}")
-        else:
-            log(f"{size}: quality gate")
-            gate = run_stage("gate", data_dir=data)
-            figures["gate_s"] = gate.get("seconds") if gate.get("ok") else None
-            figures["peak_rss_mb"]["gate"] = gate.get("peak_rss_mb")
-            if not gate.get("ok"):
-                figures["gate_error"] = gate.get("error")
-                log(f"  gate failed: {gate.get('error')}")
+    if figures.get("rows_loaded") and _stage_figures(
+        figures, size, "build", "dbt build", "dbt_build_s", data
+    ):
+        _stage_figures(figures, size, "gate", "quality gate", "gate_s", data)
     return figures
+
+
+def _stage_figures(figures: dict[str, Any], size: str, stage: str, label: str, key: str, data: Path) -> bool:
+    """Run one stage in its own process; record its seconds (as ``key``), peak RSS and any error."""
+    log(f"{size}: {label}")
+    result = run_stage(stage, data_dir=data)
+    figures[key] = result.get("seconds") if result.get("ok") else None
+    figures["peak_rss_mb"][stage] = result.get("peak_rss_mb")
+    if not result.get("ok"):
+        figures[f"{stage}_error"] = result.get("error")
+        log(f"  {stage} failed: {result.get('error')}")
+    return bool(result.get("ok"))
 
 
 def bench_budget(size: str, work: Path, window_seconds: float) -> dict[str, Any]:

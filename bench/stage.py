@@ -15,7 +15,6 @@ import json
 import resource
 import sys
 import time
-from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -57,19 +56,12 @@ def _settings(spec: dict[str, Any]) -> Any:
 
 
 def _jsonable(value: Any) -> Any:
+    """A stage report (a dataclass, converted as a whole) or a result dict as plain JSON values."""
+    from producthuntdb.serialize import jsonable
+
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {k: _jsonable(v) for k, v in dataclasses.asdict(value).items()}
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, Path):
-        return str(value)
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    return str(value)
+        value = dataclasses.asdict(value)
+    return jsonable(value)
 
 
 def raw_tables(db_path: Path) -> dict[str, int]:

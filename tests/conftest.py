@@ -11,12 +11,8 @@ from __future__ import annotations
 import importlib.util
 import os
 
-TELEMETRY_OFF = {
-    "RUNTIME__DLTHUB_TELEMETRY": "false",
-    "GX_ANALYTICS_ENABLED": "false",
-    "DO_NOT_TRACK": "1",
-    "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-}
+from producthuntdb.telemetry import TELEMETRY_OFF
+
 os.environ.update(TELEMETRY_OFF)
 
 # A developer's own configuration (a real token exported in the shell, a profile) must not leak
@@ -30,6 +26,7 @@ PLUGINS = (
     "tests.plugins.pipeline",
     "tests.plugins.warehouse",
     "tests.plugins.kaggle_standin",
+    "tests.plugins.cli",
 )
 
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, is_dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,7 @@ from rich.table import Table
 from producthuntdb import __version__
 from producthuntdb.errors import ConfigError, ProductHuntDBError
 from producthuntdb.logs import new_run_id
+from producthuntdb.serialize import jsonable
 from producthuntdb.settings import Settings, load_settings, mask_secrets
 
 HELP = """\
@@ -225,23 +226,9 @@ def report_dict(report: Any) -> dict[str, Any]:
     return {k: v for k, v in vars(report).items() if not k.startswith("_")}
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, Path):
-        return str(value)
-    if isinstance(value, str | int | float | bool) or value is None:
-        return value
-    return str(value)
-
-
 def print_report(title: str, report: Any, *, as_json: bool = False) -> dict[str, Any]:
     """A report as a two-column table (or JSON), long values shortened."""
-    data = _jsonable(report_dict(report))
+    data = jsonable(report_dict(report))
     if as_json:
         _out().print_json(json.dumps(data))
         return data
@@ -277,6 +264,17 @@ def _show(stage: str, report: Any, quiet: bool) -> None:
     data = report_dict(report)
     parts = [f"{k}={data[k]}" for k in SUMMARY_KEYS if data.get(k) not in (None, "", [], {})]
     _out().print(f"[bold cyan]{stage}[/bold cyan] " + " ".join(parts), highlight=False, soft_wrap=True)
+
+
+def _run_shown(settings: Settings, stage: str, text: str, run: Callable[[], Any], quiet: bool) -> Any:
+    """Run one stage under its log context and a spinner showing ``text``, then show its report."""
+    from producthuntdb import logs
+
+    with logs.stage_context(stage), spinner(settings, text):
+        report = run()
+        logger.debug("{} finished", stage)
+    _show(stage, report, quiet)
+    return report
 
 
 # ----------------------------------------------------------------------------- global options
@@ -473,17 +471,17 @@ def sync(
 def do_build(
     settings: Settings, select: str | None = None, full_refresh: bool = False, *, quiet: bool = False
 ) -> Any:
-    from producthuntdb import logs
-
     try:
         from producthuntdb.transform import run_build
     except ImportError as exc:
         raise _missing_stage("transform", exc) from None
-    with logs.stage_context("build"), spinner(settings, "dbt build: models, snapshots, tests…"):
-        report = run_build(settings, select=select, full_refresh=full_refresh)
-        logger.debug("build finished")
-    _show("build", report, quiet)
-    return report
+    return _run_shown(
+        settings,
+        "build",
+        "dbt build: models, snapshots, tests…",
+        lambda: run_build(settings, select=select, full_refresh=full_refresh),
+        quiet,
+    )
 
 
 @app.command()
@@ -558,17 +556,17 @@ def check(
 def do_export(
     settings: Settings, out: Path | None = None, allow_shrink: bool = False, *, quiet: bool = False
 ) -> Any:
-    from producthuntdb import logs
-
     try:
         from producthuntdb.export import run_export
     except ImportError as exc:
         raise _missing_stage("export", exc) from None
-    with logs.stage_context("export"), spinner(settings, "export: Parquet, CSV, manifest…"):
-        report = run_export(settings, out_dir=out, allow_shrink=allow_shrink)
-        logger.debug("export finished")
-    _show("export", report, quiet)
-    return report
+    return _run_shown(
+        settings,
+        "export",
+        "export: Parquet, CSV, manifest…",
+        lambda: run_export(settings, out_dir=out, allow_shrink=allow_shrink),
+        quiet,
+    )
 
 
 @app.command()
@@ -675,7 +673,7 @@ def status(
     with session(ctx, "status", writable=False) as settings:
         info = status_mod.collect_status(settings, estimate=not offline)
         if as_json:
-            sys.stdout.write(json.dumps(_jsonable(info), indent=2) + "\n")
+            sys.stdout.write(json.dumps(jsonable(info), indent=2) + "\n")
         else:
             status_mod.render_status(info, _out())
         if info.get("locked_by") or info.get("error"):

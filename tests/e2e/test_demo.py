@@ -23,11 +23,11 @@ from loguru import logger
 from typer.testing import CliRunner
 
 from producthuntdb.cli import app
+from tests.plugins.cli import WIDE
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 KNOWN_TOKEN = "e2eKnownToken-7f3a9c1d2b4e6f8a0c5d"
 KNOWN_KAGGLE_KEY = "e2eKaggleKey-0a1b2c3d4e5f6a7b8c9d"
-WIDE = {"TERMINAL_WIDTH": "200", "COLUMNS": "200"}
 
 
 @dataclass

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,19 +15,16 @@ from typer.testing import CliRunner
 from producthuntdb import logs
 from producthuntdb.cli import app
 from producthuntdb.settings import Settings
+from tests.plugins.cli import WIDE
 
 TOKEN = "log-token-abcdefghijklmnopqrstuvwxyz-0123"
-WIDE = {"TERMINAL_WIDTH": "200", "COLUMNS": "200"}
+
+pytestmark = pytest.mark.usefixtures("isolated_cli")
 
 
 @pytest.fixture(autouse=True)
-def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for name in list(os.environ):
-        if name.startswith("PRODUCTHUNT_"):
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
+def _reset_stdlib_logging() -> Iterator[None]:
     yield
-    logger.remove()
     logging.basicConfig(handlers=[logging.NullHandler()], force=True)
 
 

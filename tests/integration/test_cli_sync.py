@@ -3,41 +3,27 @@
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from loguru import logger
 from typer.testing import CliRunner
 
 from producthuntdb.cli import app
 from producthuntdb.emulator import EmulatorServer
+from tests.plugins.cli import api_env
 
 TOKEN = "cli-sync-token-abcdefghijklmnopqrstuvwxyz"
-WIDE = {"TERMINAL_WIDTH": "200", "COLUMNS": "200"}
 
 
-@pytest.fixture(autouse=True)
-def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for name in list(os.environ):
-        if name.startswith("PRODUCTHUNT_"):
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
-    yield
-    logger.remove()
+pytestmark = pytest.mark.usefixtures("isolated_cli")
 
 
 def test_sync_with_max_points_stops_cleanly_and_status_shows_it(
     emulator_factory: Callable[..., EmulatorServer], tmp_path: Path
 ) -> None:
     server = emulator_factory(scale="tiny", token=TOKEN)
-    env = {
-        **WIDE,
-        "PRODUCTHUNT_DATA_DIR": str(tmp_path),
-        "PRODUCTHUNT_API_URL": server.url,
-        "PRODUCTHUNT_TOKEN": TOKEN,
-    }
+    env = api_env(tmp_path, server.url, TOKEN)
     result = CliRunner().invoke(
         app,
         [
@@ -77,12 +63,7 @@ def test_sync_with_a_rejected_token_is_one_line_exit_1(
 ) -> None:
     server = emulator_factory(scale="tiny", token=TOKEN)
     wrong = "wrong-token-abcdefghijklmnopqrstuvwxyz"
-    env = {
-        **WIDE,
-        "PRODUCTHUNT_DATA_DIR": str(tmp_path),
-        "PRODUCTHUNT_API_URL": server.url,
-        "PRODUCTHUNT_TOKEN": wrong,
-    }
+    env = api_env(tmp_path, server.url, wrong)
     result = CliRunner().invoke(app, ["--log-level", "CRITICAL", "sync"], env=env)
     assert result.exit_code == 1
     lines = result.stderr.strip().splitlines()

@@ -2,43 +2,23 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import duckdb
 import pytest
-from loguru import logger
 from typer.testing import CliRunner
 
 from producthuntdb.cli import app
 from producthuntdb.doctor import Check, check_duckdb, check_packages, run_doctor
 from producthuntdb.emulator import EmulatorServer
 from producthuntdb.settings import Settings
+from tests.plugins.cli import api_env, closed_port_url, hold_duckdb_lock
 
-WIDE = {"TERMINAL_WIDTH": "200", "COLUMNS": "200"}
 TOKEN = "doctor-token-abcdefghijklmnopqrstuvwxyz"
 
 
-@pytest.fixture(autouse=True)
-def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for name in list(os.environ):
-        if name.startswith("PRODUCTHUNT_"):
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
-    yield
-    logger.remove()
-
-
-def closed_port_url() -> str:
-    """A loopback URL nothing listens on (bound then released), so 'unreachable' is immediate."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    return f"http://127.0.0.1:{port}/v2/api/graphql"
+pytestmark = pytest.mark.usefixtures("isolated_cli")
 
 
 @pytest.fixture()
@@ -46,14 +26,8 @@ def held_db(tmp_path: Path) -> Iterator[tuple[Path, int]]:
     """A DuckDB file whose write lock is held by another process until the test ends."""
     db = tmp_path / "held.duckdb"
     duckdb.connect(str(db)).close()
-    code = f"import duckdb,time; c=duckdb.connect({str(db)!r}); print('held', flush=True); time.sleep(60)"
-    holder = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
-        yield db, holder.pid
-    finally:
-        holder.kill()
-        holder.wait()
+    with hold_duckdb_lock(db) as pid:
+        yield db, pid
 
 
 def by_name(checks: list[Check]) -> dict[str, Check]:
@@ -62,13 +36,7 @@ def by_name(checks: list[Check]) -> dict[str, Check]:
 
 def test_doctor_names_the_process_holding_the_duckdb_lock(held_db: tuple[Path, int], tmp_path: Path) -> None:
     db, pid = held_db
-    env = {
-        **WIDE,
-        "PRODUCTHUNT_DUCKDB_PATH": str(db),
-        "PRODUCTHUNT_DATA_DIR": str(tmp_path),
-        "PRODUCTHUNT_API_URL": closed_port_url(),
-        "PRODUCTHUNT_TOKEN": TOKEN,
-    }
+    env = {**api_env(tmp_path, closed_port_url(), TOKEN), "PRODUCTHUNT_DUCKDB_PATH": str(db)}
     result = CliRunner().invoke(app, ["doctor"], env=env)
     assert result.exit_code == 1, result.output
     lock_line = next((line for line in result.stdout.splitlines() if "duckdb file" in line), result.output)
@@ -133,12 +101,7 @@ def test_doctor_reports_a_rejected_token(
 ) -> None:
     server = emulator_factory(scale="tiny", token=TOKEN)
     other = "another-token-that-the-server-does-not-know"
-    env = {
-        **WIDE,
-        "PRODUCTHUNT_DATA_DIR": str(tmp_path),
-        "PRODUCTHUNT_API_URL": server.url,
-        "PRODUCTHUNT_TOKEN": other,
-    }
+    env = api_env(tmp_path, server.url, other)
     result = CliRunner().invoke(app, ["doctor"], env=env)
     assert result.exit_code == 1
     line = next(line for line in result.stdout.splitlines() if line.startswith("✗ token valid"))

@@ -10,6 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from producthuntdb.demo import mart_counts
 from producthuntdb.errors import StageError
 from producthuntdb.export import KAGGLE_METADATA, MANIFEST, ExportReport, run_export
 from producthuntdb.settings import Settings
@@ -24,23 +25,8 @@ def exported(small_built: Settings, tmp_path_factory: pytest.TempPathFactory) ->
     return run_export(settings)
 
 
-def _marts(db_path: Path) -> dict[str, int]:
-    con = duckdb.connect(str(db_path), read_only=True)
-    try:
-        names = [
-            r[0]
-            for r in con.execute(
-                "select table_name from information_schema.tables "
-                "where table_schema = 'marts' and table_type = 'BASE TABLE'"
-            ).fetchall()
-        ]
-        return {n: con.execute(f'select count(*) from marts."{n}"').fetchone()[0] for n in names}  # type: ignore[index]
-    finally:
-        con.close()
-
-
 def test_export_reread_equals_the_marts(exported: ExportReport, small_built: Settings) -> None:
-    marts = _marts(small_built.db_path)
+    marts = mart_counts(small_built.db_path)
     manifest = json.loads((exported.out_dir / MANIFEST).read_text("utf-8"))
 
     assert set(manifest["tables"]) == set(marts) and marts["posts"] > 0

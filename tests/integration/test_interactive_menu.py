@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 import io
-import os
-import socket
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from loguru import logger
 from rich.console import Console
 
 from producthuntdb.cli import Globals
@@ -17,25 +13,12 @@ from producthuntdb.interactive import run_menu
 from producthuntdb.logs import setup_logging
 from producthuntdb.settings import Settings
 from tests.integration.test_status import make_db
+from tests.plugins.cli import closed_port_url
 
 TOKEN = "menu-token-abcdefghijklmnopqrstuvwxyz"
 
 
-@pytest.fixture(autouse=True)
-def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for name in list(os.environ):
-        if name.startswith("PRODUCTHUNT_"):
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
-    yield
-    logger.remove()
-
-
-def closed_port_url() -> str:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    return f"http://127.0.0.1:{port}/v2/api/graphql"
+pytestmark = pytest.mark.usefixtures("isolated_cli")
 
 
 def drive(settings: Settings, answers: list[str], monkeypatch: pytest.MonkeyPatch) -> str:

@@ -3,34 +3,20 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
 import pytest
-from loguru import logger
 from rich.console import Console
 from typer.testing import CliRunner
 
 from producthuntdb.cli import app
 from producthuntdb.settings import Settings
 from producthuntdb.status import collect_status, lock_holder, render_status
+from tests.plugins.cli import WIDE, hold_duckdb_lock
 
-WIDE = {"TERMINAL_WIDTH": "200", "COLUMNS": "200"}
-
-
-@pytest.fixture(autouse=True)
-def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for name in list(os.environ):
-        if name.startswith("PRODUCTHUNT_"):
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
-    yield
-    logger.remove()
+pytestmark = pytest.mark.usefixtures("isolated_cli")
 
 
 def make_db(path: Path, posts: int = 3) -> None:
@@ -104,28 +90,15 @@ def test_status_without_database_says_what_to_do(tmp_path: Path) -> None:
 def test_status_names_the_process_holding_the_lock(tmp_path: Path) -> None:
     db = tmp_path / "ph.duckdb"
     make_db(db)
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            f"import duckdb,time; c=duckdb.connect({str(db)!r}); print('held', flush=True); time.sleep(60)",
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+    with hold_duckdb_lock(db) as pid:
         env = {**WIDE, "PRODUCTHUNT_DUCKDB_PATH": str(db), "PRODUCTHUNT_DATA_DIR": str(tmp_path)}
         result = CliRunner().invoke(app, ["status", "--json"], env=env)
         data = json.loads(result.stdout)
-        assert data["locked_by"]["pid"] == holder.pid
+        assert data["locked_by"]["pid"] == pid
         assert "time.sleep" in (data["locked_by"]["cmdline"] or "")
         assert result.exit_code == 1
         text = CliRunner().invoke(app, ["status"], env=env)
-        assert f"PID {holder.pid}" in text.stdout and "locked" in text.stdout
-    finally:
-        holder.kill()
-        holder.wait()
+        assert f"PID {pid}" in text.stdout and "locked" in text.stdout
 
 
 def test_lock_holder_parses_duckdb_message() -> None:

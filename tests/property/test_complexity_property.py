@@ -47,6 +47,10 @@ class Builder:
     def fresh(self, prefix: str) -> str:
         return f"{prefix}{next(self.names)}"
 
+    def some_of(self, names: list[str]) -> list[str]:
+        """One to four distinct ``names``, in drawn order."""
+        return list(self.draw(st.lists(st.sampled_from(names), min_size=1, max_size=4, unique=True)))
+
     def draw(self, strategy: Any) -> Any:
         return self.data.draw(strategy)
 
@@ -111,14 +115,7 @@ class Builder:
                 arguments.append(text)
                 sizes.append(size)
         page = max(sizes) if sizes else 20
-        wanted = self.draw(
-            st.lists(
-                st.sampled_from(["totalCount", "pageInfo", "nodes", "edges"]),
-                min_size=1,
-                max_size=4,
-                unique=True,
-            )
-        )
+        wanted = self.some_of(["totalCount", "pageInfo", "nodes", "edges"])
         parts: list[str] = []
         metadata = containers = item = 0
         node_type = get_named_type(conn.fields["nodes"].type)
@@ -128,14 +125,7 @@ class Builder:
                 parts.append("totalCount")
                 metadata += 1
             elif part == "pageInfo":
-                infos = self.draw(
-                    st.lists(
-                        st.sampled_from(["hasNextPage", "hasPreviousPage", "startCursor", "endCursor"]),
-                        min_size=1,
-                        max_size=4,
-                        unique=True,
-                    )
-                )
+                infos = self.some_of(["hasNextPage", "hasPreviousPage", "startCursor", "endCursor"])
                 parts.append(f"pageInfo {{ {' '.join(infos)} }}")
                 metadata += 1 + len(infos)
             elif part == "nodes":

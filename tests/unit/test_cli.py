@@ -4,31 +4,21 @@ failures exit 1 with one masked line, and unexpected errors point at the JSON lo
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import typer
-from loguru import logger
 from typer.testing import CliRunner
 
 from producthuntdb.cli import app, print_report, report_dict, session
 from producthuntdb.errors import ProductHuntDBError
+from tests.plugins.cli import WIDE
 
 TOKEN = "known-token-abcdefghijklmnopqrstuvwxyz-0123456789"
-WIDE = {"TERMINAL_WIDTH": "200", "COLUMNS": "200"}
 
 
-@pytest.fixture(autouse=True)
-def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for name in list(os.environ):
-        if name.startswith("PRODUCTHUNT_"):
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
-    yield
-    logger.remove()  # sinks point at CliRunner's streams, which are gone after the test
+pytestmark = pytest.mark.usefixtures("isolated_cli")
 
 
 def invoke(*args: str, **env: str) -> object:

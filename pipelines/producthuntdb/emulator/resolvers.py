@@ -131,16 +131,35 @@ class RedactedUser:
     followers = following = madePosts = submittedPosts = votedPosts = followedCollections = _empty
 
 
-class UserNode:
-    """A user with real data: the viewer always, everyone when redaction is off."""
+class _RecordNode:
+    """A node whose static fields come straight from its cached record ``s``."""
 
-    __slots__ = ("ctx", "s", "u")
+    __slots__ = ("ctx", "s")
 
-    def __init__(self, ctx: Ctx, u: int) -> None:
-        self.ctx, self.u, self.s = ctx, u, ctx.world.user_static(u)
+    ctx: Ctx
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.s, name)
+
+
+class _FeaturedNode(_RecordNode):
+    """A record node with a ``featuredAt`` that stays null until the request's clock reaches it."""
+
+    __slots__ = ()
+
+    @property
+    def featuredAt(self) -> str | None:
+        at = self.s.featured_at
+        return iso(at) if at is not None and at <= self.ctx.now else None
+
+
+class UserNode(_RecordNode):
+    """A user with real data: the viewer always, everyone when redaction is off."""
+
+    __slots__ = ("u",)
+
+    def __init__(self, ctx: Ctx, u: int) -> None:
+        self.ctx, self.u, self.s = ctx, u, ctx.world.user_static(u)
 
     def profileImage(self, info: Any, size: int | None = None) -> str | None:
         image = self.s.profileImage
@@ -230,19 +249,11 @@ class MediaNode:
         return _sized(self._url, height, width)
 
 
-class PostNode:
-    __slots__ = ("ctx", "i", "s")
+class PostNode(_FeaturedNode):
+    __slots__ = ("i",)
 
     def __init__(self, ctx: Ctx, i: int) -> None:
         self.ctx, self.i, self.s = ctx, i, ctx.world.post_static(i)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.s, name)
-
-    @property
-    def featuredAt(self) -> str | None:
-        at = self.s.featured_at
-        return iso(at) if at is not None and at <= self.ctx.now else None
 
     @property
     def votesCount(self) -> int:
@@ -325,9 +336,13 @@ def _time_window(offsets: np.ndarray, created: int, args: dict[str, Any]) -> tup
     return lo, hi
 
 
+def _comment_created(world: World, i: int, k: int) -> int:
+    """When comment ``k`` of post ``i`` is made (epoch seconds)."""
+    return int(world.created[i]) + int(arrival_offsets(int(world.final_comments[i]))[k])
+
+
 def _comment_votes_now(ctx: Ctx, i: int, k: int, final: int) -> int:
-    created = int(ctx.world.created[i]) + int(arrival_offsets(int(ctx.world.final_comments[i]))[k])
-    return visible_count(final, ctx.now - created)
+    return visible_count(final, ctx.now - _comment_created(ctx.world, i, k))
 
 
 def _order_comments(ctx: Ctx, i: int, ks: list[int], order: str) -> list[int]:
@@ -357,7 +372,7 @@ class CommentNode:
 
     def __init__(self, ctx: Ctx, i: int, k: int) -> None:
         self.ctx, self.i, self.k = ctx, i, k
-        self.created = int(ctx.world.created[i]) + int(arrival_offsets(int(ctx.world.final_comments[i]))[k])
+        self.created = _comment_created(ctx.world, i, k)
 
     @property
     def id(self) -> str:
@@ -439,14 +454,11 @@ class CommentNode:
 
 
 # --------------------------------------------------------------------------- topics, collections
-class TopicNode:
-    __slots__ = ("ctx", "s", "t")
+class TopicNode(_RecordNode):
+    __slots__ = ("t",)
 
     def __init__(self, ctx: Ctx, t: int) -> None:
         self.ctx, self.t, self.s = ctx, t, ctx.world.topic_static(t)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.s, name)
 
     def image(self, info: Any, height: int | None = None, width: int | None = None) -> str | None:
         return _sized(self.s.image, height, width)
@@ -472,19 +484,11 @@ def topic_post_counts(ctx: Ctx) -> np.ndarray:
     )
 
 
-class CollectionNode:
-    __slots__ = ("c", "ctx", "s")
+class CollectionNode(_FeaturedNode):
+    __slots__ = ("c",)
 
     def __init__(self, ctx: Ctx, c: int) -> None:
         self.ctx, self.c, self.s = ctx, c, ctx.world.collection_static(c)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.s, name)
-
-    @property
-    def featuredAt(self) -> str | None:
-        at = self.s.featured_at
-        return iso(at) if at is not None and at <= self.ctx.now else None
 
     @property
     def isFollowing(self) -> bool:

@@ -7,6 +7,7 @@ array is built. Other orders and filters go through cached numpy listings.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -28,6 +29,21 @@ from producthuntdb.emulator.resolvers import (
 from producthuntdb.emulator.world import VIEWER
 
 POST_ORDERS = ("RANKING", "NEWEST", "FEATURED_AT", "VOTES")
+
+
+def _lookup(
+    id: str | None,
+    by_id: Callable[[str], int | None],
+    name: str | None,
+    by_name: Callable[[str], int | None],
+    missing: str,
+) -> int | None:
+    """The index ``id`` names, else the one ``name`` (slug, username) names; an error when neither is given."""
+    if id is not None:
+        return by_id(id)
+    if name is not None:
+        return by_name(name)
+    raise GraphQLError(missing)
 
 
 class Root:
@@ -85,12 +101,7 @@ class Root:
 
     def post(self, info: Any, id: str | None = None, slug: str | None = None) -> PostNode | None:
         world = self.ctx.world
-        if id is not None:
-            i = world.post_index(id)
-        elif slug is not None:
-            i = world.slug_index(slug)
-        else:
-            raise GraphQLError("post needs an id or a slug")
+        i = _lookup(id, world.post_index, slug, world.slug_index, "post needs an id or a slug")
         return None if i is None or i >= self.ctx.moment.posts else PostNode(self.ctx, i)
 
     # ------------------------------------------------------------------ topics
@@ -182,12 +193,7 @@ class Root:
 
     def user(self, info: Any, id: str | None = None, username: str | None = None) -> Any:
         world = self.ctx.world
-        if id is not None:
-            u = world.user_index(id)
-        elif username is not None:
-            u = world.user_by_username(username)
-        else:
-            raise GraphQLError("user needs an id or a username")
+        u = _lookup(id, world.user_index, username, world.user_by_username, "user needs an id or a username")
         return None if u is None else user_node(self.ctx, u)
 
     def viewer(self, info: Any) -> ViewerNode:

@@ -1,0 +1,25 @@
+"""Plain JSON values from report fields: dicts, sequences, dates and paths become JSON-ready.
+
+Kept free of heavy imports so a benchmark child process can use it without inflating its memory.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+
+def jsonable(value: Any) -> Any:
+    """``value`` with dict keys as strings, sequences as lists, dates ISO, paths and the rest as str."""
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [jsonable(v) for v in value]
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    return str(value)
