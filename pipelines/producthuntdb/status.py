@@ -62,6 +62,8 @@ def _table_counts(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, dict[str, i
         select table_schema, table_name, table_type from information_schema.tables
         where table_catalog = current_database()
           and table_schema not in ('information_schema', 'pg_catalog')
+          -- dlt's merge staging schema is emptied after every load: bookkeeping, not data
+          and table_schema not like '%\\_staging' escape '\\'
         order by table_schema, table_name
         """
     ).fetchall()
