@@ -156,13 +156,15 @@ class GraphQLClient:
 
     def _attempt(self, body: dict[str, Any], cost: int) -> dict[str, Any] | str:
         """One HTTP exchange: the data, ``"429"``, or a description of a retryable failure."""
-        with span("api.request", cost=cost):
+        with span("api.request", cost=cost) as current:
             try:
                 response = self._http.post(self.url, content=json.dumps(body))
             except httpx.TimeoutException as exc:
                 return f"timeout ({exc.__class__.__name__})"
             except httpx.TransportError as exc:
                 return f"connection error ({exc.__class__.__name__})"
+            if current is not None:
+                current.set_attribute("http.status_code", response.status_code)
         self.governor.observe(response.headers)
         status = response.status_code
         if status == 401:
