@@ -20,11 +20,14 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-import click
 import typer
 from loguru import logger
 from rich.console import Console
 from rich.table import Table
+
+# typer >= 0.29 vendors click: its usage errors are click's classes under typer._click, and
+# its Exit/Abort are typer.Exit/typer.Abort.
+from typer._click import exceptions as click_exceptions
 
 from producthuntdb import __version__
 from producthuntdb.errors import ConfigError, ProductHuntDBError
@@ -69,22 +72,8 @@ app.add_typer(api_app, name="api")
 WITH_CHOICES = frozenset({"comments", "votes"})
 
 
-def _pass_through() -> tuple[type[BaseException], ...]:
-    """Exceptions typer/click turn into usage messages and exit codes themselves.
-
-    typer >= 0.29 vendors click (``typer._click``); older versions use click proper: accept both.
-    """
-    kinds: list[type[BaseException]] = [typer.Exit, typer.Abort, click.exceptions.ClickException, click.Abort]
-    try:
-        from typer._click.exceptions import ClickException as VendoredClickException
-
-        kinds.append(VendoredClickException)
-    except ImportError:  # pragma: no cover - older typer
-        pass
-    return tuple(kinds)
-
-
-PASS_THROUGH = _pass_through()
+PASS_THROUGH: tuple[type[BaseException], ...] = (typer.Exit, typer.Abort, click_exceptions.ClickException)
+"""Exceptions typer/click turn into usage messages and exit codes themselves."""
 FAULT_CHOICES = "500,502,503,timeout,slow,malformed,graphql_error,reset"
 
 
@@ -868,7 +857,23 @@ def main(argv: list[str] | None = None) -> int:
     logger.remove()  # nothing logs to the console before setup_logging has masked it
     try:
         command = typer.main.get_command(app)
-        command.main(args=argv, prog_name="producthuntdb", standalone_mode=True)
+        # Not standalone: click hands back typer.Exit codes as the return value and lets usage
+        # errors through, so they become one line here instead of a framed panel.
+        result = command.main(args=argv, prog_name="producthuntdb", standalone_mode=False)
+    except click_exceptions.NoArgsIsHelpError as exc:
+        # A bare `producthuntdb` or `producthuntdb api` shows the help it asks for.
+        print(exc.ctx.get_help() if exc.ctx else exc.format_message())
+        return 0
+    except click_exceptions.UsageError as exc:
+        # Bad flags are bad input like any other: one line, exit 2, and where to look.
+        where = f" (see: {exc.ctx.command_path} --help)" if exc.ctx else ""
+        _err_line(f"error: {exc.format_message()}{where}")
+        return 2
+    except typer.Abort:
+        _err_line("aborted")
+        return 130
+    except typer.Exit as exc:
+        return exc.exit_code
     except SystemExit as exc:
         code = exc.code
         return code if isinstance(code, int) else (0 if code is None else 1)
@@ -878,7 +883,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # pragma: no cover - session() catches these; this is the last net
         _err_line(f"error: unexpected {type(exc).__name__}: {exc}")
         return 1
-    return 0
+    return result if isinstance(result, int) and not isinstance(result, bool) else 0
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -53,6 +53,26 @@ def test_usage_error_exits_2(tmp_path: Path) -> None:
     )
     assert proc.returncode == 2
     assert "--max-points" in proc.stderr and "Traceback" not in proc.stderr
+    assert len(proc.stderr.splitlines()) == 1, proc.stderr
+
+
+def test_a_failing_check_is_exit_1(tmp_path: Path) -> None:
+    """A command's own exit code (doctor: 1 when any check fails) survives the console script."""
+    proc = subprocess.run(
+        [str(SCRIPT), "doctor"],
+        env=clean_env(
+            tmp_path,
+            PRODUCTHUNT_TOKEN="a-well-formed-token-0123456789",
+            PRODUCTHUNT_API_URL="http://127.0.0.1:9/v2/api/graphql",
+            PRODUCTHUNT_MAX_RETRIES="0",
+        ),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stdout + proc.stderr
 
 
 def test_api_serve_answers_and_stops_cleanly(tmp_path: Path) -> None:

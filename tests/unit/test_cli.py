@@ -233,3 +233,30 @@ def test_print_report_json_and_table(capsys: pytest.CaptureFixture[str], tmp_pat
     out = capsys.readouterr().out
     assert '{"a": [1, 2]}' in out
     assert "..." in out  # values longer than 200 characters are cut, not dumped
+
+
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["sync", "--bogus"], "No such option: --bogus (see: producthuntdb sync --help)"),
+        (["sync", "--since", "yesterday-ish"], "not a date"),
+        (["api", "serve", "--scale", "huge"], "'huge' is not one of"),
+        (["no-such-command"], "No such command"),
+    ],
+)
+def test_console_script_turns_usage_errors_into_one_line(
+    argv: list[str], needle: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from producthuntdb.cli import main
+
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: ") and needle in err[0], err
+
+
+def test_console_script_keeps_help_and_command_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
+    from producthuntdb.cli import main
+
+    assert main([]) == 0 and "Usage: producthuntdb" in capsys.readouterr().out
+    assert main(["status", "--help"]) == 0 and "--json" in capsys.readouterr().out
+    assert main(["--version"]) == 0
