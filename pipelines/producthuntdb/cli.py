@@ -23,6 +23,7 @@ from typing import Any
 import typer
 from loguru import logger
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 # typer >= 0.29 vendors click: its usage errors are click's classes under typer._click, and
@@ -226,7 +227,7 @@ def print_report(title: str, report: Any, *, as_json: bool = False) -> dict[str,
     table.add_column("value", overflow="fold")
     for key, value in data.items():
         text = json.dumps(value) if isinstance(value, dict | list) else str(value)
-        table.add_row(key, text if len(text) <= 200 else text[:197] + "...")
+        table.add_row(key, escape(text if len(text) <= 200 else text[:197] + "..."))
     _out().print(table)
     return data
 
@@ -511,7 +512,8 @@ def do_check(settings: Settings, allow_shrink: bool = False, *, before_export: b
         for failure in failures:
             row = failure if isinstance(failure, dict) else report_dict(failure)
             table.add_row(
-                *(str(row.get(c, "")) for c in ("suite", "column", "expectation", "observed", "expected"))
+                # data and regexes ("[a-z]") must print as written, not as rich markup
+                *(escape(str(row.get(c, ""))) for c in ("suite", "column", "expectation", "observed", "expected"))
             )
         _out().print(table)
     docs = getattr(report, "docs_path", None)

@@ -260,3 +260,9 @@ def test_console_script_keeps_help_and_command_exit_codes(capsys: pytest.Capture
     assert main([]) == 0 and "Usage: producthuntdb" in capsys.readouterr().out
     assert main(["status", "--help"]) == 0 and "--json" in capsys.readouterr().out
     assert main(["--version"]) == 0
+
+
+def test_reports_print_data_as_written_not_as_markup(capsys: pytest.CaptureFixture[str]) -> None:
+    print_report("report", {"pattern": "^[a-z0-9]+(-[a-z0-9]+)*$", "name": "[bold]Launch[/bold]"})
+    out = capsys.readouterr().out
+    assert "^[a-z0-9]+(-[a-z0-9]+)*$" in out and "[bold]Launch[/bold]" in out
