@@ -741,10 +741,9 @@ def api_serve(
             latency_ms=latency_ms,
             redaction=redaction,
         )
-        from producthuntdb.emulator import EmulatorServer
+        from producthuntdb.emulator import serve
 
-        server = EmulatorServer(config)
-        server.start()
+        serve(config)
     except ConfigError as exc:
         for problem in exc.problems:
             _err_line(f"error: {problem}")
@@ -758,22 +757,6 @@ def api_serve(
     except OSError as exc:
         _err_line(f"error: cannot listen on {host}:{port} ({exc.strerror or exc})")
         raise typer.Exit(1) from None
-    sys.stdout.write(f"emulator ({scale.value} world, seed {seed}) listening on {server.url}\n")
-    sys.stdout.write(f"  PRODUCTHUNT_API_URL={server.url}\nCtrl-C to stop.\n")
-    sys.stdout.flush()
-    try:
-        import signal
-        import threading
-
-        stop = threading.Event()
-        signal.signal(signal.SIGTERM, lambda *_: stop.set())
-        while not stop.wait(0.5):
-            pass
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.stop()
-        sys.stdout.write("emulator stopped\n")
 
 
 def emulator_config(

@@ -48,7 +48,7 @@ def test_serve_prints_the_url_and_stops_on_sigterm() -> None:
         assert process.stdout is not None
         first = process.stdout.readline()
         assert "not the API" in first and "/v2/api/graphql" in first
-        url = first.split(" at ")[1].split()[0]
+        url = first.split("listening on ")[1].split()[0]
         answer = httpx.post(
             url, json={"query": "{ viewer { user { id } } }"}, headers={"Authorization": "Bearer t"}
         )

@@ -478,7 +478,8 @@ def serve(config: EmulatorConfig) -> None:
             previous[signum] = signal.signal(signum, lambda *_: stop.set())
     truth = server.world.truth(server.app.clock.now)
     print(
-        f"Product Hunt API emulator (a local model of the API, not the API) at {server.url}\n"
+        f"Product Hunt API emulator (a local model of the API, not the API) listening on {server.url}\n"
+        f"  PRODUCTHUNT_API_URL={server.url}\n"
         f"  seed {config.seed}, scale {config.scale}: {truth['posts']:,} posts, {truth['topics']} topics, "
         f"{truth['users']:,} users at {iso(server.app.clock.now)} (built in {time.monotonic() - started:.1f} s)\n"
         f"  budget {config.budget} points / {config.window_seconds:g} s, redaction {'on' if config.redaction else 'off'}"
@@ -495,3 +496,4 @@ def serve(config: EmulatorConfig) -> None:
         server.stop()
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+        print("emulator stopped", flush=True)
