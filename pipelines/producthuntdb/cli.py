@@ -132,11 +132,27 @@ def _globals(ctx: typer.Context) -> Globals:
     return root.obj
 
 
+FLAG_OF_SETTING = {"budget_share": "--budget-share", "lookback_hours": "--lookback", "log_level": "--log-level"}
+"""Settings a flag can set: a bad value is reported under the flag the operator typed."""
+
+
 def make_settings(ctx: typer.Context | None, **overrides: Any) -> Settings:
     """Settings from the global flags plus this command's; ConfigError on any invalid value."""
     base = _globals(ctx).overrides() if ctx is not None else {}
     base.update({k: v for k, v in overrides.items() if v is not None})
-    return load_settings(**base)
+    try:
+        return load_settings(**base)
+    except ConfigError as exc:
+        raise ConfigError([_under_flag(problem, base) for problem in exc.problems]) from None
+
+
+def _under_flag(problem: str, given: dict[str, Any]) -> str:
+    """``PRODUCTHUNT_X=v: why`` → ``--x=v: why (setting PRODUCTHUNT_X)`` when the value came from ``--x``."""
+    for name, flag in FLAG_OF_SETTING.items():
+        env = f"PRODUCTHUNT_{name.upper()}"
+        if given.get(name) is not None and problem.startswith((env + "=", env + ":")):
+            return f"{flag}{problem[len(env):]} (setting {env})"
+    return problem
 
 
 @contextmanager
@@ -227,7 +243,8 @@ def print_report(title: str, report: Any, *, as_json: bool = False) -> dict[str,
     table.add_column("value", overflow="fold")
     for key, value in data.items():
         text = json.dumps(value) if isinstance(value, dict | list) else str(value)
-        table.add_row(key, escape(text if len(text) <= 200 else text[:197] + "..."))
+        limit = 2000 if isinstance(value, dict) else 200  # row counts per table are worth every line
+        table.add_row(key, escape(text if len(text) <= limit else text[: limit - 3] + "..."))
     _out().print(table)
     return data
 
@@ -344,7 +361,10 @@ def _parse_since(value: str | None) -> datetime | None:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         raise typer.BadParameter(f"{value!r} is not a date like 2024-01-31", param_hint="--since") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    if parsed > datetime.now(UTC):
+        raise typer.BadParameter(f"{value!r} is in the future: nothing could be harvested", param_hint="--since")
+    return parsed
 
 
 @dataclass
@@ -477,7 +497,7 @@ def do_build(
 @app.command()
 def build(
     ctx: typer.Context,
-    select: str | None = typer.Option(None, "--select", "-s", help="dbt selection, e.g. 'marts.posts+'."),
+    select: str | None = typer.Option(None, "--select", "-s", help="dbt selection, e.g. '+posts' (posts and what it reads)."),
     full_refresh: bool = typer.Option(
         False, "--full-refresh", help="Rebuild incremental models from scratch."
     ),
@@ -487,7 +507,7 @@ def build(
     [bold]Examples[/bold]
 
       producthuntdb build
-      producthuntdb build --select posts+ --full-refresh
+      producthuntdb build --select +posts --full-refresh
     """
     with session(ctx, "build") as settings:
         do_build(settings, select, full_refresh)
@@ -551,6 +571,7 @@ def do_export(
         from producthuntdb.export import run_export
     except ImportError as exc:
         raise _missing_stage("export", exc) from None
+    check_export_target((out or settings.export_path).absolute())
     return _run_shown(
         settings,
         "export",
@@ -558,6 +579,20 @@ def do_export(
         lambda: run_export(settings, out_dir=out, allow_shrink=allow_shrink),
         quiet,
     )
+
+
+def check_export_target(target: Path) -> None:
+    """A target the export would refuse is bad usage (exit 2), said before the gate runs."""
+    from producthuntdb.export import _check_target
+    from producthuntdb.settings import file_in_the_way
+
+    blocker = file_in_the_way(target)
+    if blocker is not None and blocker != target:
+        raise ConfigError(f"export directory {target} cannot be created: {blocker} is a file, not a directory")
+    try:
+        _check_target(target)
+    except ProductHuntDBError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 @app.command()

@@ -18,7 +18,7 @@ import httpx
 from rich.console import Console
 from rich.markup import escape
 
-from producthuntdb.settings import Settings, mask_secrets
+from producthuntdb.settings import Settings, file_in_the_way, mask_secrets
 from producthuntdb.status import describe_holder, lock_holder
 
 VIEWER_QUERY = "query Doctor { viewer { user { id } } }"
@@ -151,6 +151,14 @@ def check_duckdb(settings: Settings) -> Check:
     """Open the DB for writing like a sync would; a held lock names its holder."""
     db = settings.db_path
     if not db.exists():
+        blocker = file_in_the_way(db.parent)
+        if blocker is not None:
+            return Check(
+                DB_CHECK,
+                False,
+                f"{db.parent} cannot be created: {blocker} is a file, not a directory",
+                "choose a PRODUCTHUNT_DATA_DIR (or PRODUCTHUNT_DUCKDB_PATH) under a directory",
+            )
         parent = _existing_parent(db.parent)
         if parent is None or not _writable(parent):
             return Check(

@@ -168,9 +168,9 @@ def _sync_window(con: duckdb.DuckDBPyConnection, tables: dict[str, dict[str, str
         return {"min_created_at": None, "max_created_at": None}
     row = con.execute(f"select min(created_at), max(created_at) from {MARTS_SCHEMA}.posts").fetchone()
     low, high = row if row else (None, None)
-    return {
-        "min_created_at": low.isoformat() if low is not None else None,
-        "max_created_at": high.isoformat() if high is not None else None,
+    return {  # the marts' timestamps are naive UTC: say so
+        "min_created_at": low.isoformat() + "Z" if low is not None else None,
+        "max_created_at": high.isoformat() + "Z" if high is not None else None,
     }
 
 

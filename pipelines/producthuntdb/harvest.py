@@ -28,11 +28,14 @@ descending, resumable cursor does not fit incremental's single ascending max val
 The rest of a run
 -----------------
 Topics and collections come from their own connections and only when older than
-``topics_refresh_hours``; their page cursor is saved too, so a refresh larger than
-``--max-points`` completes over several runs. Posts younger than the look-back (measured from the server's
-newest post, i.e. the API's clock) that were loaded by earlier runs get a lean counts
-refresh (65 points per 20). Users: the viewer, plus — when the API does not redact (ids
-other than ``"0"``) — every user id met in the raw tables and not yet loaded, 20 per request.
+``topics_refresh_hours`` (topics also when posts link a topic the last refresh did not see);
+their page cursor is saved too, so a refresh larger than ``--max-points`` completes over
+several runs. Posts younger than the look-back (measured from the server's newest post,
+i.e. the API's clock) that were loaded by earlier runs get a lean refresh of their counts
+and ``featuredAt`` (85 points per 20): a post is often featured hours after it was first
+fetched, and would otherwise stay "not featured" for good. Users: the viewer, plus — when
+the API does not redact (ids other than ``"0"``) — every user id met in the raw tables and
+not yet loaded, 20 per request.
 Comments and votes (opt-in) are fetched for every post whose loaded rows fall short of its
 counts, so a stopped run's posts are completed by the next one.
 """
@@ -215,10 +218,15 @@ class Harvester:
         return self.newest
 
     def run(self) -> None:
-        if self._stale("topics_refreshed_at"):
+        refreshed_topics = self._stale("topics_refreshed_at")
+        if refreshed_topics:
             self.harvest_topics()
         self.harvest_posts()
         self.refresh_counts()
+        if not refreshed_topics and self.unknown_topics():
+            # a topic created since the last refresh: without it post_topics would point nowhere
+            logger.info("posts link topics the last topics refresh did not see: refreshing topics")
+            self.harvest_topics()
         if self._stale("collections_refreshed_at"):
             self.harvest_collections()
         if self.plan.with_ & {"comments", "votes"}:
@@ -354,7 +362,7 @@ class Harvester:
         })
 
     def refresh_counts(self) -> None:
-        """Lean re-read of the counts of young posts loaded by earlier runs."""
+        """Lean re-read of the counts (and ``featuredAt``) of young posts loaded by earlier runs."""
         high, newest = self.high_water_at_start, self.newest
         if high is None or newest is None or self.plan.lookback_hours <= 0:
             return
@@ -362,13 +370,13 @@ class Harvester:
         if high <= low:
             return
         variables = {"postedAfter": iso(low), "postedBefore": iso(high + BOUNDARY)}
-        counts: dict[str, tuple[Any, Any]] = {}
+        counts: dict[str, tuple[Any, Any, datetime | None]] = {}
         cursor: str | None = None
         while True:
             connection = self.fetch_page("post_counts", {**variables, "cursor": cursor})["posts"]
             for node in connection["nodes"]:
                 if str(node["id"]) not in self.fetched_posts:
-                    counts[str(node["id"])] = (node["votesCount"], node["commentsCount"])
+                    counts[str(node["id"])] = (node["votesCount"], node["commentsCount"], ts(node.get("featuredAt")))
             if not connection["pageInfo"]["hasNextPage"]:
                 break
             cursor = connection["pageInfo"]["endCursor"]
@@ -378,9 +386,9 @@ class Harvester:
         ) if counts else []
         for values in known:
             row = dict(zip(columns, values, strict=True))
-            row["votes_count"], row["comments_count"] = counts[row["id"]]
+            row["votes_count"], row["comments_count"], row["featured_at"] = counts[row["id"]]
             self.emit("posts", row)
-        for post_id, (votes, comments) in counts.items():
+        for post_id, (votes, comments, _) in counts.items():
             self.emit_metrics(post_id, votes, comments)
         self.stats.posts_refreshed += len(counts)
         self.maybe_flush()
@@ -404,6 +412,17 @@ class Harvester:
             self.maybe_flush()
         self.state["topics_cursor"] = None
         self.state["topics_refreshed_at"] = iso(self.plan.observed_at)
+
+    def unknown_topics(self) -> set[str]:
+        """Topic ids linked to posts (loaded or in the batch) but absent from the topics loaded."""
+        unknown = {row[0] for row in self.db_query(
+            "SELECT DISTINCT topic_id FROM {post_topics} WHERE topic_id NOT IN (SELECT id FROM {topics})", ()
+        )}
+        linked = {row["topic_id"] for row in self.batch.rows.get("post_topics", ())}
+        if linked:
+            loaded = self.db_query("SELECT id FROM {topics} WHERE id IN (SELECT unnest(?))", (sorted(linked),))
+            unknown |= linked - {row[0] for row in loaded}
+        return unknown - {row["id"] for row in self.batch.rows.get("topics", ())}
 
     def harvest_collections(self) -> None:
         """All collections with their post ids; resumable by page like topics."""

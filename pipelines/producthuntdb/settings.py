@@ -22,6 +22,10 @@ from producthuntdb.errors import ConfigError
 Environment = Literal["development", "production", "testing"]
 
 DEFAULT_API_URL = "https://api.producthunt.com/v2/api/graphql"
+REPO_ROOT = Path(__file__).resolve().parents[2]
+"""The checkout the package is installed from (editable install): where ``dbt_project/`` ships."""
+NAME_PATTERN = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+"""dlt pipeline and dataset names: a directory name and an unquoted SQL schema name."""
 TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_\-\.]{20,512}$")
 """Developer tokens are long url-safe strings; anything shorter is a paste error."""
 
@@ -59,9 +63,17 @@ class _SecretsTomlSource(PydanticBaseSettingsSource):
             return {}
         try:
             data = tomllib.loads(self.path.read_text("utf-8"))
-        except (OSError, tomllib.TOMLDecodeError) as exc:
-            raise ConfigError(f"{self.path}: cannot be read as TOML ({exc.__class__.__name__})") from None
-        section = data.get("sources", {}).get("producthunt", {})
+        except UnicodeDecodeError:
+            raise ConfigError(f"{self.path}: cannot be read as TOML (not UTF-8 text)") from None
+        except OSError as exc:
+            raise ConfigError(f"{self.path}: cannot be read ({exc.strerror or exc.__class__.__name__})") from None
+        except tomllib.TOMLDecodeError as exc:
+            # tomllib's message names the line and column, never the values
+            raise ConfigError(f"{self.path}: cannot be read as TOML ({exc})") from None
+        sources = data.get("sources", {})
+        section = sources.get("producthunt", {}) if isinstance(sources, dict) else None
+        if not isinstance(section, dict):
+            raise ConfigError(f"{self.path}: [sources.producthunt] must be a table (token = \"...\")")
         found: dict[str, Any] = {}
         for key in ("token", "kaggle_username", "kaggle_key"):
             if section.get(key):
@@ -140,6 +152,22 @@ class Settings(BaseSettings):
             raise ValueError("must be an http(s) URL")
         return value
 
+    @field_validator("pipeline_name", "dataset_name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not NAME_PATTERN.match(value):
+            raise ValueError("must be lowercase letters, digits and '_' (a directory and SQL schema name)")
+        return value
+
+    @field_validator("otlp_endpoint")
+    @classmethod
+    def _otlp(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if value.strip() != "console" and not re.match(r"^https?://[^\s/]+", value.strip()):
+            raise ValueError("must be an http(s) URL or 'console'")
+        return value.strip()
+
     @field_validator("log_level")
     @classmethod
     def _level(cls, value: str | None) -> str | None:
@@ -171,6 +199,12 @@ class Settings(BaseSettings):
             self.pipelines_dir = self.data_dir / "dlt"
         if self.export_dir is None:
             self.export_dir = self.data_dir / "export"
+        if "dbt_project_dir" not in self.model_fields_set and not (self.dbt_project_dir / "dbt_project.yml").is_file():
+            # Run from elsewhere than the checkout (`producthuntdb demo --out /tmp/x` from any directory):
+            # the project shipped with the package.
+            shipped = REPO_ROOT / self.dbt_project_dir
+            if (shipped / "dbt_project.yml").is_file():
+                self.dbt_project_dir = shipped
         # Absolute from here on: the working directory is read once, and libraries that insist on
         # absolute paths (GX's stores, dbt's --project-dir from another cwd) get them.
         for name in ("data_dir", "duckdb_path", "pipelines_dir", "export_dir", "log_dir", "dbt_project_dir"):
@@ -230,8 +264,11 @@ class Settings(BaseSettings):
         return []
 
     def data_dir_problems(self) -> list[str]:
-        """The data directory must be creatable and writable before any stage starts."""
-        for path in (self.data_dir, self.db_path.parent):
+        """The data directory (and the DB's and dlt's) must be creatable and writable before any stage starts."""
+        for path in dict.fromkeys((self.data_dir, self.db_path.parent, self.dlt_dir)):
+            blocker = file_in_the_way(path)
+            if blocker is not None:
+                return [f"data directory {path} cannot be created: {blocker} is a file, not a directory"]
             try:
                 path.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
@@ -260,6 +297,14 @@ class Settings(BaseSettings):
     def mask(self, text: str) -> str:
         """``text`` with every secret value replaced by ``***``."""
         return mask_secrets(text, self.secrets())
+
+
+def file_in_the_way(path: Path) -> Path | None:
+    """``path`` or the first existing ancestor of it, when that is not a directory (so ``path`` cannot be one)."""
+    for candidate in (path, *path.parents):
+        if candidate.exists():
+            return None if candidate.is_dir() else candidate
+    return None
 
 
 def mask_secrets(text: str, secrets: list[str]) -> str:

@@ -49,6 +49,17 @@ def describe_holder(holder: dict[str, Any]) -> str:
     return f"PID {holder['pid']} ({what})"
 
 
+def open_problem(db: Path, error: BaseException) -> str:
+    """One line saying why DuckDB could not open ``db``: who holds its lock, or DuckDB's first line."""
+    holder = lock_holder(error)
+    if holder is not None:
+        return (
+            f"{db} is locked by {describe_holder(holder)}: close that program (or its connection) "
+            "or wait for it to finish"
+        )
+    return f"cannot open {db}: {(str(error).splitlines() or [type(error).__name__])[0]}"
+
+
 def _file_size(path: Path) -> int:
     try:
         return path.stat().st_size
@@ -199,6 +210,29 @@ def _human_size(size: int) -> str:
     return f"{value:.1f} GB"  # pragma: no cover
 
 
+def describe_backfill(backfill: dict[str, Any]) -> str:
+    """The backfill position and what is left, as a sentence (``--json`` keeps the raw keys)."""
+    if backfill.get("error"):
+        return f"backfill: unknown ({backfill['error']})"
+    if not backfill.get("floor") and not backfill.get("high_water"):
+        position = backfill.get("position")
+        return f"backfill: harvested up to {position}" if position else "backfill: not started"
+    text = f"backfill: posts from {backfill.get('floor')} to {backfill.get('high_water') or '(none yet)'} harvested"
+    window = backfill.get("window")
+    if isinstance(window, dict):
+        text += f"; in progress: {window.get('after')} to {window.get('resume_before') or window.get('before')}"
+    posts, points = backfill.get("estimated_posts"), backfill.get("estimated_points")
+    if posts is not None:
+        text += (
+            "; nothing left to harvest"
+            if not posts
+            else f"; about {posts:,} posts (≈{points or 0:,} points) still to harvest"
+        )
+    elif backfill.get("estimate_error"):
+        text += f"; what is left is unknown ({backfill['estimate_error']})"
+    return text
+
+
 def render_status(info: dict[str, Any], console: Console) -> None:
     """Rich tables for a terminal; the same facts as ``--json``."""
     console.print(
@@ -238,13 +272,13 @@ def render_status(info: dict[str, Any], console: Console) -> None:
     else:
         console.print("no sync runs recorded yet")
     budget = info.get("budget") or {}
-    if budget:
+    if budget and info["last_runs"]:
         console.print(
             f"budget: last run {budget.get('points_last_run')} points, last 24 h {budget.get('points_last_24h')} "
             f"points (the API allows {budget.get('window_budget')} per 15 minutes)"
         )
     backfill = info.get("backfill") or {}
     if backfill:
-        console.print("backfill: " + ", ".join(f"{k}={v}" for k, v in backfill.items()))
+        console.print(describe_backfill(backfill), highlight=False, markup=False)
     if info.get("export_files"):
         console.print(f"export: {info['export_dir']} ({len(info['export_files'])} files)")

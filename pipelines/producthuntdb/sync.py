@@ -92,6 +92,7 @@ class SyncReport:
         data = asdict(self)
         for key in ("started_at", "finished_at", "backfill_position"):
             data[key] = iso(data[key])
+        data["waited_seconds"] = round(self.waited_seconds, 2)
         return data
 
     def row(self) -> dict[str, Any]:
@@ -124,6 +125,24 @@ def make_pipeline(settings: Settings) -> dlt.Pipeline:
     )
     route_library_loggers()
     return pipeline
+
+
+def check_database(settings: Settings) -> None:
+    """Open an existing DuckDB file for writing and close it, before a single point is spent.
+
+    A file another process holds (a BI tool, another sync) or one that is not a DuckDB database
+    would otherwise fail only at the first load, after a chunk of the budget was spent.
+    """
+    import duckdb
+
+    from producthuntdb.status import open_problem
+
+    if not settings.db_path.exists():
+        return
+    try:
+        duckdb.connect(str(settings.db_path)).close()
+    except duckdb.Error as exc:
+        raise ProductHuntDBError(open_problem(settings.db_path, exc) + "; nothing was harvested") from None
 
 
 def _load(pipeline: dlt.Pipeline, batch: Batch) -> None:
@@ -286,6 +305,7 @@ def run_sync(settings: Settings, options: SyncOptions) -> SyncReport:
         chunk_pages=max(1, options.chunk_pages),
     )
     logger.debug("sync {} from {}", run_id, settings.api_url)
+    check_database(settings)
     with GraphQLClient(settings, governor, backoff_base=options.backoff_base) as client, span("sync", run_id=run_id):
         first = Harvester(client, {}, plan, flush=lambda b: None, db_query=lambda s, p: [])
         try:

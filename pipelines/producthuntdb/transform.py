@@ -23,7 +23,7 @@ from typing import Any
 import duckdb
 from loguru import logger
 
-from producthuntdb.errors import StageError
+from producthuntdb.errors import ConfigError, StageError
 from producthuntdb.settings import Settings
 from producthuntdb.tracing import span
 
@@ -71,6 +71,13 @@ class BuildReport:
     invocation): after a small sync, a small number — dbt-duckdb reports no rows_affected."""
     target_path: Path | None = None
 
+    def nodes(self) -> int:
+        """Nodes dbt ran or skipped."""
+        return (
+            self.models_passed + self.models_failed + self.tests_passed + self.tests_failed + self.tests_warned
+            + self.unit_tests_passed + self.unit_tests_failed + self.skipped
+        )
+
     @property
     def ok(self) -> bool:
         return not self.failures
@@ -86,6 +93,7 @@ class BuildReport:
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["target_path"] = str(self.target_path) if self.target_path else None
+        data["elapsed"], data["dbt_elapsed"] = round(self.elapsed, 2), round(self.dbt_elapsed, 2)
         return data
 
 
@@ -142,8 +150,9 @@ def _check_raw(settings: Settings) -> None:
     try:
         con = duckdb.connect(str(settings.db_path), read_only=True)
     except duckdb.Error as exc:
-        first_line = (str(exc).splitlines() or [exc.__class__.__name__])[0]
-        raise StageError(f"cannot open {settings.db_path}: {first_line}") from None
+        from producthuntdb.status import open_problem
+
+        raise StageError(open_problem(settings.db_path, exc)) from None
     try:
         found = con.execute(
             "select count(*) from information_schema.tables where table_schema = ? and table_name = 'posts'",
@@ -275,7 +284,9 @@ def run_build(settings: Settings, select: str | None = None, full_refresh: bool 
     """
     args = ["build"]
     if select:
-        args += ["--select", select]
+        # cautious: a test that also reads an unselected model (posts vs. its metrics history)
+        # is left out, instead of failing on a parent this build did not refresh
+        args += ["--select", select, "--indirect-selection", "cautious"]
     if full_refresh:
         args.append("--full-refresh")
     with span("build", select=select or "", full_refresh=full_refresh):
@@ -285,6 +296,9 @@ def run_build(settings: Settings, select: str | None = None, full_refresh: bool 
             logger.debug("dbt output:\n{}", (done.stdout + done.stderr)[-8000:])
             raise BuildFailed(f"dbt build failed before running: {_first_error_line(done.stdout + done.stderr)}")
         report = parse_run_results(results, "build", elapsed)
+        if select and not report.nodes():
+            # dbt only warns; an operator who typed a selection wants to know it built nothing
+            raise ConfigError(f"--select {select!r} matches no dbt model, test or snapshot: nothing was built")
         _count_mart_rows(settings, report)
     if report.failures or done.returncode != 0:
         logger.debug("dbt output:\n{}", done.stdout[-8000:])

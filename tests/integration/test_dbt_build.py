@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import duckdb
 import httpx
@@ -116,6 +119,97 @@ def test_no_redacted_string_or_user_key_zero_in_any_mart(small_built: Settings) 
         for table, column in user_keys:
             hits = con.execute(f'select count(*) from marts."{table}" where "{column}" = \'0\'')
             assert hits.fetchone() == (0,), f"marts.{table}.{column} holds the redacted id 0"
+
+
+POST_QUERY = """
+query($id: ID!) { post(id: $id) {
+  id name tagline slug votesCount commentsCount reviewsCount createdAt featuredAt userId
+  makers { id } topics(first: 20) { nodes { id } }
+} }
+"""
+
+
+def _utc(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).replace(tzinfo=None) if text else None
+
+
+def test_mart_values_equal_what_the_api_serves(
+    small_built: Settings, emulator_factory: Callable[..., EmulatorServer]
+) -> None:
+    """Not only counts: a sample of posts, column by column, against the API at the same clock."""
+    server = emulator_factory(scale="small", budget=UNTHROTTLED)
+    headers = {"Authorization": "Bearer test-token-0123456789abcdef"}
+    with _connect(small_built) as con:
+        sample = con.execute(
+            "select post_id, name, tagline, slug, votes_count, comments_count, reviews_count, created_at,"
+            " featured_at, is_featured, launch_date, user_id, is_user_redacted, maker_count,"
+            " redacted_maker_count, topic_count from marts.posts using sample 40 rows (reservoir, 7)"
+        ).fetchall()
+        for row in sample:
+            post_id = row[0]
+            body = {"query": POST_QUERY, "variables": {"id": post_id}}
+            api = httpx.post(server.url, json=body, headers=headers, timeout=30).json()["data"]["post"]
+            created = _utc(api["createdAt"])
+            assert created is not None
+            makers = [m["id"] for m in api["makers"]]
+            topics = [t["id"] for t in api["topics"]["nodes"]]
+            launch_day = created.replace(tzinfo=UTC).astimezone(ZoneInfo("America/Los_Angeles")).date()
+            expected = (
+                post_id, api["name"], api["tagline"], api["slug"], api["votesCount"], api["commentsCount"],
+                api["reviewsCount"], created, _utc(api["featuredAt"]), api["featuredAt"] is not None, launch_day,
+                None if api["userId"] == "0" else api["userId"], api["userId"] == "0", len(makers),
+                makers.count("0"), len(topics),
+            )
+            assert row == expected, post_id
+            assert con.execute(
+                "select maker_id, is_maker_redacted from marts.post_makers where post_id = ? order by position",
+                [post_id],
+            ).fetchall() == [(None if m == "0" else m, m == "0") for m in makers]
+            assert con.execute(
+                "select topic_id from marts.post_topics where post_id = ? order by position", [post_id]
+            ).fetchall() == [(t,) for t in topics]
+
+
+def test_analytics_marts_equal_an_independent_recomputation(small_built: Settings) -> None:
+    with _connect(small_built) as con:
+        posts = con.execute(
+            "select post_id, launch_date, votes_count, comments_count, featured_at, maker_count from marts.posts"
+        ).fetchall()
+        daily: dict[Any, list[int]] = {}
+        for _, day, votes, comments, featured, makers in posts:
+            d = daily.setdefault(day, [0, 0, 0, 0, 0, 0])
+            d[0] += 1
+            d[1] += featured is not None
+            d[2] += votes
+            d[3] += comments
+            d[4] += makers
+            d[5] = max(d[5], votes)
+        assert {r[0]: list(r[1:]) for r in con.execute(
+            "select launch_date, launches, featured, votes, comments, makers, top_votes from marts.daily_launches"
+        ).fetchall()} == daily
+        # rank: 1 + the day's posts strictly ahead by (votes, comments)
+        days: dict[Any, list[tuple[int, int]]] = {}
+        for _, day, votes, comments, _, _ in posts:
+            days.setdefault(day, []).append((votes, comments))
+        ranks = {
+            (day, post_id): 1 + sum(1 for other in days[day] if other > (votes, comments))
+            for post_id, day, votes, comments, _, _ in posts
+        }
+        assert dict(((r[0], r[1]), r[2]) for r in con.execute(
+            "select launch_date, post_id, daily_rank from marts.leaderboard_daily"
+        ).fetchall()) == ranks
+        by_post = {p[0]: p for p in posts}
+        trends: dict[tuple[str, Any], list[int]] = {}
+        for post_id, topic_id in con.execute("select post_id, topic_id from marts.post_topics").fetchall():
+            _, day, votes, comments, featured, _ = by_post[post_id]
+            t = trends.setdefault((topic_id, day.replace(day=1)), [0, 0, 0, 0])
+            t[0] += 1
+            t[1] += featured is not None
+            t[2] += votes
+            t[3] += comments
+        assert {(r[0], r[1]): list(r[2:]) for r in con.execute(
+            "select topic_id, month, posts, featured_posts, votes, comments from marts.topic_trends"
+        ).fetchall()} == trends
 
 
 def test_indexes_exist_on_the_marts(small_built: Settings) -> None:

@@ -12,18 +12,20 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import duckdb
 import httpx
 
-from producthuntdb.emulator import EmulatorServer
+from producthuntdb.emulator import EmulatorConfig, EmulatorServer
 from producthuntdb.settings import Settings
 from producthuntdb.transform import BuildReport, run_build
 from tests.plugins.pipeline import UNTHROTTLED, sync_into
 from tests.plugins.warehouse import DBT_PROJECT_DIR
 
 DAY = 24 * 3600
+AUTH = {"Authorization": "Bearer test-token-0123456789abcdef"}
 
 # the raw tables that feed each incremental mart, and the mart's incremental unit
 CHANGED_UNITS = {
@@ -36,6 +38,26 @@ CHANGED_UNITS = {
     "post_makers": ("post_id", "select post_id from post_makers_new"),
     "collection_posts": ("collection_id", "select collection_id from collection_posts_new"),
 }
+
+
+def _api_featured_since(url: str, after: datetime) -> dict[str, datetime | None]:
+    """``{post_id: featuredAt}`` (naive UTC) of every post the API has created after ``after``."""
+    query = (
+        "query($after: DateTime, $cursor: String) { posts(order: NEWEST, first: 20, postedAfter: $after,"
+        " after: $cursor) { pageInfo { hasNextPage endCursor } nodes { id featuredAt } } }"
+    )
+    found: dict[str, datetime | None] = {}
+    cursor = None
+    while True:
+        variables = {"after": after.isoformat() + "Z", "cursor": cursor}
+        body = httpx.post(url, json={"query": query, "variables": variables}, headers=AUTH, timeout=30).json()
+        page = body["data"]["posts"]
+        for node in page["nodes"]:
+            at = node["featuredAt"]
+            found[node["id"]] = datetime.fromisoformat(at.replace("Z", "+00:00")).replace(tzinfo=None) if at else None
+        if not page["pageInfo"]["hasNextPage"]:
+            return found
+        cursor = page["pageInfo"]["endCursor"]
 
 
 def _new_rows_views(con: duckdb.DuckDBPyConnection, since: str) -> None:
@@ -94,6 +116,16 @@ def test_second_sync_and_build_process_only_new_loads(
             rows, distinct_times, latest, earliest = by_post[post_id]
             assert rows == distinct_times >= 2
             assert (earliest, latest) == (before[post_id], after[post_id])
+        # a post featured after the first sync is featured now (the look-back refresh reads featuredAt)
+        newest = con.execute("select max(created_at) from marts.posts").fetchone()
+        assert newest is not None
+        api_featured = _api_featured_since(server.url, newest[0] - timedelta(hours=settings.lookback_hours))
+        first_clock = EmulatorConfig().now.replace(tzinfo=None)
+        assert any(at is not None and at > first_clock for at in api_featured.values())
+        mart_featured = dict(con.execute(
+            "select post_id, featured_at from marts.posts where post_id in (select unnest(?))", [list(api_featured)]
+        ).fetchall())
+        assert mart_featured == api_featured
         # the history only grew by the new observations; old ones were kept untouched
         history_after = con.execute("select count(*) from marts.post_metrics_history").fetchone()
         new_observations = con.execute("select count(*) from post_metrics_new").fetchone()

@@ -39,16 +39,24 @@ def test_export_reread_equals_the_marts(exported: ExportReport, small_built: Set
                 csv_rows = sum(1 for _ in csv.reader(handle)) - 1
             assert read == rows == manifest["tables"][table]["rows"] == exported.tables[table], table
             assert csv_rows == rows, table
-        # not only counts: the posts file holds the very same rows as the mart
-        columns = ", ".join(c["name"] for c in manifest["tables"]["posts"]["columns"])
+        # not only counts: every file holds the very same rows as its mart, with the same types
+        # (ids stay text, timestamps stay naive UTC); the CSV read back with the manifest's types
         con.execute(f"attach '{small_built.db_path}' as db (read_only)")
-        diff = con.execute(
-            f"select count(*) from ((select {columns} from db.marts.posts except all "
-            f"select {columns} from read_parquet('{exported.out_dir / 'posts.parquet'}')) union all "
-            f"(select {columns} from read_parquet('{exported.out_dir / 'posts.parquet'}') except all "
-            f"select {columns} from db.marts.posts))"
-        ).fetchone()[0]  # type: ignore[index]
-        assert diff == 0
+        for table, info in manifest["tables"].items():
+            columns = ", ".join(c["name"] for c in info["columns"])
+            types = ", ".join(f"'{c['name']}': '{c['type']}'" for c in info["columns"])
+            parquet = f"read_parquet('{exported.out_dir / f'{table}.parquet'}')"
+            described = con.execute(f"describe select {columns} from {parquet}").fetchall()
+            assert [(r[0], r[1]) for r in described] == [(c["name"], c["type"]) for c in info["columns"]], table
+            for copy in (parquet, f"read_csv('{exported.out_dir / f'{table}.csv'}', header = true, columns = {{{types}}})"):
+                diff = con.execute(
+                    f"select count(*) from ((select {columns} from db.marts.{table} except all "
+                    f"select {columns} from {copy}) union all "
+                    f"(select {columns} from {copy} except all select {columns} from db.marts.{table}))"
+                ).fetchone()[0]  # type: ignore[index]
+                assert diff == 0, (table, copy)
+            with (exported.out_dir / f"{table}.csv").open(newline="", encoding="utf-8") as handle:
+                assert next(csv.reader(handle)) == [c["name"] for c in info["columns"]], table
     finally:
         con.close()
 
@@ -72,6 +80,7 @@ def test_manifest_checksums_types_window_and_versions(exported: ExportReport) ->
         and window["max_created_at"]
         and window["min_created_at"] <= window["max_created_at"]
     )
+    assert window["max_created_at"].endswith("Z"), "the window says it is UTC"
     assert set(manifest["versions"]) >= {"producthuntdb", "dlt", "dbt-core", "duckdb", "great-expectations"}
     assert manifest["gate"]["passed"] is True and manifest["generated_at"]
     files = {p.name for p in exported.out_dir.iterdir()}
@@ -91,6 +100,10 @@ def test_kaggle_metadata_carries_dbt_column_docs(exported: ExportReport, small_b
     assert "post id" in fields["post_id"]["description"].lower()
     assert fields["votes_count"]["type"] == "integer" and fields["created_at"]["type"] == "datetime"
     assert resources["posts.csv"]["description"]
+    undocumented = [
+        (path, f["name"]) for path, r in resources.items() for f in r["schema"]["fields"] if not f["description"]
+    ]
+    assert undocumented == [], "every exported column has a description"
 
 
 def test_export_replaces_an_old_export_atomically(small_built: Settings, tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from producthuntdb.api.schema import load_schema
 
 EXPECTED_COST = {
     "posts_page": 465,  # the design's lean page of 20
-    "post_counts": 65,  # the look-back refresh: 65 points per 20 posts
+    "post_counts": 85,  # the look-back refresh: 85 points per 20 posts (counts and featuredAt)
     "posts_total": 2,
     "newest_post": 3,
     "topics_page": 165,

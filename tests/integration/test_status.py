@@ -106,3 +106,47 @@ def test_lock_holder_parses_duckdb_message() -> None:
     holder = lock_holder(message)
     assert holder is not None and holder["pid"] == 4242999 and holder["exe"] == "/usr/bin/python3"
     assert lock_holder("some other error") is None
+
+
+@pytest.mark.parametrize(
+    ("backfill", "expected"),
+    [
+        (
+            {"floor": "2013-11-24T00:00:00Z", "high_water": "2026-10-01T08:18:43Z", "window": None,
+             "estimated_posts": 0, "estimated_points": 0, "estimate_error": None},
+            "backfill: posts from 2013-11-24T00:00:00Z to 2026-10-01T08:18:43Z harvested; nothing left to harvest",
+        ),
+        (
+            {"floor": "2013-11-24T00:00:00Z", "high_water": None,
+             "window": {"after": "2013-11-24T00:00:00Z", "before": "2014-01-01T00:00:00Z", "resume_before": None},
+             "estimated_posts": 4200, "estimated_points": 97650, "estimate_error": None},
+            "to (none yet) harvested; in progress: 2013-11-24T00:00:00Z to 2014-01-01T00:00:00Z; "
+            "about 4,200 posts (≈97,650 points) still to harvest",
+        ),
+        (
+            {"floor": "2013-11-24T00:00:00Z", "high_water": "2026-10-01T08:18:43Z", "window": None,
+             "estimated_posts": None, "estimated_points": None, "estimate_error": "skipped (--offline)"},
+            "harvested; what is left is unknown (skipped (--offline))",
+        ),
+        ({"error": "IOError: x"}, "backfill: unknown (IOError: x)"),
+        ({"floor": None, "high_water": None, "window": None}, "backfill: not started"),
+    ],
+)
+def test_backfill_is_a_sentence_not_a_dict_dump(backfill: dict[str, object], expected: str) -> None:
+    from producthuntdb.status import describe_backfill
+
+    text = describe_backfill(backfill)
+    assert expected in text and "None" not in text.replace("(none yet)", ""), text
+
+
+def test_status_without_sync_runs_prints_no_none_budget(tmp_path: Path) -> None:
+    info = {
+        "db_path": str(tmp_path / "x.duckdb"), "exists": True, "size_bytes": 0, "wal_bytes": 0,
+        "tables": {"marts": {"posts": 0}}, "views": {}, "last_runs": [],
+        "budget": {"window_budget": 6250, "points_last_run": None, "points_last_24h": 0},
+        "backfill": {}, "export_files": [],
+    }
+    console = Console(record=True, width=150)
+    render_status(info, console)
+    text = console.export_text()
+    assert "no sync runs recorded yet" in text and "None" not in text, text

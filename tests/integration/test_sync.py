@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+import duckdb
 import httpx
 import pytest
 
@@ -19,7 +22,7 @@ RECENT_COUNTS = """
 query Recent($after: DateTime, $cursor: String) {
   posts(order: NEWEST, first: 20, postedAfter: $after, after: $cursor) {
     pageInfo { hasNextPage endCursor }
-    nodes { id votesCount commentsCount createdAt }
+    nodes { id votesCount commentsCount createdAt featuredAt }
   }
 }
 """
@@ -31,19 +34,22 @@ class Flow:
     reports: list[SyncReport]
     truths: list[dict[str, int]]
     counts: list[dict[str, tuple[int, int]]]
-    api_recent: dict[str, tuple[int, int]]
+    api_recent: dict[str, tuple[int, int, datetime | None]]
 
 
-def api_counts_since(url: str, hours_before_newest: float, newest: Any) -> dict[str, tuple[int, int]]:
+def api_counts_since(
+    url: str, hours_before_newest: float, newest: Any
+) -> dict[str, tuple[int, int, datetime | None]]:
     after = (newest - timedelta(hours=hours_before_newest)).isoformat().replace("+00:00", "Z")
-    found: dict[str, tuple[int, int]] = {}
+    found: dict[str, tuple[int, int, datetime | None]] = {}
     cursor = None
     headers = {"Authorization": "Bearer test-token-0123456789abcdef"}
     while True:
         body = {"query": RECENT_COUNTS, "variables": {"after": after, "cursor": cursor}}
         data = httpx.post(url, json=body, headers=headers, timeout=30).json()["data"]["posts"]
         for node in data["nodes"]:
-            found[node["id"]] = (node["votesCount"], node["commentsCount"])
+            featured = node["featuredAt"] and datetime.fromisoformat(node["featuredAt"].replace("Z", "+00:00"))
+            found[node["id"]] = (node["votesCount"], node["commentsCount"], featured or None)
         if not data["pageInfo"]["hasNextPage"]:
             return found
         cursor = data["pageInfo"]["endCursor"]
@@ -115,11 +121,33 @@ def test_a_day_later_new_posts_arrive_and_recent_counts_are_fresh(flow: Flow) ->
     assert counts["posts"] == (truth["posts"], truth["posts"])
     assert counts["post_topics"] == (truth["post_topics"], truth["post_topics"])
     loaded = dict(
-        (r[0], (r[1], r[2]))
-        for r in raw_query(flow.settings, "select id, votes_count, comments_count from raw.posts")
+        (r[0], (r[1], r[2], r[3]))
+        for r in raw_query(flow.settings, "select id, votes_count, comments_count, featured_at from raw.posts")
     )
     assert flow.api_recent, "the look-back window holds posts"
+    # counts and featuredAt: posts featured after their first fetch are featured in raw too
+    first_clock = EmulatorConfig().now
+    assert any(v[2] is not None and v[2] > first_clock for v in flow.api_recent.values())
     stale = {k: (loaded.get(k), v) for k, v in flow.api_recent.items() if loaded.get(k) != v}
     assert stale == {}
     runs = raw_query(flow.settings, "select status, count(*) from raw._sync_runs group by 1")
     assert runs == [("ok", 3)]
+
+
+def test_a_topic_newer_than_the_last_topics_refresh_is_fetched(
+    emulator_factory: Callable[..., EmulatorServer], tmp_path: Path
+) -> None:
+    server = emulator_factory(scale="tiny", budget=UNTHROTTLED)
+    settings, _ = run_sync_into(tmp_path, server.url)
+    # a topic the (still fresh) topics refresh did not see, as when Product Hunt adds one
+    with duckdb.connect(str(settings.db_path)) as con:
+        (topic_id,) = con.execute("select min(topic_id) from raw.post_topics").fetchone() or (None,)
+        con.execute("delete from raw.topics where id = ?", [topic_id])
+    _, report = run_sync_into(tmp_path, server.url)
+    assert report.status == "ok"
+    assert raw_query(settings, "select count(*) from raw.topics where id = ?", topic_id) == [(1,)]
+    orphans = "select count(*) from raw.post_topics where topic_id not in (select id from raw.topics)"
+    assert raw_query(settings, orphans) == [(0,)]
+    # and a run with every topic known does not refresh them before they are stale
+    _, quiet = run_sync_into(tmp_path, server.url)
+    assert "topics" not in quiet.rows

@@ -266,3 +266,39 @@ def test_reports_print_data_as_written_not_as_markup(capsys: pytest.CaptureFixtu
     print_report("report", {"pattern": "^[a-z0-9]+(-[a-z0-9]+)*$", "name": "[bold]Launch[/bold]"})
     out = capsys.readouterr().out
     assert "^[a-z0-9]+(-[a-z0-9]+)*$" in out and "[bold]Launch[/bold]" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "expected"),
+    [
+        (["sync", "--budget-share", "0"], {}, "error: --budget-share=0.0: Input should be greater than 0 (setting PRODUCTHUNT_BUDGET_SHARE)"),
+        (["--log-level", "loud", "status"], {}, "error: --log-level='loud': must be one of"),
+        (["sync"], {"PRODUCTHUNT_BUDGET_SHARE": "0"}, "error: PRODUCTHUNT_BUDGET_SHARE='0': Input should be greater than 0"),
+    ],
+)
+def test_a_bad_flag_value_is_named_by_the_flag_typed(args: list[str], env: dict[str, str], expected: str) -> None:
+    result = invoke(*args, PRODUCTHUNT_TOKEN=TOKEN, **env)
+    assert result.exit_code == 2, result.output
+    assert result.stderr.strip().splitlines()[0].startswith(expected), result.stderr
+
+
+def test_reports_show_seconds_rounded_not_as_float_noise() -> None:
+    from producthuntdb.sync import SyncReport
+    from producthuntdb.transform import BuildReport
+
+    build = BuildReport(command="build", elapsed=7.647789417999775, dbt_elapsed=3.714817762374878).as_dict()
+    assert (build["elapsed"], build["dbt_elapsed"]) == (7.65, 3.71)
+    assert SyncReport(run_id="r", waited_seconds=5.049654430000191).as_dict()["waited_seconds"] == 5.05
+
+
+def test_a_since_in_the_future_is_bad_usage() -> None:
+    result = invoke("sync", "--since", "2999-01-01", PRODUCTHUNT_TOKEN=TOKEN)
+    assert result.exit_code == 2, result.output
+    assert "is in the future" in result.output
+
+
+def test_a_report_shows_every_table_row_count(capsys: pytest.CaptureFixture[str]) -> None:
+    counts = {f"table_number_{i:02d}": 1000 + i for i in range(20)}  # > 200 characters as JSON
+    print_report("build", {"mart_rows": counts})
+    out = "".join(c for c in capsys.readouterr().out if not c.isspace() and c != "│")  # folded cells
+    assert '"table_number_19":1019' in out and "..." not in out

@@ -135,3 +135,22 @@ def test_garbage_headers_are_ignored() -> None:
     g.observe({"x-rate-limit-limit": "lots", "x-rate-limit-remaining": "", "x-rate-limit-reset": "soon"})
     g.before(465)
     assert g.rate.limit is None and t.sleeps == []
+
+
+def test_a_long_wait_for_the_window_is_said_at_info_a_short_one_at_debug() -> None:
+    from loguru import logger
+
+    records: list[tuple[str, str]] = []
+    sink = logger.add(lambda m: records.append((m.record["level"].name, m.record["message"])), level="DEBUG")
+    try:
+        t = FakeTime()
+        g = governor(t)
+        g.observe(headers(6250, 100, 880))
+        g.before(465)  # a real 15-minute window: the operator must see why nothing happens
+        g.observe(headers(3000, 400, 0.5))
+        g.before(465)
+    finally:
+        logger.remove(sink)
+    waits = [(level, text) for level, text in records if "waiting" in text]
+    assert [level for level, _ in waits] == ["INFO", "DEBUG"], waits
+    assert "waiting 880s for the window to reset" in waits[0][1]

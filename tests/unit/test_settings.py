@@ -150,3 +150,66 @@ def test_relative_paths_are_anchored_at_load_time(tmp_path: Path) -> None:
     assert settings.dlt_dir == tmp_path / "rel" / "data" / "dlt"
     assert settings.dbt_project_dir == tmp_path / "dbt_project"
     assert all(p.is_absolute() for p in (settings.export_path, settings.logs_dir))
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"[sources.producthunt\ntoken = 'x'\n", "at line 1"),  # where, never what
+        (b"\xff\xfe not text", "not UTF-8"),
+        (b'[sources]\nproducthunt = "a-token"\n', "[sources.producthunt] must be a table"),
+        (b'sources = "a-token"\n', "[sources.producthunt] must be a table"),
+    ],
+)
+def test_a_broken_secrets_toml_is_one_line_naming_the_problem(
+    tmp_path: Path, content: bytes, expected: str
+) -> None:
+    (tmp_path / ".dlt").mkdir()
+    (tmp_path / ".dlt" / "secrets.toml").write_bytes(content)
+    with pytest.raises(ConfigError) as info:
+        load_settings()
+    assert len(info.value.problems) == 1 and expected in info.value.problems[0], info.value.problems
+    assert "a-token" not in info.value.problems[0]
+
+
+@pytest.mark.parametrize(
+    ("env", "value"),
+    [
+        ("PRODUCTHUNT_PIPELINE_NAME", "../../etc"),
+        ("PRODUCTHUNT_DATASET_NAME", "raw; drop table x"),
+        ("PRODUCTHUNT_OTLP_ENDPOINT", "garbage"),
+    ],
+)
+def test_names_and_endpoints_that_would_fail_later_are_config_errors(
+    monkeypatch: pytest.MonkeyPatch, env: str, value: str
+) -> None:
+    monkeypatch.setenv(env, value)
+    with pytest.raises(ConfigError) as info:
+        load_settings()
+    assert [p.split(":")[0] for p in info.value.problems] == [f"{env}={value!r}"]
+
+
+def test_otlp_console_and_urls_are_accepted() -> None:
+    assert load_settings(otlp_endpoint="console").otlp_endpoint == "console"
+    assert load_settings(otlp_endpoint="http://127.0.0.1:4318").otlp_endpoint == "http://127.0.0.1:4318"
+    assert load_settings(otlp_endpoint=" ").otlp_endpoint is None
+
+
+def test_the_shipped_dbt_project_is_found_from_any_directory(tmp_path: Path) -> None:
+    # `producthuntdb demo --out /tmp/x` run from elsewhere than the checkout still builds
+    from producthuntdb.settings import REPO_ROOT
+
+    assert not (tmp_path / "dbt_project").exists()
+    assert load_settings().dbt_project_dir == REPO_ROOT / "dbt_project"
+    (tmp_path / "dbt_project").mkdir()
+    (tmp_path / "dbt_project" / "dbt_project.yml").write_text("name: mine\n")
+    assert load_settings().dbt_project_dir == tmp_path / "dbt_project", "a project in the cwd wins"
+
+
+@pytest.mark.parametrize("setting", ["data_dir", "pipelines_dir", "duckdb_path"])
+def test_a_data_path_under_a_regular_file_is_one_config_problem(tmp_path: Path, setting: str) -> None:
+    (tmp_path / "afile").write_text("x")
+    target = tmp_path / "afile" / ("x.duckdb" if setting == "duckdb_path" else "sub")
+    settings = load_settings(**{"data_dir": tmp_path / "data", setting: target})
+    problems = settings.data_dir_problems()
+    assert len(problems) == 1 and f"{tmp_path / 'afile'} is a file, not a directory" in problems[0], problems

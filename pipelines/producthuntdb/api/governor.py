@@ -29,6 +29,9 @@ from producthuntdb.errors import ApiError
 RESET_MARGIN_SECONDS = 0.05
 """Sleep a little past the announced reset so the server's window has surely rolled over."""
 
+NOTICE_WAIT_SECONDS = 5.0
+"""Budget waits at least this long are logged at INFO (shorter ones at DEBUG)."""
+
 DEFAULT_429_WAIT_SECONDS = 5.0
 """Wait used when a 429 comes without a usable ``X-Rate-Limit-Reset``."""
 
@@ -100,7 +103,12 @@ class BudgetGovernor:
         wait = rate.reset_at - now + self.margin
         self.check_deadline(wait)
         self.window_usage.append((rate.limit - rate.remaining) / rate.limit)
-        logger.debug("budget: {} points left, need {}; waiting {:.2f}s for the reset", rate.remaining, cost, wait)
+        # A long wait is said at INFO: a real window is 15 minutes, and a silent sync looks hung.
+        level = "INFO" if wait >= NOTICE_WAIT_SECONDS else "DEBUG"
+        logger.log(
+            level, "budget: {} points left, need {}; waiting {:.0f}s for the window to reset",
+            rate.remaining, cost, wait,
+        )
         self._sleep(wait)
         rate.remaining = rate.limit
         rate.reset_at = None

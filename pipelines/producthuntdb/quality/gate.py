@@ -69,7 +69,9 @@ def read_marts(db_path: Path) -> dict[str, _Table]:
     try:
         con = duckdb.connect(str(db_path), read_only=True)
     except duckdb.Error as exc:
-        raise StageError(f"cannot open {db_path} read-only: {str(exc).splitlines()[0]}") from None
+        from producthuntdb.status import open_problem
+
+        raise StageError(open_problem(db_path, exc)) from None
     try:
         rows = con.execute(
             "select table_name, column_name, data_type from information_schema.columns "
