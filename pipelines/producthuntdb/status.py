@@ -44,8 +44,20 @@ def lock_holder(error: BaseException | str) -> dict[str, Any] | None:
     return holder
 
 
+HOLDER_TEXT_LIMIT = 120
+
+
 def describe_holder(holder: dict[str, Any]) -> str:
-    what = holder.get("cmdline") or holder.get("exe")
+    """``PID n (command line)``, the command line cut in the middle when long.
+
+    A BI tool's command line can be kilobytes of classpath; its head (the program) and its
+    tail (the script or file) are what tell a stuck sync from a notebook, and the error
+    stays one readable line.
+    """
+    what = str(holder.get("cmdline") or holder.get("exe"))
+    if len(what) > HOLDER_TEXT_LIMIT:
+        half = HOLDER_TEXT_LIMIT // 2
+        what = f"{what[:half]}…{what[-half:]}"
     return f"PID {holder['pid']} ({what})"
 
 

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from producthuntdb.cli import app
 from producthuntdb.settings import Settings
-from producthuntdb.status import collect_status, lock_holder, render_status
+from producthuntdb.status import collect_status, describe_holder, lock_holder, render_status
 from tests.plugins.cli import WIDE, hold_duckdb_lock
 
 pytestmark = pytest.mark.usefixtures("isolated_cli")
@@ -106,6 +106,15 @@ def test_lock_holder_parses_duckdb_message() -> None:
     holder = lock_holder(message)
     assert holder is not None and holder["pid"] == 4242999 and holder["exe"] == "/usr/bin/python3"
     assert lock_holder("some other error") is None
+
+
+def test_a_long_holder_command_line_keeps_its_head_and_tail() -> None:
+    classpath = ":".join(f"/opt/dbeaver/plugins/bundle-{n}.jar" for n in range(200))
+    cmdline = f"/usr/bin/java -cp {classpath} org.jkiss.dbeaver.launcher.Main"
+    text = describe_holder({"pid": 7, "cmdline": cmdline, "exe": "/usr/bin/java"})
+    assert text.startswith("PID 7 (/usr/bin/java -cp") and text.endswith("launcher.Main)")
+    assert "…" in text and len(text) < 140
+    assert describe_holder({"pid": 8, "cmdline": None, "exe": "/usr/bin/python3"}) == "PID 8 (/usr/bin/python3)"
 
 
 @pytest.mark.parametrize(
