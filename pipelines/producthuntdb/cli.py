@@ -488,7 +488,7 @@ def do_build(
     return _run_shown(
         settings,
         "build",
-        "dbt build: models, snapshots, tests…",
+        "dbt build: models and tests…",
         lambda: run_build(settings, select=select, full_refresh=full_refresh),
         quiet,
     )
@@ -502,7 +502,7 @@ def build(
         False, "--full-refresh", help="Rebuild incremental models from scratch."
     ),
 ) -> None:
-    """Build staging views and marts.* with dbt (models, snapshots, tests).
+    """Build staging views and marts.* with dbt (models and their data tests).
 
     [bold]Examples[/bold]
 

@@ -298,7 +298,7 @@ def run_build(settings: Settings, select: str | None = None, full_refresh: bool 
         report = parse_run_results(results, "build", elapsed)
         if select and not report.nodes():
             # dbt only warns; an operator who typed a selection wants to know it built nothing
-            raise ConfigError(f"--select {select!r} matches no dbt model, test or snapshot: nothing was built")
+            raise ConfigError(f"--select {select!r} matches no dbt model or test: nothing was built")
         _count_mart_rows(settings, report)
     if report.failures or done.returncode != 0:
         logger.debug("dbt output:\n{}", done.stdout[-8000:])
