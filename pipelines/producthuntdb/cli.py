@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field, is_dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 from loguru import logger
@@ -35,6 +35,14 @@ from producthuntdb.errors import ConfigError, ProductHuntDBError
 from producthuntdb.logs import new_run_id
 from producthuntdb.serialize import jsonable
 from producthuntdb.settings import Settings, load_settings, mask_secrets
+
+if TYPE_CHECKING:
+    from producthuntdb.export import ExportReport
+    from producthuntdb.quality.gate import GateReport
+    from producthuntdb.sync import SyncOptions, SyncReport
+    from producthuntdb.transform import BuildReport
+
+R = TypeVar("R")  # what a stage returns, handed back by _run_shown
 
 HELP = """\
 [bold]ProductHuntDB[/bold]: a budget-aware pipeline from the Product Hunt API into DuckDB.
@@ -69,9 +77,6 @@ api_app = typer.Typer(
     rich_markup_mode="rich",
 )
 app.add_typer(api_app, name="api")
-
-WITH_CHOICES = frozenset({"comments", "votes"})
-
 
 PASS_THROUGH: tuple[type[BaseException], ...] = (typer.Exit, typer.Abort, click_exceptions.ClickException)
 """Exceptions typer/click turn into usage messages and exit codes themselves."""
@@ -273,7 +278,7 @@ def _show(stage: str, report: Any, quiet: bool) -> None:
     _out().print(f"[bold cyan]{stage}[/bold cyan] " + " ".join(parts), highlight=False, soft_wrap=True)
 
 
-def _run_shown(settings: Settings, stage: str, text: str, run: Callable[[], Any], quiet: bool) -> Any:
+def _run_shown(settings: Settings, stage: str, text: str, run: Callable[[], R], quiet: bool) -> R:
     """Run one stage under its log context and a spinner showing ``text``, then show its report."""
     from producthuntdb import logs
 
@@ -319,6 +324,8 @@ def _root(
 
 # ----------------------------------------------------------------------------- sync
 def _parse_with(value: str | None) -> frozenset[str]:
+    from producthuntdb.sync import WITH_CHOICES
+
     if not value:
         return frozenset()
     items = frozenset(part.strip().lower() for part in value.split(",") if part.strip())
@@ -331,27 +338,15 @@ def _parse_with(value: str | None) -> frozenset[str]:
 
 
 def _parse_lookback(value: str | None) -> float | None:
-    """``72h``, ``3d``, ``90m`` or plain hours → hours; the sync module's parser wins when present."""
+    """``--lookback`` in hours, its mistakes as usage errors (exit 2)."""
     if value is None:
         return None
-    try:
-        from producthuntdb.sync import parse_lookback
+    from producthuntdb.sync import parse_lookback
 
-        return float(parse_lookback(value))
-    except ImportError:
-        pass
-    except (ValueError, ProductHuntDBError) as exc:
-        raise typer.BadParameter(str(exc), param_hint="--lookback") from None
-    text = value.strip().lower()
-    units = {"h": 1.0, "d": 24.0, "m": 1 / 60}
     try:
-        if text and text[-1] in units:
-            return float(text[:-1]) * units[text[-1]]
-        return float(text)
-    except ValueError:
-        raise typer.BadParameter(
-            f"{value!r} is not a duration like 72h, 3d or 90m", param_hint="--lookback"
-        ) from None
+        return parse_lookback(value)
+    except ProductHuntDBError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--lookback") from None
 
 
 def _parse_since(value: str | None) -> datetime | None:
@@ -378,11 +373,9 @@ class SyncFlags:
     lookback: str | None = None
 
 
-def _sync_options(settings: Settings, flags: SyncFlags) -> Any:
-    try:
-        from producthuntdb.sync import SyncOptions
-    except ImportError as exc:
-        raise _missing_stage("sync", exc) from None
+def _sync_options(settings: Settings, flags: SyncFlags) -> SyncOptions:
+    from producthuntdb.sync import SyncOptions  # do_sync has already said if the stage is missing
+
     return SyncOptions(
         since=_parse_since(flags.since),
         full_refresh=flags.full_refresh,
@@ -395,7 +388,7 @@ def _sync_options(settings: Settings, flags: SyncFlags) -> Any:
     )
 
 
-def do_sync(settings: Settings, flags: SyncFlags, *, quiet: bool = False) -> Any:
+def do_sync(settings: Settings, flags: SyncFlags, *, quiet: bool = False) -> SyncReport:
     """Run the sync stage and print its report; failed runs raise (exit 1), stopped runs are fine."""
     from producthuntdb import logs
 
@@ -480,7 +473,7 @@ def sync(
 # ----------------------------------------------------------------------------- build / check / export / publish
 def do_build(
     settings: Settings, select: str | None = None, full_refresh: bool = False, *, quiet: bool = False
-) -> Any:
+) -> BuildReport:
     try:
         from producthuntdb.transform import run_build
     except ImportError as exc:
@@ -513,7 +506,7 @@ def build(
         do_build(settings, select, full_refresh)
 
 
-def do_check(settings: Settings, allow_shrink: bool = False, *, before_export: bool = False) -> Any:
+def do_check(settings: Settings, allow_shrink: bool = False, *, before_export: bool = False) -> GateReport:
     from producthuntdb import logs
 
     try:
@@ -522,21 +515,21 @@ def do_check(settings: Settings, allow_shrink: bool = False, *, before_export: b
         raise _missing_stage("quality", exc) from None
     with logs.stage_context("check"), spinner(settings, "quality gate: Great Expectations suites…"):
         report = run_gate(settings, allow_shrink=allow_shrink)
-        passed = bool(getattr(report, "passed", False))
+        passed = report.passed
         logger.debug("gate {}", "passed" if passed else "failed", passed=passed)
-    failures = list(getattr(report, "failures", []) or [])
+    failures = report.failures
     if failures:
         table = Table(title="quality gate failures", title_justify="left")
         for column in ("suite", "column", "expectation", "observed", "expected"):
             table.add_column(column)
         for failure in failures:
-            row = failure if isinstance(failure, dict) else report_dict(failure)
+            row = asdict(failure)
             table.add_row(
                 # data and regexes ("[a-z]") must print as written, not as rich markup
                 *(escape(str(row.get(c, ""))) for c in ("suite", "column", "expectation", "observed", "expected"))
             )
         _out().print(table)
-    docs = getattr(report, "docs_path", None)
+    docs = report.docs_path
     _out().print(
         f"gate: {'[green]passed[/green]' if passed else '[red]failed[/red]'}"
         + (f" — Data Docs: {docs}" if docs else "")
@@ -566,7 +559,7 @@ def check(
 
 def do_export(
     settings: Settings, out: Path | None = None, allow_shrink: bool = False, *, quiet: bool = False
-) -> Any:
+) -> ExportReport:
     try:
         from producthuntdb.export import run_export
     except ImportError as exc:

@@ -82,20 +82,6 @@ def mart_counts(db_path: Path) -> dict[str, int]:
         con.close()
 
 
-def _points(sync_report: Any, server: Any) -> int | None:
-    from producthuntdb.cli import report_dict
-
-    points = report_dict(sync_report).get("points")
-    if isinstance(points, int | float):
-        return int(points)
-    try:  # fall back on the emulator's own bookkeeping
-        import httpx
-
-        return int(httpx.get(f"{server.base_url}/_emulator/stats", timeout=5).json()["points_spent"])
-    except Exception:
-        return None
-
-
 def shown(path: str | Path) -> str:
     """A path as the user would type it: relative to the working directory when it is inside it."""
     try:
@@ -159,18 +145,17 @@ def run_demo(
         cli.do_build(settings, quiet=True)
         gate = cli.do_check(settings, before_export=True)
         cli.do_export(settings, quiet=True)
-        points = _points(sync_report, server)
     finally:
         server.stop()
         logger.info("emulator stopped")
     export_dir = settings.export_path
     summary = {
         "marts": mart_counts(settings.db_path),
-        "points": points,
+        "points": sync_report.points,
         "db_path": str(settings.db_path),
         "export_dir": str(export_dir),
         "parquet_files": len(list(export_dir.rglob("*.parquet"))) if export_dir.is_dir() else 0,
-        "data_docs": str(getattr(gate, "docs_path", "") or "") or None,
+        "data_docs": str(gate.docs_path) if gate.docs_path else None,
         "logs_dir": str(settings.logs_dir),
         "seconds": time.monotonic() - started,
     }

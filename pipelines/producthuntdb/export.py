@@ -26,6 +26,7 @@ from loguru import logger
 from producthuntdb import __version__
 from producthuntdb.errors import StageError
 from producthuntdb.quality import GateReport, run_gate
+from producthuntdb.serialize import quote_identifier
 from producthuntdb.settings import Settings
 from producthuntdb.tracing import span
 
@@ -116,8 +117,8 @@ def _write_files(settings: Settings, tmp: Path, gate: GateReport) -> dict[str, A
         tables = _mart_columns(con)
         entries: dict[str, Any] = {}
         for table, columns in tables.items():
-            select = ", ".join(_q(name) for name in columns)
-            source = f"(select {select} from {MARTS_SCHEMA}.{_q(table)})"
+            select = ", ".join(quote_identifier(name) for name in columns)
+            source = f"(select {select} from {MARTS_SCHEMA}.{quote_identifier(table)})"
             files: dict[str, Any] = {}
             for fmt in FORMATS:
                 path = tmp / f"{table}.{fmt}"
@@ -287,10 +288,6 @@ def kaggle_metadata(settings: Settings, manifest: dict[str, Any]) -> dict[str, A
         "keywords": ["product hunt", "startups", "technology"],
         "resources": resources,
     }
-
-
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _path_literal(path: Path) -> str:

@@ -1,4 +1,4 @@
-"""Plain JSON values from report fields: dicts, sequences, dates and paths become JSON-ready.
+"""Values written out for another system: report fields as plain JSON, names as SQL identifiers.
 
 Kept free of heavy imports so a benchmark child process can use it without inflating its memory.
 """
@@ -23,3 +23,8 @@ def jsonable(value: Any) -> Any:
     if isinstance(value, str | int | float | bool) or value is None:
         return value
     return str(value)
+
+
+def quote_identifier(name: str) -> str:
+    """``name`` as a double-quoted SQL identifier, so any table or column name is safe in a query."""
+    return '"' + name.replace('"', '""') + '"'

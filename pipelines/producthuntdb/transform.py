@@ -24,6 +24,7 @@ import duckdb
 from loguru import logger
 
 from producthuntdb.errors import ConfigError, StageError
+from producthuntdb.serialize import quote_identifier
 from producthuntdb.settings import Settings
 from producthuntdb.tracing import span
 
@@ -252,7 +253,7 @@ def _count_mart_rows(settings: Settings, report: BuildReport) -> None:
             " where table_schema = 'marts' group by table_name order by table_name"
         ).fetchall()
         for table, incremental in tables:
-            quoted = '"' + str(table).replace('"', '""') + '"'
+            quoted = quote_identifier(str(table))
             row = con.execute(
                 f"select count(*), count(*) filter (where {'_loaded_by = ?' if incremental else 'false'})"
                 f" from marts.{quoted}",

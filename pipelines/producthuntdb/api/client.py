@@ -34,7 +34,7 @@ from producthuntdb import __version__
 from producthuntdb.api.complexity import query_cost
 from producthuntdb.api.governor import BudgetGovernor
 from producthuntdb.errors import ApiError, GraphQLQueryError, TokenRejectedError
-from producthuntdb.settings import Settings
+from producthuntdb.settings import Settings, mask_secrets
 from producthuntdb.tracing import span
 
 USER_AGENT = f"producthuntdb/{__version__} (+https://github.com/producthuntdb/producthuntdb)"
@@ -106,9 +106,7 @@ class GraphQLClient:
 
     def mask(self, text: str) -> str:
         """``text`` with every secret replaced by ``***``."""
-        for secret in self._secrets:
-            text = text.replace(secret, "***")
-        return text
+        return mask_secrets(text, self._secrets)
 
     def cost(self, query: str, variables: Mapping[str, Any] | None = None) -> int:
         return query_cost(_parsed(query), variables)

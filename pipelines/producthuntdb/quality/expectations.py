@@ -12,14 +12,10 @@ from typing import Any
 import great_expectations.expectations as gxe
 
 from producthuntdb.quality.suites import FUTURE_TOLERANCE_MINUTES, REDACTED, MartSpec
+from producthuntdb.serialize import quote_identifier
 from producthuntdb.settings import Settings
 
 TEXT_TYPES = ("VARCHAR",)
-
-
-def _q(name: str) -> str:
-    """A quoted SQL identifier."""
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _literal(value: str) -> str:
@@ -35,7 +31,7 @@ def _rows(condition: str, column: str, check: str, name: str) -> Any:
     buffered dialect would otherwise hold every bad row in memory; the gate fetches a sample
     of the rows themselves (``sample_sql``) only when the check fails.
     """
-    rows = f"select {_q(column)} from {{batch}} where {_q(column)} is not null and not ({condition})"
+    rows = f"select {quote_identifier(column)} from {{batch}} where {quote_identifier(column)} is not null and not ({condition})"
     count = f"select count(*) as unexpected_rows from ({rows}) as bad having count(*) > 0"
     return gxe.UnexpectedRowsExpectation(
         unexpected_rows_query=count,
@@ -73,7 +69,7 @@ def build_expectations(
         if has(c)
     ]
     out += [
-        _rows(f"{_q(c)} ~ {_literal(rx)}", c, f"matches {rx}", "format")
+        _rows(f"{quote_identifier(c)} ~ {_literal(rx)}", c, f"matches {rx}", "format")
         for c, rx in spec.regex.items()
         if has(c)
     ]
@@ -86,7 +82,7 @@ def build_expectations(
     ]
     out += [
         _rows(
-            f"epoch({_q(c)}) <= epoch(now()) + {FUTURE_TOLERANCE_MINUTES * 60}",
+            f"epoch({quote_identifier(c)}) <= epoch(now()) + {FUTURE_TOLERANCE_MINUTES * 60}",
             c,
             "<= now",
             "not in the future",
@@ -96,7 +92,7 @@ def build_expectations(
     ]
     out += [
         _rows(
-            f"{_q(ref.column)} in (select {_q(ref.target)} from {schema}.{_q(ref.table)})",
+            f"{quote_identifier(ref.column)} in (select {quote_identifier(ref.target)} from {schema}.{quote_identifier(ref.table)})",
             ref.column,
             f"in {ref.table}.{ref.target}",
             "reference",
@@ -107,12 +103,12 @@ def build_expectations(
     text_columns = [c for c, data_type in columns.items() if data_type.upper() in TEXT_TYPES]
     if text_columns:
         counts = ", ".join(
-            f"count(*) filter (where contains({_q(c)}, {_literal(REDACTED)})) as {_q(c)}"
+            f"count(*) filter (where contains({quote_identifier(c)}, {_literal(REDACTED)})) as {quote_identifier(c)}"
             for c in text_columns
         )
         query = (
             f"select column_name, hits from (select {counts} from {{batch}}) as t "
-            f"unpivot (hits for column_name in ({', '.join(map(_q, text_columns))})) where hits > 0"
+            f"unpivot (hits for column_name in ({', '.join(map(quote_identifier, text_columns))})) where hits > 0"
         )
         out.append(
             gxe.UnexpectedRowsExpectation(
