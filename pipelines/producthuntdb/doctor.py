@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from producthuntdb.settings import Settings, file_in_the_way, mask_secrets
-from producthuntdb.status import describe_holder, lock_holder
+from producthuntdb.status import database_problem, describe_holder, lock_holder
 
 VIEWER_QUERY = "query Doctor { viewer { user { id } } }"
 MIN_FREE_BYTES = 1 << 30
@@ -165,6 +165,9 @@ def check_duckdb(settings: Settings) -> Check:
                 DB_CHECK, False, f"{db.parent} cannot be created", "choose PRODUCTHUNT_DATA_DIR you can write"
             )
         return Check(DB_CHECK, True, f"{db} will be created on the first sync")
+    problem = database_problem(db)
+    if problem is not None:
+        return Check(DB_CHECK, False, problem, "restore the file from a backup, or move it away and sync again")
     try:
         con = duckdb.connect(str(db))
     except duckdb.Error as exc:

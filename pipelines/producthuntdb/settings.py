@@ -114,6 +114,12 @@ class Settings(BaseSettings):
     topics_refresh_hours: float = Field(
         default=24.0 * 7, ge=0.0, description="Re-fetch topics/collections when older"
     )
+    lock_wait_seconds: float = Field(
+        default=120.0, ge=0.0, le=24 * 3600, description="How long a load waits for another process's DuckDB lock"
+    )
+    fail_load_at: int | None = Field(
+        default=None, ge=1, description="Testing only: the N-th chunk load of a sync raises (proves nothing is lost)"
+    )
     freshness_max_age_hours: float = Field(
         default=48.0, gt=0.0, description="Gate: newest post must be younger"
     )

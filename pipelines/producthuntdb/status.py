@@ -72,6 +72,52 @@ def open_problem(db: Path, error: BaseException) -> str:
     return f"cannot open {db}: {(str(error).splitlines() or [type(error).__name__])[0]}"
 
 
+FILE_HEADER_BYTES = 3 * 4096
+"""A DuckDB file: a main header and two database headers, then ``total_blocks`` blocks."""
+
+
+def database_problem(db: Path) -> str | None:
+    """One line if ``db`` is not a sound DuckDB file (corrupt, truncated, not DuckDB); else None.
+
+    Opened read-only. DuckDB opens a file whose metadata survived and fails only when a query
+    reaches the lost blocks, so the highest data block any table uses (``pragma_storage_info``,
+    metadata only: about 0.1 s) must lie inside the file. A locked file is not judged here.
+    """
+    try:
+        con = duckdb.connect(str(db), read_only=True)
+    except duckdb.Error as exc:
+        if lock_holder(exc) is not None or "Could not set lock" in str(exc):
+            return None
+        return f"{db} is not a readable DuckDB database ({_first_line(exc)})"
+    try:
+        last_block = -1
+        for schema, name in con.execute(
+            "select schema_name, table_name from duckdb_tables() where database_name = current_database()"
+        ).fetchall():
+            relation = '"{}"."{}"'.format(schema.replace('"', '""'), name.replace('"', '""'))
+            row = con.execute(
+                "select max(block_id) from pragma_storage_info(?) where persistent", [relation]
+            ).fetchone()
+            if row and row[0] is not None:
+                last_block = max(last_block, int(row[0]))
+        size_row = con.execute(
+            "select block_size from pragma_database_size() where database_name = current_database()"
+        ).fetchone()
+    except duckdb.Error as exc:
+        return f"{db} is damaged ({_first_line(exc)})"
+    finally:
+        con.close()
+    expected = FILE_HEADER_BYTES + (last_block + 1) * int(size_row[0] if size_row else 0)
+    size = _file_size(db)
+    if size < expected:
+        return f"{db} is truncated ({size:,} of at least {expected:,} bytes): restore it from a backup, or move it away and sync again"
+    return None
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
 def _file_size(path: Path) -> int:
     try:
         return path.stat().st_size
@@ -189,6 +235,10 @@ def collect_status(settings: Settings, *, estimate: bool = True) -> dict[str, An
         else [],
     }
     if not info["exists"]:
+        return info
+    problem = database_problem(db)
+    if problem is not None:
+        info["error"] = problem
         return info
     try:
         con = duckdb.connect(str(db), read_only=True)

@@ -1,54 +1,55 @@
 """``run_sync``: one bounded, resumable, crash-safe harvest of the API into ``raw.*``.
 
-A run: check the token with the first (3-point) request before anything is created on
-disk; open the dlt pipeline and finish any load package a killed run left behind; read the
-harvest position from dlt source state; fetch (``harvest.py``) and load every
-``chunk_pages`` pages as one dlt load whose package also carries the new position — so a
-SIGKILL loses at most the chunk in flight, and merge keys keep reruns duplicate-free;
-finally load one ``raw._sync_runs`` row through dlt as well (one writer, one transaction
-model). Bounds (``--max-points``, ``--max-minutes``) stop the run cleanly via the governor:
-what was fetched is loaded and the position saved.
+A run: check the database file (not corrupt, not locked past the wait limit) and the token
+with the first (3-point) request before anything is created on disk; open the dlt pipeline
+whose working directory belongs to this database file, finish any load package a killed or
+failed run left behind, then take the position from the database itself (dlt state restored
+from the destination), so local leftovers can never be ahead of what is stored.
+
+Then the ``producthunt`` source (``source/``) runs phase by phase, one *chunk* at a time:
+``extract → normalize → load`` of a fresh source whose resources resume from the state the
+previous chunk committed — the position is in the same load package as the rows it covers.
+A SIGKILL loses at most the chunk in flight; a load that fails stops the run with the package
+still pending, and the next load of any kind (this run's record, the next run) stores it
+first. Finally one ``raw._sync_runs`` row records the run, ``failed`` with its reason when a
+load or the API failed. Loads wait for a DuckDB lock held by another process (a BI tool, a
+notebook) up to ``lock_wait_seconds``, saying who holds it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import re
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import dlt
-from dlt.common.pipeline import SupportsPipeline
 from loguru import logger
 
 from producthuntdb.api.client import GraphQLClient
-from producthuntdb.api.governor import BudgetGovernor, StopRun
+from producthuntdb.api.governor import BudgetGovernor
 from producthuntdb.api.queries import load_query
 from producthuntdb.errors import ConfigError, ProductHuntDBError
-from producthuntdb.harvest import (
-    PRODUCT_HUNT_EPOCH,
-    Harvester,
-    HarvestPlan,
-    Stats,
-    iso,
-    new_state,
-    remaining_ranges,
-    ts,
-)
 from producthuntdb.logs import route_library_loggers
 from producthuntdb.settings import Settings
-from producthuntdb.source import SOURCE_NAME, STATE_KEY, TABLES, Batch, producthunt
+from producthuntdb.source import PHASES, producthunt, read_position
+from producthuntdb.source.contract import TABLES, empty_relation
+from producthuntdb.source.helpers import HarvestRun, Stats, iso, ts
+from producthuntdb.source.windows import remaining_ranges
+from producthuntdb.status import database_problem, describe_holder, lock_holder, open_problem
 from producthuntdb.tracing import span
 
 POSTS_PAGE_POINTS = 465
 WITH_CHOICES = frozenset({"comments", "votes"})
+T = TypeVar("T")
 
 
 @dataclass
@@ -87,6 +88,7 @@ class SyncReport:
     backfill_position: datetime | None = None
     waited_seconds: float = 0.0
     window_usage: list[float] = field(default_factory=list)
+    loads: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -113,13 +115,25 @@ def parse_lookback(text: str) -> float:
     return value * {"": 1.0, "h": 1.0, "d": 24.0, "m": 1 / 60}[match.group(2)]
 
 
+def pipelines_dir(settings: Settings) -> str:
+    """dlt's working directory for *this* database file: state and pending packages follow the file.
+
+    Keyed on the resolved path, so pointing ``PRODUCTHUNT_DUCKDB_PATH`` at another file never
+    loads one file's pending rows into another or reads its position.
+    """
+    resolved = str(settings.db_path.resolve())
+    key = hashlib.sha1(resolved.encode()).hexdigest()[:10]
+    return str(settings.dlt_dir / f"{settings.db_path.stem}-{key}")
+
+
 def make_pipeline(settings: Settings) -> dlt.Pipeline:
     """The dlt pipeline into ``settings.db_path``; merge staging tables are emptied after each load
-    so the file does not carry a second copy of the last chunk."""
+    so the file does not carry a second copy of the last chunk; resources run in order."""
     dlt.config["load.truncate_staging_dataset"] = True
+    dlt.config["extract.next_item_mode"] = "fifo"
     pipeline = dlt.pipeline(
         pipeline_name=settings.pipeline_name,
-        pipelines_dir=str(settings.dlt_dir),
+        pipelines_dir=pipelines_dir(settings),
         destination=dlt.destinations.duckdb(str(settings.db_path)),
         dataset_name=settings.dataset_name,
     )
@@ -127,118 +141,163 @@ def make_pipeline(settings: Settings) -> dlt.Pipeline:
     return pipeline
 
 
-def check_database(settings: Settings) -> None:
-    """Open an existing DuckDB file for writing and close it, before a single point is spent.
+# ----------------------------------------------------------------------------- errors and the lock
+def _chain(exc: BaseException) -> list[BaseException]:
+    seen: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in seen:
+        seen.append(current)
+        current = current.__cause__ or current.__context__
+    return seen
 
-    A file another process holds (a BI tool, another sync) or one that is not a DuckDB database
-    would otherwise fail only at the first load, after a chunk of the budget was spent.
+
+def _is_lock(exc: BaseException) -> bool:
+    return any("Could not set lock" in str(e) or lock_holder(e) is not None for e in _chain(exc))
+
+
+def one_line(exc: BaseException) -> str:
+    """The innermost cause of ``exc`` as one line (never dlt's multi-line object dump)."""
+    for e in _chain(exc):
+        if isinstance(e, ProductHuntDBError):
+            return str(e)
+    root = _chain(exc)[-1]
+    text = (str(root).strip().splitlines() or [""])[0]
+    return f"{root.__class__.__name__}: {text}" if text else root.__class__.__name__
+
+
+def _as_error(exc: BaseException, doing: str) -> ProductHuntDBError:
+    for e in _chain(exc):
+        if isinstance(e, ProductHuntDBError):
+            return e
+    return ProductHuntDBError(f"{doing} failed: {one_line(exc)}")
+
+
+def wait_for_lock(settings: Settings, doing: str, action: Callable[[], T]) -> T:
+    """``action()``, retried with backoff while another process holds the database's lock.
+
+    Says on the console who holds it and how long we have waited; after
+    ``lock_wait_seconds`` gives up with one line (what was not loaded stays pending).
     """
-    import duckdb
+    started = time.monotonic()
+    delay, last_said = 0.05, -math.inf
+    while True:
+        try:
+            return action()
+        except Exception as exc:
+            if not _is_lock(exc):
+                raise
+            holder = next((h for h in (lock_holder(e) for e in _chain(exc)) if h), None)
+            who = describe_holder(holder) if holder else "another process"
+            waited = time.monotonic() - started
+            if waited + delay > settings.lock_wait_seconds:
+                raise ProductHuntDBError(
+                    f"{settings.db_path} is locked by {who}: gave up {doing} after {waited:.0f} s "
+                    f"(PRODUCTHUNT_LOCK_WAIT_SECONDS={settings.lock_wait_seconds:g}); nothing fetched is lost, "
+                    "the next sync resumes"
+                ) from None
+            if time.monotonic() - last_said >= 5:
+                last_said = time.monotonic()
+                logger.warning(
+                    "{} is locked by {}: waiting to {} ({:.0f} s so far, up to {:g} s)",
+                    settings.db_path, who, doing, waited, settings.lock_wait_seconds,
+                )
+            time.sleep(delay)
+            delay = min(delay * 2, 1.0)
 
-    from producthuntdb.status import open_problem
+
+def check_database(settings: Settings) -> None:
+    """Refuse a corrupt file, and wait for a locked one, before a single point is spent."""
+    import duckdb
 
     if not settings.db_path.exists():
         return
-    try:
+    problem = database_problem(settings.db_path)
+    if problem is not None:
+        raise ProductHuntDBError(f"{problem}; sync will not write into it (nothing was harvested)")
+
+    def _open() -> None:
         duckdb.connect(str(settings.db_path)).close()
+
+    try:
+        wait_for_lock(settings, "open it", _open)
     except duckdb.Error as exc:
         raise ProductHuntDBError(open_problem(settings.db_path, exc) + "; nothing was harvested") from None
 
 
-def _load(pipeline: dlt.Pipeline, batch: Batch) -> None:
-    try:
-        with span("sync.load", rows=batch.count()):
-            pipeline.run(producthunt(batch))
-    except Exception as exc:  # dlt wraps everything in PipelineStepFailed
-        raise ProductHuntDBError(f"loading into {pipeline.destination} failed: {_root_cause(exc)}") from exc
+# ----------------------------------------------------------------------------- the pipeline
+class _Loader:
+    """Loads chunks through one dlt pipeline, counting them (and failing one, as a test asks)."""
 
+    def __init__(self, pipeline: dlt.Pipeline, settings: Settings, report: SyncReport) -> None:
+        self.pipeline = pipeline
+        self.settings = settings
+        self.report = report
 
-def _root_cause(exc: BaseException) -> str:
-    while exc.__cause__ is not None:
-        exc = exc.__cause__
-    return f"{exc.__class__.__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+    def finish_pending(self) -> None:
+        """Store what a killed or failed run extracted but did not load, then take the
+        position from the database: local state can never be ahead of what is stored."""
+        pipeline, settings = self.pipeline, self.settings
+        if pipeline.has_pending_data:
+            logger.info("loading the rows an interrupted run fetched but did not store")
+            try:
+                pipeline.normalize()
+                wait_for_lock(settings, "load", pipeline.load)
+            except Exception as exc:
+                raise _as_error(exc, f"finishing an interrupted load into {settings.db_path}") from None
+        pipeline.drop()
+        if settings.db_path.exists():
+            try:
+                wait_for_lock(settings, "read the saved position", pipeline.sync_destination)
+            except Exception as exc:
+                raise _as_error(exc, f"reading the saved position from {settings.db_path}") from None
 
-
-def _finish_pending(pipeline: dlt.Pipeline, settings: Settings) -> None:
-    """Load what a killed run extracted but did not load, before fetching anything new."""
-    if pipeline.first_run and settings.db_path.exists():
+    def load(self, source: Any, *, chunk: bool = True) -> None:
+        """One ``extract → normalize → load``; the rows and the state they carry commit together."""
+        pipeline = self.pipeline
         try:
-            pipeline.sync_destination()  # local dlt dir lost (fresh CI runner): restore state from the DB
-        except Exception as exc:
-            raise ProductHuntDBError(f"reading the saved position from {settings.db_path} failed: {_root_cause(exc)}") from exc
-    if pipeline.has_pending_data:
-        logger.info("finishing the load package(s) of an interrupted run")
-        try:
-            pipeline.normalize()
-            pipeline.load()
+            with span("sync.load"):
+                pipeline.extract(source)
+                info = pipeline.normalize()
+                for table, count in info.row_counts.items():
+                    if not table.startswith("_dlt"):
+                        self.report.rows[table] = self.report.rows.get(table, 0) + count
+                if chunk:
+                    self.report.loads += 1
+                    if self.settings.fail_load_at == self.report.loads:
+                        raise ProductHuntDBError(
+                            f"load {self.report.loads} failed (PRODUCTHUNT_FAIL_LOAD_AT, a test hook)"
+                        )
+                wait_for_lock(self.settings, "load", pipeline.load)
         except Exception as exc:  # dlt wraps everything in PipelineStepFailed
-            raise ProductHuntDBError(
-                f"finishing an interrupted load into {settings.db_path} failed: {_root_cause(exc)}"
-            ) from exc
-
-
-def _read_state(pipeline: SupportsPipeline) -> dict[str, Any] | None:
-    sources = pipeline.state.get("sources", {})
-    state = sources.get(SOURCE_NAME, {}).get(STATE_KEY)
-    return copy_state(state) if state else None
-
-
-def copy_state(state: dict[str, Any]) -> dict[str, Any]:
-    return json.loads(json.dumps(state))
-
-
-def _initial_state(saved: dict[str, Any] | None, options: SyncOptions) -> dict[str, Any]:
-    """The harvest position to start from: saved, or fresh for a first run / full refresh / earlier --since."""
-    since = _utc(options.since)
-    if saved is None or options.full_refresh:
-        if saved is not None:
-            logger.info("full refresh: forgetting the saved position")
-        return new_state(since or PRODUCT_HUNT_EPOCH)
-    floor = ts(saved.get("floor"))
-    if since is not None and floor is not None and since < floor:
-        logger.info("--since {} is before the harvested range ({}): re-harvesting from there", iso(since), iso(floor))
-        return new_state(since)
-    return saved
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+            raise _as_error(exc, f"loading into {self.settings.db_path}") from None
 
 
 class _DB:
     """Reads ``raw.*`` through dlt's own SQL client (same connection settings as the loader)."""
 
-    def __init__(self, pipeline: dlt.Pipeline) -> None:
+    def __init__(self, pipeline: dlt.Pipeline, settings: Settings) -> None:
         self.pipeline = pipeline
+        self.settings = settings
 
     def query(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
         if not self.pipeline.default_schema_name:
             existing: set[str] = set()
         else:
             existing = set(self.pipeline.default_schema.data_table_names())
-        try:
+
+        def _run() -> list[tuple[Any, ...]]:
             with self.pipeline.sql_client() as client:
                 names = {
-                    name: client.make_qualified_table_name(name) if name in existing else _empty(name)
+                    name: client.make_qualified_table_name(name) if name in existing else empty_relation(name)
                     for name in TABLES
                 }
                 with client.execute_query(sql.format(**names), *params) as cursor:
                     return [tuple(r) for r in cursor.fetchall()]
+
+        try:
+            return wait_for_lock(self.settings, "read it", _run)
         except Exception as exc:
-            raise ProductHuntDBError(f"reading {self.pipeline.destination} failed: {_root_cause(exc)}") from exc
-
-
-_SQL_TYPES = {"text": "VARCHAR", "bigint": "BIGINT", "double": "DOUBLE", "bool": "BOOLEAN", "timestamp": "TIMESTAMPTZ"}
-
-
-def _empty(table: str) -> str:
-    """A typed, empty stand-in for a raw table not created yet."""
-    columns = ", ".join(
-        f"CAST(NULL AS {_SQL_TYPES[str(c['data_type'])]}) AS {name}" for name, c in TABLES[table].columns.items()
-    )
-    return f"(SELECT {columns} WHERE false)"
+            raise _as_error(exc, f"reading {self.settings.db_path}") from None
 
 
 class _Progress:
@@ -248,9 +307,10 @@ class _Progress:
     ETA reflects the budget pacing as it happens.
     """
 
-    def __init__(self, enabled: bool, governor: BudgetGovernor) -> None:
+    def __init__(self, enabled: bool, governor: BudgetGovernor, rows: dict[str, int]) -> None:
         self.enabled = enabled
         self.governor = governor
+        self.rows = rows
         self._progress: Any = None
         self._task: Any = None
 
@@ -274,15 +334,14 @@ class _Progress:
             return
         rate = self.governor.rate
         left = f" · {rate.remaining} left in window" if rate.remaining is not None else ""
-        rows = sum(stats.rows.values())
+        rows = sum(self.rows.values())
         self._progress.update(
             self._task, completed=stats.post_pages, total=stats.expected_post_pages, pages=stats.pages,
             info=f"{rows} rows · {self.governor.points} points{left}",
         )
 
 
-def run_sync(settings: Settings, options: SyncOptions) -> SyncReport:
-    """Harvest what is new (or resume a backfill) within the bounds of ``options``."""
+def _validate(settings: Settings, options: SyncOptions) -> tuple[float, float]:
     unknown = set(options.with_) - WITH_CHOICES
     if unknown:
         raise ConfigError(f"--with: unknown {', '.join(sorted(unknown))} (choose from comments, votes)")
@@ -294,60 +353,95 @@ def run_sync(settings: Settings, options: SyncOptions) -> SyncReport:
     if not 0 < share <= 1:
         raise ConfigError("--budget-share must be in (0, 1]")
     lookback = options.lookback_hours if options.lookback_hours is not None else settings.lookback_hours
+    return share, lookback
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _harvest(run: HarvestRun, loader: _Loader) -> None:
+    """Every phase of the source, a chunk per load, until done, stopped or failed."""
+    run.finished.update(f"{kind}" for kind in WITH_CHOICES - run.with_)
+    for fetchers, selected in PHASES:
+        _run_phase(run, loader, fetchers, selected)
+        if run.interrupted:
+            return
+        if "post_pages" in fetchers and not run.topics_refreshed and _unknown_topics(run):
+            # a topic created since the last refresh: without it post_topics would point nowhere
+            logger.info("posts link topics the last topics refresh did not see: refreshing topics")
+            run.force_topics = True
+            run.finished.discard("topics")
+            _run_phase(run, loader, ("topics",), ("topics",))
+            if run.interrupted:
+                return
+
+
+def _run_phase(run: HarvestRun, loader: _Loader, fetchers: tuple[str, ...], selected: tuple[str, ...]) -> None:
+    while not run.interrupted and not run.finished.issuperset(fetchers):
+        pages = run.stats.pages
+        run.new_chunk()
+        loader.load(producthunt(run).with_resources(*selected))
+        if run.stats.pages == pages and not run.finished.issuperset(fetchers) and not run.interrupted:
+            raise ProductHuntDBError(f"sync made no progress in {', '.join(fetchers)} (a bug: please report it)")
+
+
+def _unknown_topics(run: HarvestRun) -> bool:
+    return bool(run.db_query(
+        "SELECT DISTINCT topic_id FROM {post_topics} WHERE topic_id NOT IN (SELECT id FROM {topics}) LIMIT 1", ()
+    ))
+
+
+def run_sync(settings: Settings, options: SyncOptions) -> SyncReport:
+    """Harvest what is new (or resume a backfill) within the bounds of ``options``."""
+    share, lookback = _validate(settings, options)
     started = datetime.now(UTC)
     run_id = f"{started:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
     report = SyncReport(run_id=run_id, started_at=started)
     deadline = time.monotonic() + options.max_minutes * 60 if options.max_minutes else None
     governor = BudgetGovernor(budget_share=share, max_points=options.max_points, deadline=deadline)
-    plan = HarvestPlan(
-        run_id=run_id, observed_at=started, lookback_hours=lookback,
-        refresh_hours=settings.topics_refresh_hours, with_=frozenset(options.with_),
-        chunk_pages=max(1, options.chunk_pages),
-    )
     logger.debug("sync {} from {}", run_id, settings.api_url)
     check_database(settings)
+    tty = sys.stderr.isatty() if options.progress is None else options.progress
+    progress = _Progress(tty, governor, report.rows)
     with GraphQLClient(settings, governor, backoff_base=options.backoff_base) as client, span("sync", run_id=run_id):
-        first = Harvester(client, {}, plan, flush=lambda b: None, db_query=lambda s, p: [])
-        try:
-            newest = first.probe()  # proves the token before anything is created on disk
-        except StopRun as stop:
-            newest, report.status, report.stop_reason = None, "stopped", stop.reason
-        pipeline = make_pipeline(settings)
-        _finish_pending(pipeline, settings)
-        state = _initial_state(_read_state(pipeline), options)
-        db = _DB(pipeline)
-        tty = sys.stderr.isatty() if options.progress is None else options.progress
-        progress = _Progress(tty, governor)
-        harvester = Harvester(
-            client, state, plan, flush=lambda batch: _load(pipeline, batch), db_query=db.query,
+        run = HarvestRun(
+            client=client, db_query=lambda sql, params: [], run_id=run_id, observed_at=started,
+            lookback_hours=lookback, refresh_hours=settings.topics_refresh_hours, with_=frozenset(options.with_),
+            full_refresh=options.full_refresh, since=_utc(options.since), chunk_pages=max(1, options.chunk_pages),
             on_page=progress.update,
         )
-        harvester.newest = newest
-        harvester.stats.pages = first.stats.pages
+        newest = run.fetch("newest_post")  # proves the token before anything is created on disk
+        if run.error is not None:
+            raise run.error
+        nodes = newest["posts"]["nodes"] if newest else []
+        run.newest = ts(nodes[0]["createdAt"]) if nodes else None
+        pipeline = make_pipeline(settings)
+        loader = _Loader(pipeline, settings, report)
+        loader.finish_pending()
+        run.db_query = _DB(pipeline, settings).query
         error: ProductHuntDBError | None = None
         with progress.running():
             try:
-                if report.status == "ok":
-                    harvester.run()
-            except StopRun as stop:
-                report.status, report.stop_reason = "stopped", stop.reason
+                if run.stop_reason is None:
+                    _harvest(run, loader)
             except ProductHuntDBError as exc:
-                report.status, report.stop_reason, error = "failed", str(exc)[:500], exc
-        stats = harvester.stats
+                error = exc
+        error = error or run.error
+        if error is not None:
+            report.status, report.stop_reason = "failed", str(error)[:500]
+        elif run.stop_reason is not None:
+            report.status, report.stop_reason = "stopped", run.stop_reason
+        stats = run.stats
         report.finished_at = datetime.now(UTC)
         report.pages, report.points = stats.pages, governor.points
         report.retries, report.n_429 = client.retries, governor.n_429
         report.waited_seconds, report.window_usage = governor.waited_seconds, list(governor.window_usage)
         report.points_per_post = round(governor.points / stats.posts_full, 2) if stats.posts_full else None
-        report.backfill_position = ts(state.get("high_water"))
-        report.rows = dict(sorted(stats.rows.items()))
-        report.rows["_sync_runs"] = 1
-        try:
-            harvester.flush([("_sync_runs", report.row())])
-        except ProductHuntDBError:
-            if error is None:
-                raise
-            logger.error("could not record the failed run: {}", error)
+        report.rows = dict(sorted(report.rows.items()))
+        _record(loader, run, report, error)
     logger.info(
         "sync {} {}{}: {} pages, {} points ({} per post), {} rows, {} retries, {} 429s",
         run_id, report.status, f" ({report.stop_reason})" if report.stop_reason else "", report.pages,
@@ -357,6 +451,48 @@ def run_sync(settings: Settings, options: SyncOptions) -> SyncReport:
     if error is not None:
         raise error
     return report
+
+
+def _record(loader: _Loader, run: HarvestRun, report: SyncReport, error: ProductHuntDBError | None) -> None:
+    """Load the run's ``_sync_runs`` row (and with it anything a failed load left pending)."""
+    position = read_position(dict(loader.pipeline.state))
+    report.backfill_position = ts(position.get("high_water")) if position else None
+    report.rows["_sync_runs"] = 1
+    run.run_record = report.row()
+    try:
+        loader.load(producthunt(run).with_resources("_sync_runs"), chunk=False)
+    except ProductHuntDBError as exc:
+        if error is None:
+            report.status, report.stop_reason = "failed", str(exc)[:500]
+            raise
+        logger.error("could not record the failed run: {}", exc)
+
+
+def saved_position(settings: Settings) -> dict[str, Any] | None:
+    """The position stored *in the database* (dlt's state table), read-only; None if there is none."""
+    import duckdb
+
+    con = duckdb.connect(str(settings.db_path), read_only=True)
+    try:
+        exists = con.execute(
+            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+            [settings.dataset_name, "_dlt_pipeline_state"],
+        ).fetchone()
+        if not exists or not exists[0]:
+            return None
+        row = con.execute(
+            f'select state from "{settings.dataset_name}"."_dlt_pipeline_state" where pipeline_name = ? '
+            f'and _dlt_load_id in (select load_id from "{settings.dataset_name}"."_dlt_loads" where status = 0) '
+            "order by version desc limit 1",
+            [settings.pipeline_name],
+        ).fetchone()
+    finally:
+        con.close()
+    if not row:
+        return None
+    from dlt.pipeline.state_sync import decompress_state
+
+    return read_position(dict(decompress_state(row[0])))
 
 
 def backfill_status(settings: Settings) -> dict[str, Any]:
@@ -369,10 +505,9 @@ def backfill_status(settings: Settings) -> dict[str, Any]:
         "floor": None, "high_water": None, "window": None, "estimated_posts": None,
         "estimated_points": None, "estimate_error": None,
     }
-    if not settings.dlt_dir.exists():
+    if not settings.db_path.is_file():
         return status
-    pipeline = make_pipeline(settings)
-    state = _read_state(pipeline)
+    state = saved_position(settings)
     if state is None:
         return status
     status.update(floor=state.get("floor"), high_water=state.get("high_water"), window=state.get("window"))

@@ -1,0 +1,388 @@
+"""The dlt source ``producthunt``: the Product Hunt GraphQL API v2 as raw tables.
+
+Read top to bottom, the source says what is harvested and from where:
+
+* ``post_pages`` (not loaded itself) pages posts in ascending date windows, newest-first
+  inside each (``windows.py``); the transformers ``posts``, ``post_topics``, ``post_makers``
+  and ``post_metrics`` turn each page into rows;
+* ``recent_post_counts`` (not loaded) re-reads the counts and ``featuredAt`` of posts younger
+  than the look-back that earlier runs loaded — 85 points per 20 posts — and
+  ``refreshed_posts``/``refreshed_metrics`` write them;
+* ``topics`` and ``collection_nodes`` (→ ``collections``, ``collection_posts``) are re-read
+  only when older than ``topics_refresh_hours`` (topics also when posts link a topic the
+  last refresh did not see), resumable page by page;
+* ``comments`` and ``votes`` (opt-in) complete every post whose loaded rows fall short of
+  its counts; ``users`` are the viewer plus, when the API does not redact, every user id
+  met in the raw tables and not loaded yet, 20 per request.
+
+Every position is dlt source state (key ``harvest``), changed by the resources as they yield
+the rows it covers, so dlt commits it in the same load package as those rows: a load that
+fails leaves both pending, a killed run loses both. Rows are the API's nodes; dlt's
+``snake_case`` naming convention turns ``votesCount`` into ``votes_count`` and the column
+hints of ``contract.py`` type them. Requests go through ``HarvestRun.fetch`` (the budget
+governor beneath), which also ends a resource at a chunk boundary (``helpers.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import timedelta
+from typing import Any
+
+import dlt
+from dlt.extract.resource import DltResource
+
+from producthuntdb.api.queries import batched_users_query
+from producthuntdb.source.contract import TABLES
+from producthuntdb.source.helpers import HarvestRun, iso, paginate, ts
+from producthuntdb.source.windows import (
+    BOUNDARY,
+    PRODUCT_HUNT_EPOCH,
+    close_window,
+    new_state,
+    note_page,
+    plan_window,
+    remaining_ranges,
+    start_of_next_window,
+    window_variables,
+)
+
+SOURCE_NAME = "producthunt"
+STATE_KEY = "harvest"
+USERS_PER_REQUEST = 20
+Rows = list[dict[str, Any]]
+
+PHASES: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
+    (
+        ("topics", "post_pages", "recent_post_counts", "collection_nodes"),
+        ("topics", "posts", "post_topics", "post_makers", "post_metrics", "refreshed_posts", "refreshed_metrics",
+         "collections", "collection_posts"),
+    ),
+    (("comments", "votes"), ("comments", "votes")),
+    (("users",), ("users",)),
+)
+"""In the order a run needs them, each phase as (the resources that fetch and say when they are
+finished, the resources selected — transformers bring their parent); a phase reads what the ones
+before it loaded."""
+
+
+def position(run: HarvestRun) -> dict[str, Any]:
+    """The harvest position in dlt source state, started afresh when the run asks for it.
+
+    A first run, ``--full-refresh`` or a ``--since`` earlier than the harvested range starts a
+    new position (once per run); the change is committed with the first chunk's rows.
+    """
+    state = dlt.current.source_state()
+    saved = state.get(STATE_KEY)
+    if not run.state_reset:
+        run.state_reset = True
+        floor = ts(saved.get("floor")) if saved else None
+        if saved is None or run.full_refresh or (run.since and floor and run.since < floor):
+            state[STATE_KEY] = saved = new_state(run.since or PRODUCT_HUNT_EPOCH)
+        run.high_water_at_start = ts(saved.get("high_water"))
+    return state[STATE_KEY]
+
+
+def read_position(pipeline_state: dict[str, Any]) -> dict[str, Any] | None:
+    """The saved position in a pipeline's state (``status``, estimates); None before a first run."""
+    saved = pipeline_state.get("sources", {}).get(SOURCE_NAME, {}).get(STATE_KEY)
+    return dict(saved) if saved else None
+
+
+def _stale(run: HarvestRun, state: dict[str, Any], key: str) -> bool:
+    last = ts(state.get(key))
+    return last is None or run.observed_at - last >= timedelta(hours=run.refresh_hours)
+
+
+@dlt.source(name=SOURCE_NAME, max_table_nesting=0, root_key=False)
+def producthunt(run: HarvestRun) -> Sequence[DltResource]:
+    """The Product Hunt source for one chunk of ``run``; see the module docstring."""
+
+    # -- posts ------------------------------------------------------------------------------
+    @dlt.resource(selected=False)
+    def post_pages() -> Iterator[Rows]:
+        """Pages of post nodes, window by window, saving the position after each page."""
+        state = position(run)
+        newest = run.newest
+        if "post_pages" in run.finished or newest is None:
+            run.finish("post_pages")
+            return
+        if not run.estimated:
+            run.estimated = True
+            _estimate_posts(run, state, newest)
+        while not run.chunk_full():
+            if state.get("window") is None:
+                start = start_of_next_window(state)
+                if start >= newest:
+                    break
+                window = plan_window(run, state, start, newest)
+                if window is None:
+                    return
+                state["window"] = window
+            for connection in paginate(
+                run, "posts_page", window_variables(state["window"]), ("posts",), elastic=True
+            ):
+                nodes = connection["nodes"]
+                run.stats.post_pages += 1
+                for node in nodes:
+                    if node["id"] not in run.fetched_posts:
+                        run.fetched_posts.add(node["id"])
+                        run.stats.posts_full += 1
+                note_page(state["window"], [t for t in (ts(n["createdAt"]) for n in nodes) if t is not None])
+                yield nodes
+                if connection["pageInfo"]["hasNextPage"] and run.chunk_full():
+                    return
+            if run.interrupted:
+                return
+            close_window(state)
+        if not run.interrupted and state.get("window") is None and start_of_next_window(state) >= newest:
+            run.finish("post_pages")
+
+    @dlt.transformer(name="posts", **TABLES["posts"].hints())
+    def posts(page: Rows) -> Iterator[Rows]:
+        yield [{k: v for k, v in node.items() if k not in ("makers", "topics")} for node in page]
+
+    @dlt.transformer(name="post_topics", **TABLES["post_topics"].hints())
+    def post_topics(page: Rows) -> Iterator[Rows]:
+        yield [
+            {"post_id": node["id"], "topic_id": topic["id"], "position": position}
+            for node in page
+            for position, topic in enumerate(node["topics"]["nodes"])
+        ]
+
+    @dlt.transformer(name="post_makers", **TABLES["post_makers"].hints())
+    def post_makers(page: Rows) -> Iterator[Rows]:
+        yield [
+            {"post_id": node["id"], "position": position, "maker_id": maker["id"]}
+            for node in page
+            for position, maker in enumerate(node["makers"])
+        ]
+
+    @dlt.transformer(name="post_metrics", **TABLES["post_metrics"].hints())
+    def post_metrics(page: Rows) -> Iterator[Rows]:
+        yield [_metrics(run, node) for node in page]
+
+    # -- the look-back refresh of counts ---------------------------------------------------------
+    @dlt.resource(selected=False)
+    def recent_post_counts() -> Iterator[Rows]:
+        """Counts and ``featuredAt`` of young posts loaded by earlier runs (not those fetched now)."""
+        position(run)
+        high, newest = run.high_water_at_start, run.newest
+        if "recent_post_counts" in run.finished or high is None or newest is None or run.lookback_hours <= 0:
+            run.finish("recent_post_counts")
+            return
+        low = newest - timedelta(hours=run.lookback_hours)
+        if high > low:
+            variables = {"postedAfter": iso(low), "postedBefore": iso(high + BOUNDARY)}
+            for connection in paginate(run, "post_counts", variables, ("posts",), elastic=True):
+                page = [node for node in connection["nodes"] if node["id"] not in run.fetched_posts]
+                run.stats.posts_refreshed += len(page)
+                if page:
+                    yield page
+            if run.interrupted:
+                return
+        run.finish("recent_post_counts")
+
+    @dlt.transformer(name="refreshed_posts", table_name="posts", **TABLES["posts"].hints())
+    def refreshed_posts(page: Rows) -> Iterator[Rows]:
+        """The loaded rows of these posts with the new counts (a merge replaces whole rows)."""
+        counts = {node["id"]: node for node in page}
+        columns = list(TABLES["posts"].types)
+        loaded = run.db_query(
+            f"SELECT {', '.join(columns)} FROM {{posts}} WHERE id IN (SELECT unnest(?))", (list(counts),)
+        )
+        rows = []
+        for values in loaded:
+            row = dict(zip(columns, values, strict=True))
+            fresh = counts[row["id"]]
+            row.update(
+                votes_count=fresh["votesCount"], comments_count=fresh["commentsCount"],
+                featured_at=ts(fresh.get("featuredAt")),
+            )
+            rows.append(row)
+        yield rows
+
+    @dlt.transformer(name="refreshed_metrics", table_name="post_metrics", **TABLES["post_metrics"].hints())
+    def refreshed_metrics(page: Rows) -> Iterator[Rows]:
+        yield [_metrics(run, node) for node in page]
+
+    # -- topics and collections ---------------------------------------------------------------
+    @dlt.resource(name="topics", **TABLES["topics"].hints())
+    def topics() -> Iterator[Rows]:
+        """All topics when stale (or when posts link an unknown one); resumable by page."""
+        state = position(run)
+        if "topics" in run.finished or not (run.force_topics or _stale(run, state, "topics_refreshed_at")):
+            run.finish("topics")
+            return
+        if run.chunk_full():
+            return
+        for connection in paginate(run, "topics_page", {}, ("topics",), cursor=state.get("topics_cursor")):
+            yield connection["nodes"]
+            info = connection["pageInfo"]
+            if info["hasNextPage"]:
+                state["topics_cursor"] = info["endCursor"]
+                if run.chunk_full():
+                    return
+        if run.interrupted:
+            return
+        state["topics_cursor"] = None
+        state["topics_refreshed_at"] = iso(run.observed_at)
+        run.topics_refreshed = True
+        run.finish("topics")
+
+    @dlt.resource(selected=False)
+    def collection_nodes() -> Iterator[Rows]:
+        """Collections with every post id (further pages of a collection's posts fetched here)."""
+        state = position(run)
+        if "collection_nodes" in run.finished or not _stale(run, state, "collections_refreshed_at"):
+            run.finish("collection_nodes")
+            return
+        if run.chunk_full():
+            return
+        cursor = state.get("collections_cursor")
+        for connection in paginate(run, "collections_page", {}, ("collections",), cursor=cursor):
+            page = []
+            for node in connection["nodes"]:
+                post_ids: list[str] = []
+                for posts_page in paginate(
+                    run, "collection_posts", {"id": node["id"]}, ("collection", "posts"), first_page=node["posts"]
+                ):
+                    post_ids.extend(post["id"] for post in posts_page["nodes"])
+                if run.interrupted:
+                    return  # this page of collections is read again by the next run
+                page.append({**{k: v for k, v in node.items() if k != "posts"}, "post_ids": post_ids})
+            yield page
+            info = connection["pageInfo"]
+            if info["hasNextPage"]:
+                state["collections_cursor"] = info["endCursor"]
+                if run.chunk_full():
+                    return
+        if run.interrupted:
+            return
+        state["collections_cursor"] = None
+        state["collections_refreshed_at"] = iso(run.observed_at)
+        run.finish("collection_nodes")
+
+    @dlt.transformer(name="collections", **TABLES["collections"].hints())
+    def collections(page: Rows) -> Iterator[Rows]:
+        yield [{k: v for k, v in node.items() if k != "post_ids"} for node in page]
+
+    @dlt.transformer(name="collection_posts", **TABLES["collection_posts"].hints())
+    def collection_posts(page: Rows) -> Iterator[Rows]:
+        yield [{"collection_id": node["id"], "post_id": post_id} for node in page for post_id in node["post_ids"]]
+
+    # -- comments and votes (opt-in) -----------------------------------------------------------
+    @dlt.resource(name="comments", **TABLES["comments"].hints())
+    def comments() -> Iterator[Rows]:
+        yield from _children(run, "comments")
+
+    @dlt.resource(name="votes", **TABLES["votes"].hints())
+    def votes() -> Iterator[Rows]:
+        yield from _children(run, "votes")
+
+    # -- users ------------------------------------------------------------------------------
+    @dlt.resource(name="users", **TABLES["users"].hints())
+    def users() -> Iterator[Rows]:
+        """The viewer, then every real (non-"0") user id in the raw tables not loaded yet."""
+        if "users" in run.finished:
+            return
+        if ("user", "viewer") not in run.tried:
+            data = run.fetch("viewer")
+            if data is None:
+                return
+            run.tried.add(("user", "viewer"))
+            yield _real_users([(data.get("viewer") or {}).get("user")])
+        wanted = [row[0] for row in run.db_query(_MISSING_USERS_SQL, ()) if ("user", row[0]) not in run.tried]
+        for start in range(0, len(wanted), USERS_PER_REQUEST):
+            if run.chunk_full():
+                return
+            ids = wanted[start : start + USERS_PER_REQUEST]
+            data = run.fetch("users", {f"id{i}": v for i, v in enumerate(ids)}, query=batched_users_query(len(ids)))
+            if data is None:
+                return
+            run.tried.update(("user", user_id) for user_id in ids)
+            yield _real_users([data.get(f"u{i}") for i in range(len(ids))])
+        run.finish("users")
+
+    # -- the run's own record, loaded last ----------------------------------------------------------
+    @dlt.resource(name="_sync_runs", **TABLES["_sync_runs"].hints())
+    def sync_runs() -> Iterator[Rows]:
+        if run.run_record is not None:
+            yield [run.run_record]
+
+    pages, counts, collection_pages = post_pages(), recent_post_counts(), collection_nodes()
+    return (
+        topics(),
+        pages, pages | posts, pages | post_topics, pages | post_makers, pages | post_metrics,
+        counts, counts | refreshed_posts, counts | refreshed_metrics,
+        collection_pages, collection_pages | collections, collection_pages | collection_posts,
+        comments(), votes(),
+        users(),
+        sync_runs(),
+    )
+
+
+def _metrics(run: HarvestRun, node: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "post_id": node["id"], "votes_count": node["votesCount"], "comments_count": node["commentsCount"],
+        "observed_at": run.observed_at, "run_id": run.run_id,
+    }
+
+
+def _estimate_posts(run: HarvestRun, state: dict[str, Any], newest: Any) -> None:
+    """How many posts this run has ahead (2 points a range), for the progress bar's ETA and the log."""
+    if state.get("window") is None and start_of_next_window(state) >= newest:
+        return
+    total = 0
+    for variables in remaining_ranges(state):
+        data = run.fetch("posts_total", variables)
+        if data is None:
+            return
+        total += int(data["posts"]["totalCount"])
+    run.stats.expected_post_pages = -(-total // 20)
+    from loguru import logger
+
+    logger.info("about {} posts to harvest", total)
+
+
+def _children(run: HarvestRun, kind: str) -> Iterator[Rows]:
+    """Every comment (or vote) of each post whose loaded rows fall short of its count, once a run."""
+    if kind not in run.with_ or kind in run.finished:
+        run.finish(kind)
+        return
+    count_column = "comments_count" if kind == "comments" else "votes_count"
+    short = run.db_query(
+        f"SELECT p.id FROM {{posts}} p LEFT JOIN (SELECT post_id, count(*) AS n FROM {{{kind}}} GROUP BY 1) c"
+        f" ON c.post_id = p.id WHERE p.{count_column} > coalesce(c.n, 0) ORDER BY p.created_at DESC",
+        (),
+    )
+    query = "post_comments" if kind == "comments" else "post_votes"
+    for (post_id,) in short:
+        if (kind, post_id) in run.tried:
+            continue
+        if run.chunk_full():
+            return
+        for connection in paginate(run, query, {"id": post_id}, ("post", kind)):
+            yield [{**node, "post_id": post_id} for node in connection["nodes"]]
+        if run.interrupted:
+            return
+        run.tried.add((kind, post_id))
+    run.finish(kind)
+
+
+def _real_users(users: list[dict[str, Any] | None]) -> Rows:
+    """A redacted user (id "0") never becomes a row."""
+    return [user for user in users if user and user.get("id") not in (None, "0")]
+
+
+_MISSING_USERS_SQL = """
+SELECT DISTINCT id FROM (
+    SELECT user_id AS id FROM {posts}
+    UNION ALL SELECT maker_id FROM {post_makers}
+    UNION ALL SELECT user_id FROM {collections}
+    UNION ALL SELECT user_id FROM {comments}
+    UNION ALL SELECT user_id FROM {votes}
+) AS met
+WHERE id IS NOT NULL AND id <> '0' AND id NOT IN (SELECT id FROM {users})
+ORDER BY id
+"""

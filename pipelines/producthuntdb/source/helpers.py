@@ -1,0 +1,178 @@
+"""What the resources share: the run they belong to, the one paging helper, time helpers.
+
+``HarvestRun`` is the bridge between dlt's extract and the budget: every request of every
+resource goes through ``HarvestRun.fetch`` (the ``GraphQLClient`` and its governor below it),
+which counts the pages of the current *chunk*. Resources stop at a safe point — between two
+pages, after the position was saved in dlt state — when the chunk is full (``chunk_full``),
+and say ``finished`` when they reach their natural end. ``sync.py`` loads one chunk per
+``pipeline.extract → normalize → load`` and starts the next with a fresh source, whose
+resources resume from the state committed with the previous chunk's rows.
+
+A run bound (``StopRun``) or an API failure does not raise through dlt's extract: ``fetch``
+records it and answers ``None``, the resources end where they are, and the rows fetched so
+far are loaded with their position before the run stops (or fails) — no point is wasted.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from loguru import logger
+
+from producthuntdb.api.client import GraphQLClient
+from producthuntdb.api.governor import StopRun
+from producthuntdb.api.queries import load_query
+from producthuntdb.errors import ProductHuntDBError
+
+DbQuery = Callable[[str, tuple[Any, ...]], list[tuple[Any, ...]]]
+"""``db_query(sql_template, params)``: reads the raw tables loaded so far; ``{posts}``-style
+placeholders name raw tables, and a table not created yet reads as empty."""
+
+
+def iso(value: datetime | None) -> str | None:
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value is not None else None
+
+
+def ts(value: str | None) -> datetime | None:
+    """An API DateTime (ISO 8601) as an aware UTC datetime."""
+    if not value:
+        return None
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+@dataclass
+class Stats:
+    """Counters of one run (the progress bar and the run report)."""
+
+    pages: int = 0
+    post_pages: int = 0
+    expected_post_pages: int | None = None
+    posts_full: int = 0
+    posts_refreshed: int = 0
+
+
+@dataclass
+class HarvestRun:
+    """One sync run as the resources see it; see the module docstring."""
+
+    client: GraphQLClient
+    db_query: DbQuery
+    run_id: str
+    observed_at: datetime
+    lookback_hours: float
+    refresh_hours: float
+    with_: frozenset[str] = frozenset()
+    full_refresh: bool = False
+    since: datetime | None = None
+    chunk_pages: int = 40
+    chunk_seconds: float = 300.0
+    """Also load at least this often: against the real budget 40 pages take about 45 minutes."""
+    on_page: Callable[[Stats], None] | None = None
+
+    stats: Stats = field(default_factory=Stats)
+    newest: datetime | None = None
+    stop_reason: str | None = None
+    error: ProductHuntDBError | None = None
+    finished: set[str] = field(default_factory=set)
+    fetched_posts: set[str] = field(default_factory=set)
+    tried: set[tuple[str, str]] = field(default_factory=set)
+    """(kind, id) already fetched this run: comments/votes of a post, a user — never twice."""
+    state_reset: bool = False
+    high_water_at_start: datetime | None = None
+    topics_refreshed: bool = False
+    run_record: dict[str, Any] | None = None
+    force_topics: bool = False
+    estimated: bool = False
+    _chunk_pages_used: int = 0
+    _chunk_started: float = field(default_factory=time.monotonic)
+
+    # -- chunks ---------------------------------------------------------------------------
+    def new_chunk(self) -> None:
+        self._chunk_pages_used = 0
+        self._chunk_started = time.monotonic()
+
+    @property
+    def interrupted(self) -> bool:
+        """The run must end: a bound was reached or the API failed."""
+        return self.stop_reason is not None or self.error is not None
+
+    def chunk_full(self) -> bool:
+        """Time to load what this chunk fetched (or to stop for good)."""
+        if self.interrupted:
+            return True
+        too_old = time.monotonic() - self._chunk_started >= self.chunk_seconds
+        return self._chunk_pages_used >= self.chunk_pages or (self._chunk_pages_used > 0 and too_old)
+
+    def finish(self, resource: str) -> None:
+        self.finished.add(resource)
+
+    # -- requests -------------------------------------------------------------------------
+    def fetch(
+        self, name: str, variables: dict[str, Any] | None = None, *, query: str | None = None, elastic: bool = False
+    ) -> dict[str, Any] | None:
+        """The data of one request, or None when the run must stop (the reason is recorded).
+
+        ``elastic``: a page of 20 items, or what fits in the window's last points.
+        """
+        if self.interrupted:
+            return None
+        text = query or load_query(name)
+        variables = dict(variables or {})
+        try:
+            if elastic:
+                variables["first"] = self.client.fit_first(text, variables)
+            data = self.client.execute(text, variables)
+        except StopRun as stop:
+            self.stop_reason = stop.reason
+            return None
+        except ProductHuntDBError as exc:
+            self.error = exc
+            return None
+        self.stats.pages += 1
+        self._chunk_pages_used += 1
+        logger.debug("page {} ({}) {}", self.stats.pages, name, variables)
+        if self.on_page:
+            self.on_page(self.stats)
+        return data
+
+
+def paginate(
+    run: HarvestRun,
+    name: str,
+    variables: dict[str, Any],
+    path: tuple[str, ...],
+    *,
+    cursor: str | None = None,
+    first_page: dict[str, Any] | None = None,
+    elastic: bool = False,
+) -> Iterator[dict[str, Any]]:
+    """Every page (Relay connection) of query ``name`` from ``cursor`` on — the only pager.
+
+    ``path`` leads from the response's data to the connection (``("posts",)``,
+    ``("post", "comments")``); ``first_page`` is a connection already in hand (a nested
+    first page). Ends after the last page, when the object is gone (``post: null``), or
+    early when the run must stop (``run.interrupted`` tells these apart). A caller saves
+    ``pageInfo.endCursor`` in its state after handling a page, and may stop between pages.
+    """
+    connection = first_page
+    while True:
+        if connection is None:
+            data = run.fetch(name, {**variables, "cursor": cursor}, elastic=elastic)
+            if data is None:
+                return
+            node: Any = data
+            for key in path:
+                node = node.get(key) if isinstance(node, dict) else None
+            if node is None:
+                return
+            connection = node
+        yield connection
+        info = connection["pageInfo"]
+        if not info["hasNextPage"]:
+            return
+        cursor, connection = info["endCursor"], None
