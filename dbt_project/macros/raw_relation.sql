@@ -3,15 +3,17 @@
 
   dlt creates a table only once a resource yields rows, and a column only once a value
   for it is not null; comments/votes/users/collections exist only after an opt-in sync.
-  `raw_table(table, columns)` therefore renders a SELECT of exactly `columns`
-  (name -> DuckDB type): present columns are cast, absent ones are typed NULLs, and an
+  `raw_table(table)` therefore renders a SELECT of exactly the table's contract columns
+  (`raw_contract`, generated from the source's contract.py): present columns are cast, absent
+  ones are typed NULLs, and an
   absent table yields an empty typed relation, so `dbt build` passes on any sync. A
   `required` table (posts) that is absent is an error: the file was never synced.
 
   Only rows of completed loads are read: a row whose `_dlt_load_id` is not in
   `_dlt_loads` with status 0 belongs to a load that failed or is still running.
 -#}
-{% macro raw_table(table_name, columns, required=false) -%}
+{% macro raw_table(table_name, required=false) -%}
+    {%- set columns = raw_contract(table_name) -%}
     {%- set src = source('producthunt', table_name) -%}
     {%- set present = {} -%}
     {%- set exists = true -%}

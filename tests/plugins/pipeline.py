@@ -20,6 +20,7 @@ import pytest
 from pydantic import SecretStr
 
 from producthuntdb.settings import Settings
+from producthuntdb.source.contract import TABLES
 from producthuntdb.sync import SyncOptions, SyncReport, run_sync
 
 TEST_TOKEN = "test-token-0123456789abcdef"
@@ -65,32 +66,8 @@ def small_synced(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]
 
 
 # ----------------------------------------------------------------------------- helpers for assertions
-RAW_TABLES = (
-    "posts",
-    "topics",
-    "users",
-    "post_topics",
-    "post_makers",
-    "collections",
-    "collection_posts",
-    "comments",
-    "votes",
-    "post_metrics",
-    "_sync_runs",
-)
-PRIMARY_KEYS = {
-    "posts": "id",
-    "topics": "id",
-    "users": "id",
-    "collections": "id",
-    "comments": "id",
-    "votes": "id",
-    "post_topics": "post_id, topic_id",
-    "post_makers": "post_id, position",
-    "collection_posts": "collection_id, post_id",
-    "post_metrics": "post_id, run_id",
-    "_sync_runs": "run_id",
-}
+RAW_TABLES = tuple(TABLES)
+PRIMARY_KEYS = {name: ", ".join(spec.primary_key) for name, spec in TABLES.items()}
 
 
 def emulator_truth(base_url: str) -> dict[str, int]:

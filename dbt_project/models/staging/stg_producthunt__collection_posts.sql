@@ -1,7 +1,7 @@
 with
 
 source as (
-    {{ raw_table('collection_posts', {'collection_id': 'varchar', 'post_id': 'varchar'}) }}
+    {{ raw_table('collection_posts') }}
 ),
 
 latest as (

@@ -1,11 +1,7 @@
 with
 
 source as (
-    {{ raw_table('collections', {
-        'id': 'varchar', 'name': 'varchar', 'tagline': 'varchar', 'description': 'varchar',
-        'url': 'varchar', 'cover_image': 'varchar', 'followers_count': 'bigint',
-        'created_at': 'timestamptz', 'featured_at': 'timestamptz', 'user_id': 'varchar'
-    }) }}
+    {{ raw_table('collections') }}
 ),
 
 latest as (

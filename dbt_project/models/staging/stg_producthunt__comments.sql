@@ -1,10 +1,7 @@
 with
 
 source as (
-    {{ raw_table('comments', {
-        'id': 'varchar', 'post_id': 'varchar', 'parent_id': 'varchar', 'body': 'varchar',
-        'url': 'varchar', 'user_id': 'varchar', 'votes_count': 'bigint', 'created_at': 'timestamptz'
-    }) }}
+    {{ raw_table('comments') }}
 ),
 
 latest as (

@@ -1,7 +1,7 @@
 with
 
 source as (
-    {{ raw_table('post_makers', {'post_id': 'varchar', 'position': 'bigint', 'maker_id': 'varchar'}) }}
+    {{ raw_table('post_makers') }}
 ),
 
 latest as (

@@ -1,10 +1,7 @@
 with
 
 source as (
-    {{ raw_table('post_metrics', {
-        'post_id': 'varchar', 'votes_count': 'bigint', 'comments_count': 'bigint',
-        'observed_at': 'timestamptz', 'run_id': 'varchar'
-    }) }}
+    {{ raw_table('post_metrics') }}
 ),
 
 latest as (

@@ -1,7 +1,7 @@
 with
 
 source as (
-    {{ raw_table('post_topics', {'post_id': 'varchar', 'topic_id': 'varchar', 'position': 'bigint'}) }}
+    {{ raw_table('post_topics') }}
 ),
 
 latest as (

@@ -1,13 +1,7 @@
 with
 
 source as (
-    {{ raw_table('posts', {
-        'id': 'varchar', 'name': 'varchar', 'tagline': 'varchar', 'description': 'varchar',
-        'slug': 'varchar', 'url': 'varchar', 'website': 'varchar',
-        'votes_count': 'bigint', 'comments_count': 'bigint', 'reviews_count': 'bigint',
-        'reviews_rating': 'double', 'created_at': 'timestamptz', 'featured_at': 'timestamptz',
-        'user_id': 'varchar'
-    }, required=true) }}
+    {{ raw_table('posts', required=true) }}
 ),
 
 latest as (

@@ -1,11 +1,7 @@
 with
 
 source as (
-    {{ raw_table('topics', {
-        'id': 'varchar', 'name': 'varchar', 'slug': 'varchar', 'description': 'varchar',
-        'followers_count': 'bigint', 'posts_count': 'bigint', 'created_at': 'timestamptz',
-        'url': 'varchar'
-    }) }}
+    {{ raw_table('topics') }}
 ),
 
 latest as (

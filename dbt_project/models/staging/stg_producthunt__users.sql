@@ -1,11 +1,7 @@
 with
 
 source as (
-    {{ raw_table('users', {
-        'id': 'varchar', 'name': 'varchar', 'username': 'varchar', 'headline': 'varchar',
-        'url': 'varchar', 'profile_image': 'varchar', 'twitter_username': 'varchar',
-        'website_url': 'varchar', 'is_maker': 'boolean', 'created_at': 'timestamptz'
-    }) }}
+    {{ raw_table('users') }}
 ),
 
 latest as (

@@ -1,9 +1,7 @@
 with
 
 source as (
-    {{ raw_table('votes', {
-        'id': 'varchar', 'post_id': 'varchar', 'user_id': 'varchar', 'created_at': 'timestamptz'
-    }) }}
+    {{ raw_table('votes') }}
 ),
 
 latest as (
