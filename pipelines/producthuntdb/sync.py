@@ -40,7 +40,7 @@ from producthuntdb.api.queries import load_query
 from producthuntdb.errors import ConfigError, ProductHuntDBError
 from producthuntdb.logs import route_library_loggers
 from producthuntdb.settings import Settings
-from producthuntdb.source import PHASES, producthunt, read_position
+from producthuntdb.source import PHASE_FETCHERS, phases, producthunt, read_position
 from producthuntdb.source.contract import TABLES, empty_relation
 from producthuntdb.source.helpers import HarvestRun, Stats, iso, ts
 from producthuntdb.source.windows import remaining_ranges
@@ -257,10 +257,7 @@ class _Loader:
         try:
             with span("sync.load"):
                 pipeline.extract(source)
-                info = pipeline.normalize()
-                for table, count in info.row_counts.items():
-                    if not table.startswith("_dlt"):
-                        self.report.rows[table] = self.report.rows.get(table, 0) + count
+                pipeline.normalize()
                 if chunk:
                     self.report.loads += 1
                     if self.settings.fail_load_at == self.report.loads:
@@ -307,11 +304,11 @@ class _Progress:
     ETA reflects the budget pacing as it happens.
     """
 
-    def __init__(self, enabled: bool, governor: BudgetGovernor, rows: dict[str, int]) -> None:
+    def __init__(self, enabled: bool, governor: BudgetGovernor) -> None:
         self.enabled = enabled
         self.governor = governor
-        self.rows = rows
         self._progress: Any = None
+        self.rows: dict[str, int] | None = None
         self._task: Any = None
 
     @contextmanager
@@ -334,7 +331,7 @@ class _Progress:
             return
         rate = self.governor.rate
         left = f" · {rate.remaining} left in window" if rate.remaining is not None else ""
-        rows = sum(self.rows.values())
+        rows = sum(self.rows.values()) if self.rows is not None else 0
         self._progress.update(
             self._task, completed=stats.post_pages, total=stats.expected_post_pages, pages=stats.pages,
             info=f"{rows} rows · {self.governor.points} points{left}",
@@ -364,34 +361,16 @@ def _utc(value: datetime | None) -> datetime | None:
 
 def _harvest(run: HarvestRun, loader: _Loader) -> None:
     """Every phase of the source, a chunk per load, until done, stopped or failed."""
-    run.finished.update(f"{kind}" for kind in WITH_CHOICES - run.with_)
-    for fetchers, selected in PHASES:
-        _run_phase(run, loader, fetchers, selected)
+    run.finished.update(WITH_CHOICES - run.with_)
+    for fetchers, selected in phases(run.with_):
+        while not run.interrupted and not run.finished.issuperset(fetchers):
+            pages = run.stats.pages
+            run.new_chunk()
+            loader.load(producthunt(run).with_resources(*selected))
+            if run.stats.pages == pages and not run.finished.issuperset(fetchers) and not run.interrupted:
+                raise ProductHuntDBError(f"sync made no progress in {', '.join(fetchers)} (a bug: please report it)")
         if run.interrupted:
             return
-        if "post_pages" in fetchers and not run.topics_refreshed and _unknown_topics(run):
-            # a topic created since the last refresh: without it post_topics would point nowhere
-            logger.info("posts link topics the last topics refresh did not see: refreshing topics")
-            run.force_topics = True
-            run.finished.discard("topics")
-            _run_phase(run, loader, ("topics",), ("topics",))
-            if run.interrupted:
-                return
-
-
-def _run_phase(run: HarvestRun, loader: _Loader, fetchers: tuple[str, ...], selected: tuple[str, ...]) -> None:
-    while not run.interrupted and not run.finished.issuperset(fetchers):
-        pages = run.stats.pages
-        run.new_chunk()
-        loader.load(producthunt(run).with_resources(*selected))
-        if run.stats.pages == pages and not run.finished.issuperset(fetchers) and not run.interrupted:
-            raise ProductHuntDBError(f"sync made no progress in {', '.join(fetchers)} (a bug: please report it)")
-
-
-def _unknown_topics(run: HarvestRun) -> bool:
-    return bool(run.db_query(
-        "SELECT DISTINCT topic_id FROM {post_topics} WHERE topic_id NOT IN (SELECT id FROM {topics}) LIMIT 1", ()
-    ))
 
 
 def run_sync(settings: Settings, options: SyncOptions) -> SyncReport:
@@ -405,7 +384,7 @@ def run_sync(settings: Settings, options: SyncOptions) -> SyncReport:
     logger.debug("sync {} from {}", run_id, settings.api_url)
     check_database(settings)
     tty = sys.stderr.isatty() if options.progress is None else options.progress
-    progress = _Progress(tty, governor, report.rows)
+    progress = _Progress(tty, governor)
     with GraphQLClient(settings, governor, backoff_base=options.backoff_base) as client, span("sync", run_id=run_id):
         run = HarvestRun(
             client=client, db_query=lambda sql, params: [], run_id=run_id, observed_at=started,
@@ -422,6 +401,13 @@ def run_sync(settings: Settings, options: SyncOptions) -> SyncReport:
         loader = _Loader(pipeline, settings, report)
         loader.finish_pending()
         run.db_query = _DB(pipeline, settings).query
+        progress.rows = run.rows
+
+        def record(position: dict[str, Any] | None, error: ProductHuntDBError | None = None) -> dict[str, Any]:
+            _fill_report(report, run, governor, client.retries, position, error)
+            return report.row()
+
+        run.record = record
         error: ProductHuntDBError | None = None
         with progress.running():
             try:
@@ -430,18 +416,10 @@ def run_sync(settings: Settings, options: SyncOptions) -> SyncReport:
             except ProductHuntDBError as exc:
                 error = exc
         error = error or run.error
-        if error is not None:
-            report.status, report.stop_reason = "failed", str(error)[:500]
-        elif run.stop_reason is not None:
-            report.status, report.stop_reason = "stopped", run.stop_reason
-        stats = run.stats
-        report.finished_at = datetime.now(UTC)
-        report.pages, report.points = stats.pages, governor.points
-        report.retries, report.n_429 = client.retries, governor.n_429
-        report.waited_seconds, report.window_usage = governor.waited_seconds, list(governor.window_usage)
-        report.points_per_post = round(governor.points / stats.posts_full, 2) if stats.posts_full else None
-        report.rows = dict(sorted(report.rows.items()))
-        _record(loader, run, report, error)
+        if error is not None or not run.recorded:
+            _record(loader, run, report, error)
+        else:
+            _fill_report(report, run, governor, client.retries, read_position(dict(pipeline.state)), None)
     logger.info(
         "sync {} {}{}: {} pages, {} points ({} per post), {} rows, {} retries, {} 429s",
         run_id, report.status, f" ({report.stop_reason})" if report.stop_reason else "", report.pages,
@@ -453,12 +431,34 @@ def run_sync(settings: Settings, options: SyncOptions) -> SyncReport:
     return report
 
 
-def _record(loader: _Loader, run: HarvestRun, report: SyncReport, error: ProductHuntDBError | None) -> None:
-    """Load the run's ``_sync_runs`` row (and with it anything a failed load left pending)."""
-    position = read_position(dict(loader.pipeline.state))
+def _fill_report(
+    report: SyncReport, run: HarvestRun, governor: BudgetGovernor, retries: int,
+    position: dict[str, Any] | None, error: ProductHuntDBError | None,
+) -> None:
+    if error is not None:
+        report.status, report.stop_reason = "failed", str(error)[:500]
+    elif run.stop_reason is not None:
+        report.status, report.stop_reason = "stopped", run.stop_reason
+    stats = run.stats
+    report.finished_at = datetime.now(UTC)
+    report.pages, report.points = stats.pages, governor.points
+    report.retries, report.n_429 = retries, governor.n_429
+    report.waited_seconds, report.window_usage = governor.waited_seconds, list(governor.window_usage)
+    report.points_per_post = round(governor.points / stats.posts_full, 2) if stats.posts_full else None
     report.backfill_position = ts(position.get("high_water")) if position else None
-    report.rows["_sync_runs"] = 1
-    run.run_record = report.row()
+    report.rows = dict(sorted({**run.rows, "_sync_runs": 1}.items()))
+
+
+def _record(loader: _Loader, run: HarvestRun, report: SyncReport, error: ProductHuntDBError | None) -> None:
+    """Load the ``_sync_runs`` row of a run that stopped or failed (and with it anything a failed
+    load left pending); a complete run's row rode with its final chunk."""
+    position = read_position(dict(loader.pipeline.state))
+    record = run.record
+    assert record is not None
+    row = record(position, error)
+    run.record, run.recorded = (lambda _position: row), False
+    run.finished.update(PHASE_FETCHERS)  # only the record is selected: let it through
+    run.error = run.stop_reason = None
     try:
         loader.load(producthunt(run).with_resources("_sync_runs"), chunk=False)
     except ProductHuntDBError as exc:

@@ -8,9 +8,9 @@ Read top to bottom, the source says what is harvested and from where:
 * ``recent_post_counts`` (not loaded) re-reads the counts and ``featuredAt`` of posts younger
   than the look-back that earlier runs loaded — 85 points per 20 posts — and
   ``refreshed_posts``/``refreshed_metrics`` write them;
-* ``topics`` and ``collection_nodes`` (→ ``collections``, ``collection_posts``) are re-read
-  only when older than ``topics_refresh_hours`` (topics also when posts link a topic the
-  last refresh did not see), resumable page by page;
+* ``collection_nodes`` (→ ``collections``, ``collection_posts``) and ``topics`` are re-read
+  only when older than ``topics_refresh_hours`` (topics also when posts link a topic not
+  loaded — a topic created since the last refresh), resumable page by page;
 * ``comments`` and ``votes`` (opt-in) complete every post whose loaded rows fall short of
   its counts; ``users`` are the viewer plus, when the API does not redact, every user id
   met in the raw tables and not loaded yet, 20 per request.
@@ -31,6 +31,7 @@ from typing import Any
 
 import dlt
 from dlt.extract.resource import DltResource
+from loguru import logger
 
 from producthuntdb.api.queries import batched_users_query
 from producthuntdb.source.contract import TABLES
@@ -52,18 +53,25 @@ STATE_KEY = "harvest"
 USERS_PER_REQUEST = 20
 Rows = list[dict[str, Any]]
 
-PHASES: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
-    (
-        ("topics", "post_pages", "recent_post_counts", "collection_nodes"),
-        ("topics", "posts", "post_topics", "post_makers", "post_metrics", "refreshed_posts", "refreshed_metrics",
-         "collections", "collection_posts"),
-    ),
-    (("comments", "votes"), ("comments", "votes")),
-    (("users",), ("users",)),
+MAIN_PHASE = (
+    ("topics", "post_pages", "recent_post_counts", "collection_nodes"),
+    ("topics", "posts", "post_topics", "post_makers", "post_metrics", "refreshed_posts", "refreshed_metrics",
+     "collections", "collection_posts"),
 )
-"""In the order a run needs them, each phase as (the resources that fetch and say when they are
-finished, the resources selected — transformers bring their parent); a phase reads what the ones
-before it loaded."""
+CHILDREN_PHASE = (("comments", "votes"), ("comments", "votes"))
+USERS = ("users",)
+PHASE_FETCHERS = {*MAIN_PHASE[0], *CHILDREN_PHASE[0], *USERS}
+
+
+def phases(with_: frozenset[str]) -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
+    """The run's phases in order, each as (the resources that fetch and say when they are
+    finished, the resources selected — transformers bring their parent). Comments and votes read
+    which posts they complete from the loaded tables, so they wait for the posts phase; users
+    come last, and the run's ``_sync_runs`` record rides with the final chunk."""
+    record = ("_sync_runs",)
+    if with_ & {"comments", "votes"}:
+        return [MAIN_PHASE, (CHILDREN_PHASE[0] + USERS, CHILDREN_PHASE[1] + USERS + record)]
+    return [(MAIN_PHASE[0] + USERS, MAIN_PHASE[1] + USERS + record)]
 
 
 def position(run: HarvestRun) -> dict[str, Any]:
@@ -119,10 +127,19 @@ def producthunt(run: HarvestRun) -> Sequence[DltResource]:
                 if window is None:
                     return
                 state["window"] = window
-            for connection in paginate(
-                run, "posts_page", window_variables(state["window"]), ("posts",), elastic=True
-            ):
+            variables, cursor = window_variables(state["window"]), None
+            paging = state["window"].get("paging")
+            if paging and paging["run_id"] == run.run_id:  # the previous chunk of this run stopped here
+                variables, cursor = paging["variables"], paging["cursor"]
+            for connection in paginate(run, "posts_page", variables, ("posts",), cursor=cursor, elastic=True):
                 nodes = connection["nodes"]
+                info = connection["pageInfo"]
+                # Within a run the next chunk goes on with the cursor; a later run resumes from
+                # resume_before instead (a cursor is an offset: it could skip posts in between).
+                state["window"]["paging"] = (
+                    {"run_id": run.run_id, "variables": variables, "cursor": info["endCursor"]}
+                    if info["hasNextPage"] else None
+                )
                 run.stats.post_pages += 1
                 for node in nodes:
                     if node["id"] not in run.fetched_posts:
@@ -130,7 +147,7 @@ def producthunt(run: HarvestRun) -> Sequence[DltResource]:
                         run.stats.posts_full += 1
                 note_page(state["window"], [t for t in (ts(n["createdAt"]) for n in nodes) if t is not None])
                 yield nodes
-                if connection["pageInfo"]["hasNextPage"] and run.chunk_full():
+                if info["hasNextPage"] and run.chunk_full():
                     return
             if run.interrupted:
                 return
@@ -140,27 +157,27 @@ def producthunt(run: HarvestRun) -> Sequence[DltResource]:
 
     @dlt.transformer(name="posts", **TABLES["posts"].hints())
     def posts(page: Rows) -> Iterator[Rows]:
-        yield [{k: v for k, v in node.items() if k not in ("makers", "topics")} for node in page]
+        yield _emit(run, "posts", [{k: v for k, v in node.items() if k not in ("makers", "topics")} for node in page])
 
     @dlt.transformer(name="post_topics", **TABLES["post_topics"].hints())
     def post_topics(page: Rows) -> Iterator[Rows]:
-        yield [
+        yield _emit(run, "post_topics", [
             {"post_id": node["id"], "topic_id": topic["id"], "position": position}
             for node in page
             for position, topic in enumerate(node["topics"]["nodes"])
-        ]
+        ])
 
     @dlt.transformer(name="post_makers", **TABLES["post_makers"].hints())
     def post_makers(page: Rows) -> Iterator[Rows]:
-        yield [
+        yield _emit(run, "post_makers", [
             {"post_id": node["id"], "position": position, "maker_id": maker["id"]}
             for node in page
             for position, maker in enumerate(node["makers"])
-        ]
+        ])
 
     @dlt.transformer(name="post_metrics", **TABLES["post_metrics"].hints())
     def post_metrics(page: Rows) -> Iterator[Rows]:
-        yield [_metrics(run, node) for node in page]
+        yield _emit(run, "post_metrics", [_metrics(run, node) for node in page])
 
     # -- the look-back refresh of counts ---------------------------------------------------------
     @dlt.resource(selected=False)
@@ -200,24 +217,29 @@ def producthunt(run: HarvestRun) -> Sequence[DltResource]:
                 featured_at=ts(fresh.get("featuredAt")),
             )
             rows.append(row)
-        yield rows
+        yield _emit(run, "posts", rows)
 
     @dlt.transformer(name="refreshed_metrics", table_name="post_metrics", **TABLES["post_metrics"].hints())
     def refreshed_metrics(page: Rows) -> Iterator[Rows]:
-        yield [_metrics(run, node) for node in page]
+        yield _emit(run, "post_metrics", [_metrics(run, node) for node in page])
 
     # -- topics and collections ---------------------------------------------------------------
     @dlt.resource(name="topics", **TABLES["topics"].hints())
     def topics() -> Iterator[Rows]:
-        """All topics when stale (or when posts link an unknown one); resumable by page."""
+        """All topics when stale or when posts link one not loaded; resumable by page.
+
+        Runs once the posts are done: they tell which topics are linked."""
         state = position(run)
-        if "topics" in run.finished or not (run.force_topics or _stale(run, state, "topics_refreshed_at")):
-            run.finish("topics")
+        if "topics" in run.finished or "post_pages" not in run.finished or run.chunk_full():
             return
-        if run.chunk_full():
-            return
-        for connection in paginate(run, "topics_page", {}, ("topics",), cursor=state.get("topics_cursor")):
-            yield connection["nodes"]
+        cursor = state.get("topics_cursor")
+        if cursor is None and not _stale(run, state, "topics_refreshed_at"):
+            if not _unknown_topics(run):
+                run.finish("topics")
+                return
+            logger.info("posts link topics the last topics refresh did not see: refreshing topics")
+        for connection in paginate(run, "topics_page", {}, ("topics",), cursor=cursor):
+            yield _emit(run, "topics", connection["nodes"])
             info = connection["pageInfo"]
             if info["hasNextPage"]:
                 state["topics_cursor"] = info["endCursor"]
@@ -227,7 +249,6 @@ def producthunt(run: HarvestRun) -> Sequence[DltResource]:
             return
         state["topics_cursor"] = None
         state["topics_refreshed_at"] = iso(run.observed_at)
-        run.topics_refreshed = True
         run.finish("topics")
 
     @dlt.resource(selected=False)
@@ -265,11 +286,13 @@ def producthunt(run: HarvestRun) -> Sequence[DltResource]:
 
     @dlt.transformer(name="collections", **TABLES["collections"].hints())
     def collections(page: Rows) -> Iterator[Rows]:
-        yield [{k: v for k, v in node.items() if k != "post_ids"} for node in page]
+        yield _emit(run, "collections", [{k: v for k, v in node.items() if k != "post_ids"} for node in page])
 
     @dlt.transformer(name="collection_posts", **TABLES["collection_posts"].hints())
     def collection_posts(page: Rows) -> Iterator[Rows]:
-        yield [{"collection_id": node["id"], "post_id": post_id} for node in page for post_id in node["post_ids"]]
+        yield _emit(run, "collection_posts", [
+            {"collection_id": node["id"], "post_id": post_id} for node in page for post_id in node["post_ids"]
+        ])
 
     # -- comments and votes (opt-in) -----------------------------------------------------------
     @dlt.resource(name="comments", **TABLES["comments"].hints())
@@ -291,8 +314,13 @@ def producthunt(run: HarvestRun) -> Sequence[DltResource]:
             if data is None:
                 return
             run.tried.add(("user", "viewer"))
-            yield _real_users([(data.get("viewer") or {}).get("user")])
-        wanted = [row[0] for row in run.db_query(_MISSING_USERS_SQL, ()) if ("user", row[0]) not in run.tried]
+            yield _emit(run, "users", _real_users([(data.get("viewer") or {}).get("user")]))
+        missing = {row[0] for row in run.db_query(_MISSING_USERS_SQL, ())}
+        met = sorted(run.met_users - {"0"})
+        if met:  # met in rows of this run that are not loaded yet
+            loaded = run.db_query("SELECT id FROM {users} WHERE id IN (SELECT unnest(?))", (met,))
+            missing |= set(met) - {row[0] for row in loaded}
+        wanted = sorted(user_id for user_id in missing if ("user", user_id) not in run.tried)
         for start in range(0, len(wanted), USERS_PER_REQUEST):
             if run.chunk_full():
                 return
@@ -301,21 +329,22 @@ def producthunt(run: HarvestRun) -> Sequence[DltResource]:
             if data is None:
                 return
             run.tried.update(("user", user_id) for user_id in ids)
-            yield _real_users([data.get(f"u{i}") for i in range(len(ids))])
+            yield _emit(run, "users", _real_users([data.get(f"u{i}") for i in range(len(ids))]))
         run.finish("users")
 
     # -- the run's own record, loaded last ----------------------------------------------------------
     @dlt.resource(name="_sync_runs", **TABLES["_sync_runs"].hints())
     def sync_runs() -> Iterator[Rows]:
-        if run.run_record is not None:
-            yield [run.run_record]
+        if run.record is not None and run.complete(PHASE_FETCHERS) and not run.recorded:
+            run.recorded = True
+            yield [run.record(position(run))]
 
     pages, counts, collection_pages = post_pages(), recent_post_counts(), collection_nodes()
     return (
-        topics(),
         pages, pages | posts, pages | post_topics, pages | post_makers, pages | post_metrics,
         counts, counts | refreshed_posts, counts | refreshed_metrics,
         collection_pages, collection_pages | collections, collection_pages | collection_posts,
+        topics(),
         comments(), votes(),
         users(),
         sync_runs(),
@@ -340,8 +369,6 @@ def _estimate_posts(run: HarvestRun, state: dict[str, Any], newest: Any) -> None
             return
         total += int(data["posts"]["totalCount"])
     run.stats.expected_post_pages = -(-total // 20)
-    from loguru import logger
-
     logger.info("about {} posts to harvest", total)
 
 
@@ -363,7 +390,7 @@ def _children(run: HarvestRun, kind: str) -> Iterator[Rows]:
         if run.chunk_full():
             return
         for connection in paginate(run, query, {"id": post_id}, ("post", kind)):
-            yield [{**node, "post_id": post_id} for node in connection["nodes"]]
+            yield _emit(run, kind, [{**node, "post_id": post_id} for node in connection["nodes"]])
         if run.interrupted:
             return
         run.tried.add((kind, post_id))
@@ -373,6 +400,31 @@ def _children(run: HarvestRun, kind: str) -> Iterator[Rows]:
 def _real_users(users: list[dict[str, Any] | None]) -> Rows:
     """A redacted user (id "0") never becomes a row."""
     return [user for user in users if user and user.get("id") not in (None, "0")]
+
+
+def _unknown_topics(run: HarvestRun) -> bool:
+    """Posts (loaded, or fetched by this run) link a topic that is not loaded."""
+    if run.db_query("SELECT topic_id FROM {post_topics} WHERE topic_id NOT IN (SELECT id FROM {topics}) LIMIT 1", ()):
+        return True
+    linked = sorted(run.met_topics)
+    if not linked:
+        return False
+    loaded = run.db_query("SELECT id FROM {topics} WHERE id IN (SELECT unnest(?))", (linked,))
+    return len(loaded) < len(linked)
+
+
+_MET_USERS = {"posts": "userId", "post_makers": "maker_id", "collections": "userId", "comments": "userId", "votes": "userId"}
+
+
+def _emit(run: HarvestRun, table: str, rows: Rows) -> Rows:
+    """Count ``rows`` for the run's report; note the user ids they mention (the users resource)."""
+    run.rows[table] = run.rows.get(table, 0) + len(rows)
+    if table == "post_topics":
+        run.met_topics.update(row["topic_id"] for row in rows)
+    column = _MET_USERS.get(table)
+    if column is not None:
+        run.met_users.update(str(row[column]) for row in rows if row.get(column) is not None)
+    return rows
 
 
 _MISSING_USERS_SQL = """

@@ -84,9 +84,12 @@ class HarvestRun:
     """(kind, id) already fetched this run: comments/votes of a post, a user — never twice."""
     state_reset: bool = False
     high_water_at_start: datetime | None = None
-    topics_refreshed: bool = False
-    run_record: dict[str, Any] | None = None
-    force_topics: bool = False
+    record: Callable[..., dict[str, Any]] | None = None
+    """Makes the run's ``_sync_runs`` row; it rides with the final chunk of a complete run."""
+    recorded: bool = False
+    rows: dict[str, int] = field(default_factory=dict)
+    met_users: set[str] = field(default_factory=set)
+    met_topics: set[str] = field(default_factory=set)
     estimated: bool = False
     _chunk_pages_used: int = 0
     _chunk_started: float = field(default_factory=time.monotonic)
@@ -107,6 +110,10 @@ class HarvestRun:
             return True
         too_old = time.monotonic() - self._chunk_started >= self.chunk_seconds
         return self._chunk_pages_used >= self.chunk_pages or (self._chunk_pages_used > 0 and too_old)
+
+    def complete(self, resources: set[str]) -> bool:
+        """Every one of ``resources`` finished and nothing interrupted the run."""
+        return not self.interrupted and self.finished.issuperset(resources)
 
     def finish(self, resource: str) -> None:
         self.finished.add(resource)
