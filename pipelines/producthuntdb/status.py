@@ -54,7 +54,7 @@ def describe_holder(holder: dict[str, Any]) -> str:
     tail (the script or file) are what tell a stuck sync from a notebook, and the error
     stays one readable line.
     """
-    what = str(holder.get("cmdline") or holder.get("exe"))
+    what = " ".join(str(holder.get("cmdline") or holder.get("exe")).split())  # one line, even for `python -c` scripts
     if len(what) > HOLDER_TEXT_LIMIT:
         half = HOLDER_TEXT_LIMIT // 2
         what = f"{what[:half]}…{what[-half:]}"

@@ -191,7 +191,7 @@ def wait_for_lock(settings: Settings, doing: str, action: Callable[[], T]) -> T:
             waited = time.monotonic() - started
             if waited + delay > settings.lock_wait_seconds:
                 raise ProductHuntDBError(
-                    f"{settings.db_path} is locked by {who}: gave up {doing} after {waited:.0f} s "
+                    f"{settings.db_path} is locked by {who}: gave up waiting to {doing} after {waited:.0f} s "
                     f"(PRODUCTHUNT_LOCK_WAIT_SECONDS={settings.lock_wait_seconds:g}); nothing fetched is lost, "
                     "the next sync resumes"
                 ) from None
@@ -465,7 +465,8 @@ def _record(loader: _Loader, run: HarvestRun, report: SyncReport, error: Product
         if error is None:
             report.status, report.stop_reason = "failed", str(exc)[:500]
             raise
-        logger.error("could not record the failed run: {}", exc)
+        # its record stays in a pending load package, stored first thing by the next sync
+        logger.warning("this run's record could not be stored now; the next sync stores it")
 
 
 def saved_position(settings: Settings) -> dict[str, Any] | None:
