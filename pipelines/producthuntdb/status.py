@@ -312,7 +312,7 @@ def render_status(info: dict[str, Any], console: Console) -> None:
         )
         return
     if info.get("error"):
-        console.print(f"[red]cannot read[/red]: {info['error']}")
+        console.print(f"[red]cannot read[/red]: {info['error']}", soft_wrap=True, highlight=False)
         return
     table = Table(title="tables", title_justify="left")
     table.add_column("schema", style="cyan")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -62,7 +63,14 @@ def test_bounded_runs_resume_exactly(tmp_path: Path, emulator_factory: Callable[
     assert status["high_water"] is not None and status["window"] is None
 
 
-def test_sigkill_midway_then_rerun_is_complete_and_duplicate_free(tmp_path: Path, emulator_factory: Callable[..., EmulatorServer]) -> None:
+def test_sigkill_at_ten_random_moments_then_rerun_is_complete_and_duplicate_free(
+    tmp_path: Path, emulator_factory: Callable[..., EmulatorServer]
+) -> None:
+    """Ten paced syncs, each resuming the one before and SIGKILLed at a random moment; then one more.
+
+    After every kill the file holds no duplicate key and never fewer posts than before; the
+    last run completes the harvest without starting over."""
+    rng = random.Random(11)
     with emulator_factory(scale="tiny", budget=3000, window_seconds=3) as server:
         env = {
             **os.environ,
@@ -72,24 +80,38 @@ def test_sigkill_midway_then_rerun_is_complete_and_duplicate_free(tmp_path: Path
         code = (
             "from producthuntdb.settings import load_settings;"
             "from producthuntdb.sync import run_sync, SyncOptions;"
-            "run_sync(load_settings(), SyncOptions(chunk_pages=3, progress=False))"
+            "run_sync(load_settings(), SyncOptions(chunk_pages=2, progress=False))"
         )
-        child = subprocess.Popen([PYTHON, "-c", code], env=env, cwd=tmp_path, stderr=subprocess.DEVNULL)
-        try:
-            deadline = time.monotonic() + 60
-            while httpx.get(f"{server.base_url}/_emulator/stats").json()["points_spent"] < 4000:
-                assert child.poll() is None, "the sync ended before it could be killed"
-                assert time.monotonic() < deadline
-                time.sleep(0.05)
-            child.send_signal(signal.SIGKILL)
-        finally:
-            child.wait(10)
-        assert child.returncode == -signal.SIGKILL
+        settings = Settings(data_dir=tmp_path, environment="testing")
+        posts = 0
+        for kill in range(10):
+            start = points_spent(server)
+            moment = rng.uniform(100, 900)  # points into this run: in a request, a load or a wait
+            child = subprocess.Popen([PYTHON, "-c", code], env=env, cwd=tmp_path, stderr=subprocess.DEVNULL)
+            try:
+                deadline = time.monotonic() + 60
+                while points_spent(server) < start + moment:
+                    assert child.poll() is None, f"sync {kill + 1} ended before it could be killed"
+                    assert time.monotonic() < deadline
+                    time.sleep(0.01)
+                child.send_signal(signal.SIGKILL)
+            finally:
+                child.wait(10)
+            assert child.returncode == -signal.SIGKILL
+            counts = raw_counts(settings) if settings.db_path.exists() else {}
+            assert all(rows == keys for rows, keys in counts.values()), (kill, counts)
+            assert counts.get("posts", (0, 0))[0] >= posts, "a kill never takes loaded rows away"
+            posts = counts.get("posts", (0, 0))[0]
         settings, report = run_sync_into(tmp_path, server.url)
         truth = emulator_truth(server.base_url)
     assert report.status == "ok"
     assert_complete(settings, truth)
-    assert report.rows.get("posts", 0) < truth["posts"], "the rerun resumed rather than starting over"
+    assert 0 < posts < truth["posts"], "the kills landed mid-harvest"
+    assert report.rows.get("posts", 0) <= truth["posts"] - posts + 20, "the rerun resumed rather than starting over"
+
+
+def points_spent(server: EmulatorServer) -> float:
+    return float(httpx.get(f"{server.base_url}/_emulator/stats", timeout=10).json()["points_spent"])
 
 
 def test_rejected_token_writes_nothing(tmp_path: Path, emulator_factory: Callable[..., EmulatorServer]) -> None:
