@@ -20,18 +20,14 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 
-PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
-    "posts": ("id",),
-    "post_metrics": ("post_id", "run_id"),
-    "topics": ("id",),
-    "users": ("id",),
-    "post_topics": ("post_id", "topic_id"),
-    "post_makers": ("post_id", "position"),
-    "collections": ("id",),
-    "collection_posts": ("collection_id", "post_id"),
-    "comments": ("id",),
-    "votes": ("id",),
-}
+
+def _primary_keys() -> dict[str, tuple[str, ...]]:
+    from producthuntdb.source.contract import TABLES
+
+    return {name: spec.primary_key for name, spec in TABLES.items() if not name.startswith("_")}
+
+
+PRIMARY_KEYS = _primary_keys()
 """The raw contract's primary keys (docs/ARCHITECTURE.md), for the plain-dlt floor."""
 
 
