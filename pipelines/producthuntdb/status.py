@@ -260,7 +260,27 @@ def collect_status(settings: Settings, *, estimate: bool = True) -> dict[str, An
     info["last_runs"] = runs
     info["budget"] = _budget(runs)
     info["backfill"] = _backfill(settings, runs, estimate)
+    info["gaps"] = known_gaps(info)
     return info
+
+
+def known_gaps(info: dict[str, Any]) -> list[str]:
+    """What is known to be missing until a sync fills it: rows fetched but not stored, a failed
+    last run, a date window harvested only in part."""
+    gaps = []
+    backfill = info.get("backfill") or {}
+    pending = backfill.get("pending_packages") or 0
+    if pending:
+        gaps.append(f"{pending} load package(s) fetched but not stored yet: the next sync stores them first")
+    runs = info.get("last_runs") or []
+    if runs and runs[0].get("status") == "failed":
+        gaps.append(f"the last sync failed ({runs[0].get('stop_reason')}): the next sync resumes where it stopped")
+    window = backfill.get("window")
+    if isinstance(window, dict) and window.get("resume_before"):
+        gaps.append(
+            f"posts from {window.get('after')} to {window.get('resume_before')} not harvested yet (a window in progress)"
+        )
+    return gaps
 
 
 def _human_size(size: int) -> str:
@@ -342,5 +362,7 @@ def render_status(info: dict[str, Any], console: Console) -> None:
     backfill = info.get("backfill") or {}
     if backfill:
         console.print(describe_backfill(backfill), highlight=False, markup=False)
+    for gap in info.get("gaps") or []:
+        console.print(f"gap: {gap}", highlight=False, markup=False, soft_wrap=True)
     if info.get("export_files"):
         console.print(f"export: {info['export_dir']} ({len(info['export_files'])} files)")

@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, TypeVar
 
 import dlt
@@ -496,6 +497,13 @@ def saved_position(settings: Settings) -> dict[str, Any] | None:
     return read_position(dict(decompress_state(row[0])))
 
 
+def pending_packages(settings: Settings) -> int:
+    """Load packages fetched for this database but not stored yet (a failed or killed run's)."""
+    root = Path(pipelines_dir(settings)) / settings.pipeline_name
+    folders = (root / "normalize" / "extracted", root / "load" / "normalized", root / "load" / "loading")
+    return sum(1 for folder in folders if folder.is_dir() for package in folder.iterdir() if package.is_dir())
+
+
 def backfill_status(settings: Settings) -> dict[str, Any]:
     """How far the harvest has come; with a usable token and API, an estimate of what is left.
 
@@ -504,7 +512,7 @@ def backfill_status(settings: Settings) -> dict[str, Any]:
     """
     status: dict[str, Any] = {
         "floor": None, "high_water": None, "window": None, "estimated_posts": None,
-        "estimated_points": None, "estimate_error": None,
+        "estimated_points": None, "estimate_error": None, "pending_packages": pending_packages(settings),
     }
     if not settings.db_path.is_file():
         return status

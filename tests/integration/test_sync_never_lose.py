@@ -17,6 +17,7 @@ import pytest
 from producthuntdb.emulator import EmulatorConfig, EmulatorServer
 from producthuntdb.errors import ProductHuntDBError
 from producthuntdb.settings import Settings
+from producthuntdb.status import collect_status
 from tests.plugins.emulator import shared_world
 from tests.plugins.pipeline import UNTHROTTLED, emulator_truth, raw_counts, raw_query, run_sync_into
 
@@ -147,9 +148,12 @@ def test_a_reader_holding_the_file_too_long_stops_the_sync_with_one_line(
     assert "Traceback" not in err and "DuckDbCredentials" not in err
     waiting = [line for line in err.splitlines() if "waiting to" in line]
     assert waiting and f"PID {reader.pid}" in waiting[0] and "waiting to load" in waiting[0], err
+    gaps = collect_status(settings, estimate=False)["gaps"]
+    assert any("fetched but not stored" in gap for gap in gaps), gaps  # status shows the gap until filled
     settings, report = run_sync_into(tmp_path, small.url)
     assert report.status == "ok"
     assert_equal_to_truth(settings, truth)
+    assert collect_status(settings, estimate=False)["gaps"] == []
     statuses = [s for (s,) in raw_query(settings, "select status from raw._sync_runs order by started_at")]
     assert statuses[-2:] == ["failed", "ok"], "the failed run's record is stored by the next run"
 
