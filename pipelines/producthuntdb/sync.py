@@ -173,7 +173,10 @@ def _as_error(exc: BaseException, doing: str) -> ProductHuntDBError:
     return ProductHuntDBError(f"{doing} failed: {one_line(exc)}")
 
 
-def wait_for_lock(settings: Settings, doing: str, action: Callable[[], T]) -> T:
+def wait_for_lock(
+    settings: Settings, doing: str, action: Callable[[], T],
+    outcome: str = "nothing fetched is lost, the next sync resumes",
+) -> T:
     """``action()``, retried with backoff while another process holds the database's lock.
 
     Says on the console who holds it and how long we have waited; after
@@ -193,8 +196,7 @@ def wait_for_lock(settings: Settings, doing: str, action: Callable[[], T]) -> T:
             if waited + delay > settings.lock_wait_seconds:
                 raise ProductHuntDBError(
                     f"{settings.db_path} is locked by {who}: gave up waiting to {doing} after {waited:.0f} s "
-                    f"(PRODUCTHUNT_LOCK_WAIT_SECONDS={settings.lock_wait_seconds:g}); nothing fetched is lost, "
-                    "the next sync resumes"
+                    f"(PRODUCTHUNT_LOCK_WAIT_SECONDS={settings.lock_wait_seconds:g}); {outcome}"
                 ) from None
             if time.monotonic() - last_said >= 5:
                 last_said = time.monotonic()
@@ -220,7 +222,7 @@ def check_database(settings: Settings) -> None:
         duckdb.connect(str(settings.db_path)).close()
 
     try:
-        wait_for_lock(settings, "open it", _open)
+        wait_for_lock(settings, "open it", _open, outcome="nothing was harvested")
     except duckdb.Error as exc:
         raise ProductHuntDBError(open_problem(settings.db_path, exc) + "; nothing was harvested") from None
 

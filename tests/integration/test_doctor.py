@@ -61,7 +61,7 @@ def test_not_a_database_is_reported(tmp_path: Path) -> None:
     bogus = tmp_path / "bogus.duckdb"
     bogus.write_bytes(b"this is not a duckdb file at all" * 200)
     check = check_duckdb(Settings(data_dir=tmp_path, duckdb_path=bogus))
-    assert not check.ok and "cannot be opened" in check.detail
+    assert not check.ok and "not a readable DuckDB database" in check.detail
 
 
 def test_missing_token_and_unreachable_api_are_crosses_with_fixes(tmp_path: Path) -> None:
