@@ -1,9 +1,9 @@
 """``producthuntdb demo`` (``make demo``): the whole pipeline on the bundled emulator, no token needed.
 
 Starts the emulator in this process on a free loopback port, points a copy of the settings at
-it, runs sync → build → check → export into the demo directory (``data/demo`` by default),
-stops the emulator in a ``finally`` (even when a stage fails), and ends with a summary: rows
-per mart, points spent, where the files are and how to query them.
+it, runs :func:`pipeline.run` (sync → build → check → serve → export) into the demo directory
+(``data/demo`` by default), stops the emulator in a ``finally`` (even when a stage fails), and
+ends with a summary: rows per mart, points spent, where the files are and how to query them.
 """
 
 from __future__ import annotations
@@ -13,12 +13,12 @@ import shutil
 from pathlib import Path
 from typing import Any, cast
 
-import duckdb
 from loguru import logger
 from pydantic import SecretStr
 from rich.console import Console
 from rich.table import Table
 
+from producthuntdb import display, pipeline, warehouse
 from producthuntdb.errors import ProductHuntDBError
 from producthuntdb.settings import Settings
 
@@ -28,7 +28,7 @@ spends each window to the last request and waits for the reset — for real, but
 
 MARKER = ".producthuntdb-demo"
 PIPELINE_OUTPUTS = frozenset(
-    {"producthunt.duckdb", "producthunt.duckdb.wal", "dlt", "dbt", "export", "gx", "quality", "logs"}
+    {"producthunt.duckdb", "producthunt.duckdb.wal", "work", "dlt", "dbt", "export", "gx", "quality", "logs"}
 )
 """What a pipeline run writes into its data directory: a directory holding nothing else may be emptied."""
 """Written into the demo directory; ``--fresh`` only ever deletes a directory that carries it."""
@@ -61,25 +61,6 @@ def demo_token(base: Settings) -> str:
     if not base.token_problems():
         return base.token_value()
     return "demo-" + _random.token_urlsafe(24)
-
-
-def mart_counts(db_path: Path) -> dict[str, int]:
-    con = duckdb.connect(str(db_path), read_only=True)
-    try:
-        names = [
-            r[0]
-            for r in con.execute(
-                "select table_name from information_schema.tables where table_schema = 'marts' "
-                "and table_type = 'BASE TABLE' order by table_name"
-            ).fetchall()
-        ]
-        counts = {}
-        for name in names:
-            row = con.execute(f'select count(*) from marts."{name}"').fetchone()
-            counts[name] = int(row[0]) if row else 0
-        return counts
-    finally:
-        con.close()
 
 
 def shown(path: str | Path) -> str:
@@ -120,10 +101,10 @@ def run_demo(
     console: Console,
     window_seconds: float = DEMO_WINDOW_SECONDS,
 ) -> dict[str, Any]:
-    """Emulator up → sync → build → check → export → emulator down (always) → summary dict."""
+    """Emulator up → the whole run → emulator down (always) → summary dict."""
     import time
 
-    from producthuntdb import cli, logs
+    from producthuntdb import logs
 
     started = time.monotonic()
     prepare_dir(base.data_dir, fresh)
@@ -141,21 +122,19 @@ def run_demo(
         logs.setup_logging(settings, logs.current_run_id(), "demo")  # mask the demo token too
         logger.info("emulator ({} world) on {}", scale, server.url)
         console.print(f"emulator ({scale} world) listening on {server.base_url}")
-        sync_report = cli.do_sync(settings, cli.SyncFlags(), quiet=True)
-        cli.do_build(settings, quiet=True)
-        gate = cli.do_check(settings, before_export=True)
-        cli.do_export(settings, quiet=True)
+        hooks = display.ConsoleHooks(settings, quiet=True, console=console)
+        report = pipeline.run(settings, pipeline.sync_options(settings), hooks=hooks)
     finally:
         server.stop()
         logger.info("emulator stopped")
     export_dir = settings.export_path
     summary = {
-        "marts": mart_counts(settings.db_path),
-        "points": sync_report.points,
-        "db_path": str(settings.db_path),
+        "marts": warehouse.mart_counts_of(settings.served_path),
+        "points": report.sync.points,
+        "db_path": str(settings.served_path),
         "export_dir": str(export_dir),
         "parquet_files": len(list(export_dir.rglob("*.parquet"))) if export_dir.is_dir() else 0,
-        "data_docs": str(gate.docs_path) if gate.docs_path else None,
+        "data_docs": str(report.gate.docs_path) if report.gate.docs_path else None,
         "logs_dir": str(settings.logs_dir),
         "seconds": time.monotonic() - started,
     }

@@ -31,7 +31,7 @@ from loguru import logger
 from producthuntdb.api.client import GraphQLClient
 from producthuntdb.api.governor import BudgetGovernor, StopRun
 from producthuntdb.api.queries import load_query
-from producthuntdb.errors import ConfigError, ProductHuntDBError
+from producthuntdb.errors import ConfigError, ProductHuntDBError, StageError
 from producthuntdb.harvest import (
     PRODUCT_HUNT_EPOCH,
     Harvester,
@@ -128,21 +128,14 @@ def make_pipeline(settings: Settings) -> dlt.Pipeline:
 
 
 def check_database(settings: Settings) -> None:
-    """Open an existing DuckDB file for writing and close it, before a single point is spent.
+    """Make the working file ready for writing (created in the configured storage version when missing)
+    before a single point is spent: a held or broken file would otherwise fail only at the first load."""
+    from producthuntdb.warehouse import prepare_working_file
 
-    A file another process holds (a BI tool, another sync) or one that is not a DuckDB database
-    would otherwise fail only at the first load, after a chunk of the budget was spent.
-    """
-    import duckdb
-
-    from producthuntdb.status import open_problem
-
-    if not settings.db_path.exists():
-        return
     try:
-        duckdb.connect(str(settings.db_path)).close()
-    except duckdb.Error as exc:
-        raise ProductHuntDBError(open_problem(settings.db_path, exc) + "; nothing was harvested") from None
+        prepare_working_file(settings)
+    except StageError as exc:
+        raise ProductHuntDBError(f"{exc}; nothing was harvested") from None
 
 
 def _load(pipeline: dlt.Pipeline, batch: Batch) -> None:

@@ -50,9 +50,9 @@ def test_doctor_names_the_process_holding_the_duckdb_lock(held_db: tuple[Path, i
 def test_free_database_is_writable(tmp_path: Path) -> None:
     db = tmp_path / "free.duckdb"
     duckdb.connect(str(db)).close()
-    check = check_duckdb(Settings(data_dir=tmp_path, duckdb_path=db, environment="testing"))
+    check = check_duckdb(Settings(data_dir=tmp_path, work_duckdb_path=db, environment="testing"))
     assert check.ok and "writable and not locked" in check.detail
-    missing = check_duckdb(Settings(data_dir=tmp_path, duckdb_path=tmp_path / "new" / "x.duckdb"))
+    missing = check_duckdb(Settings(data_dir=tmp_path, work_duckdb_path=tmp_path / "new" / "x.duckdb"))
     assert missing.ok and "will be created" in missing.detail
     assert not (tmp_path / "new" / "x.duckdb").exists(), "doctor must not create the database"
 
@@ -60,7 +60,7 @@ def test_free_database_is_writable(tmp_path: Path) -> None:
 def test_not_a_database_is_reported(tmp_path: Path) -> None:
     bogus = tmp_path / "bogus.duckdb"
     bogus.write_bytes(b"this is not a duckdb file at all" * 200)
-    check = check_duckdb(Settings(data_dir=tmp_path, duckdb_path=bogus))
+    check = check_duckdb(Settings(data_dir=tmp_path, work_duckdb_path=bogus))
     assert not check.ok and "cannot be opened" in check.detail
 
 

@@ -116,6 +116,6 @@ def test_rows_below_last_export_fail_unless_shrink_is_allowed(built_db_copy: Set
 
 
 def test_missing_database_is_one_clear_error(tmp_path: Path) -> None:
-    settings = Settings(environment="testing", data_dir=tmp_path, duckdb_path=tmp_path / "nope.duckdb")
+    settings = Settings(environment="testing", data_dir=tmp_path, work_duckdb_path=tmp_path / "nope.duckdb")
     with pytest.raises(StageError, match="no database"):
         run_gate(settings)

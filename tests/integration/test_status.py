@@ -13,7 +13,8 @@ from typer.testing import CliRunner
 
 from producthuntdb.cli import app
 from producthuntdb.settings import Settings
-from producthuntdb.status import collect_status, describe_holder, lock_holder, render_status
+from producthuntdb.status import collect_status, render_status
+from producthuntdb.warehouse import describe_holder, lock_holder
 from tests.plugins.cli import WIDE, hold_duckdb_lock
 
 pytestmark = pytest.mark.usefixtures("isolated_cli")
@@ -50,7 +51,7 @@ def make_db(path: Path, posts: int = 3) -> None:
 def test_collect_status_reads_counts_runs_and_budget(tmp_path: Path) -> None:
     db = tmp_path / "ph.duckdb"
     make_db(db, posts=7)
-    info = collect_status(Settings(data_dir=tmp_path, duckdb_path=db, environment="testing"))
+    info = collect_status(Settings(data_dir=tmp_path, work_duckdb_path=db, environment="testing"))
     assert info["exists"] and info["size_bytes"] > 0
     assert info["posts"] == 7
     assert info["tables"]["marts"] == {"posts": 7, "topics": 0}

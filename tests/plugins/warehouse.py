@@ -27,21 +27,23 @@ LOAD_FAILED = "1790090000.000001"
 
 
 def warehouse_settings(data_dir: Path, db_path: Path) -> Settings:
-    """Settings for a build of ``db_path``, with dbt's target/log dirs under ``data_dir``."""
+    """Settings for a build of ``db_path`` (the working file), with dbt's target/log dirs under ``data_dir``."""
     return Settings(
-        environment="testing", data_dir=data_dir, duckdb_path=db_path, dbt_project_dir=DBT_PROJECT_DIR
+        environment="testing", data_dir=data_dir, work_duckdb_path=db_path, dbt_project_dir=DBT_PROJECT_DIR
     )
 
 
 def copy_settings(settings: Settings, data_dir: Path) -> Settings:
-    """A copy of ``settings.db_path`` in ``data_dir``, and Settings pointing at the copy."""
+    """A copy of the working file ``settings.db_path`` in ``data_dir``, and Settings pointing at the copy."""
     data_dir.mkdir(parents=True, exist_ok=True)
-    db_path = data_dir / "producthunt.duckdb"
+    db_path = data_dir / "work" / "producthunt.duckdb"
+    db_path.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(settings.db_path, db_path)
     return settings.model_copy(
         update={
             "data_dir": data_dir,
-            "duckdb_path": db_path,
+            "work_duckdb_path": db_path,
+            "duckdb_path": data_dir / "producthunt.duckdb",
             "pipelines_dir": data_dir / "dlt",
             "export_dir": data_dir / "export",
             "dbt_project_dir": DBT_PROJECT_DIR,
