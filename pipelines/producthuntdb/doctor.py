@@ -179,7 +179,7 @@ def check_duckdb(settings: Settings) -> Check:
                 f"only the pipeline opens the working file (readers use {settings.served_path}): wait for the "
                 f"running sync or build, or stop it: kill {holder['pid']}",
             )
-        return Check(DB_CHECK, False, str(exc), "check the file")
+        return Check(DB_CHECK, False, f"{db} cannot be opened: {exc.reason}", "check the file")
     return Check(DB_CHECK, True, f"{db} is writable and not locked (only the pipeline opens it)")
 
 

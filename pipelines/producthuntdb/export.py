@@ -206,7 +206,7 @@ def _public_columns(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, str]]
     """Every marts table with its public columns (dbt/dlt bookkeeping columns start with ``_``)."""
     tables = {
         table: {name: kind for name, kind in columns.items() if not name.startswith("_")}
-        for table, columns in warehouse.mart_columns(con).items()
+        for table, columns in warehouse.table_columns(con).items()
     }
     if not tables:
         raise StageError(f"no tables in schema '{MARTS_SCHEMA}': run build first")

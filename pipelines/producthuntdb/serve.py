@@ -96,7 +96,7 @@ def _write_snapshot(
         con.execute(f"attach {quote_literal(settings.db_path)} as work (read_only)")
         con.execute(f"attach {quote_literal(tmp)} as served")
         con.execute("use work")
-        columns = warehouse.mart_columns(con)
+        columns = warehouse.table_columns(con)
         con.execute(f"create schema served.{MARTS_SCHEMA}")
         for table in columns:
             name = f"{MARTS_SCHEMA}.{quote_identifier(table)}"

@@ -238,7 +238,7 @@ def _count_mart_rows(settings: Settings, report: BuildReport) -> None:
 
     try:
         with warehouse.opened(settings.db_path) as con:
-            columns = warehouse.mart_columns(con)
+            columns = warehouse.table_columns(con)
             report.mart_rows.update(warehouse.table_counts(con, warehouse.MARTS_SCHEMA, list(columns)))
             for table in (name for name, cols in columns.items() if "_loaded_by" in cols):
                 row = con.execute(

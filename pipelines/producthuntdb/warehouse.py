@@ -39,9 +39,11 @@ READABLE_BY_CLIENTS = range(64, 69)
 class DatabaseUnavailable(StageError):
     """DuckDB could not open a file; ``holder`` names the process holding its lock, if that is why."""
 
-    def __init__(self, message: str, holder: dict[str, Any] | None = None) -> None:
+    def __init__(self, message: str, holder: dict[str, Any] | None = None, reason: str = "") -> None:
         super().__init__(message)
         self.holder = holder
+        self.reason = reason
+        """DuckDB's own first line, for callers that phrase the problem themselves."""
 
 
 def quote_identifier(name: str) -> str:
@@ -108,7 +110,8 @@ def connect(path: Path, *, read_only: bool = True) -> duckdb.DuckDBPyConnection:
     try:
         return duckdb.connect(str(path), read_only=read_only)
     except duckdb.Error as exc:
-        raise DatabaseUnavailable(open_problem(path, exc), lock_holder(exc)) from None
+        reason = (str(exc).splitlines() or [type(exc).__name__])[0]
+        raise DatabaseUnavailable(open_problem(path, exc), lock_holder(exc), reason) from None
 
 
 @contextmanager
@@ -182,7 +185,7 @@ def _has_schema(path: Path, schema: str) -> bool:
 
 
 # ----------------------------------------------------------------------------- marts
-def mart_columns(con: duckdb.DuckDBPyConnection, schema: str = MARTS_SCHEMA) -> dict[str, dict[str, str]]:
+def table_columns(con: duckdb.DuckDBPyConnection, schema: str = MARTS_SCHEMA) -> dict[str, dict[str, str]]:
     """Every base table of ``schema`` with its columns and types, in table and column order."""
     rows = con.execute(
         "select c.table_name, c.column_name, c.data_type from information_schema.columns c "
@@ -209,7 +212,7 @@ def table_counts(con: duckdb.DuckDBPyConnection, schema: str, tables: list[str])
 
 def mart_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     """Rows of every marts table: the one "list the marts and count them" of the project."""
-    return table_counts(con, MARTS_SCHEMA, sorted(mart_columns(con)))
+    return table_counts(con, MARTS_SCHEMA, sorted(table_columns(con)))
 
 
 def mart_counts_of(path: Path) -> dict[str, int]:

@@ -68,7 +68,7 @@ def test_collect_status_reads_counts_runs_and_budget(tmp_path: Path) -> None:
 def test_status_json_cli_and_table(tmp_path: Path) -> None:
     db = tmp_path / "ph.duckdb"
     make_db(db, posts=5)
-    env = {**WIDE, "PRODUCTHUNT_DUCKDB_PATH": str(db), "PRODUCTHUNT_DATA_DIR": str(tmp_path)}
+    env = {**WIDE, "PRODUCTHUNT_WORK_DUCKDB_PATH": str(db), "PRODUCTHUNT_DATA_DIR": str(tmp_path)}
     result = CliRunner().invoke(app, ["status", "--json"], env=env)
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
@@ -92,7 +92,7 @@ def test_status_names_the_process_holding_the_lock(tmp_path: Path) -> None:
     db = tmp_path / "ph.duckdb"
     make_db(db)
     with hold_duckdb_lock(db) as pid:
-        env = {**WIDE, "PRODUCTHUNT_DUCKDB_PATH": str(db), "PRODUCTHUNT_DATA_DIR": str(tmp_path)}
+        env = {**WIDE, "PRODUCTHUNT_WORK_DUCKDB_PATH": str(db), "PRODUCTHUNT_DATA_DIR": str(tmp_path)}
         result = CliRunner().invoke(app, ["status", "--json"], env=env)
         data = json.loads(result.stdout)
         assert data["locked_by"]["pid"] == pid

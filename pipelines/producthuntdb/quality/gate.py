@@ -75,7 +75,7 @@ def read_marts(db_path: Path) -> dict[str, _Table]:
     if not db_path.is_file():
         raise StageError(f"no database at {db_path}: run sync and build first")
     with warehouse.opened(db_path) as con:
-        columns = warehouse.mart_columns(con)
+        columns = warehouse.table_columns(con)
         counts = warehouse.table_counts(con, MARTS_SCHEMA, list(columns))
     return {table: _Table(cols, counts[table]) for table, cols in columns.items()}
 
