@@ -83,7 +83,8 @@ def render_summary(summary: dict[str, Any], console: Console) -> None:
     files.add_column("where")
     files.add_row("API points spent", str(summary["points"]))
     db = shown(summary["db_path"])
-    files.add_row("DuckDB", db)
+    files.add_row("DuckDB, served", f"{db} (gated marts: what readers open)")
+    files.add_row("DuckDB, working", f"{shown(summary['work_path'])} (the pipeline's own)")
     files.add_row("exports", f"{shown(summary['export_dir'])} ({summary['parquet_files']} Parquet files)")
     files.add_row("Data Docs", shown(summary["data_docs"]) if summary["data_docs"] else "-")
     files.add_row("logs", shown(summary["logs_dir"]))
@@ -132,6 +133,7 @@ def run_demo(
         "marts": warehouse.mart_counts_of(settings.served_path),
         "points": report.sync.points,
         "db_path": str(settings.served_path),
+        "work_path": str(settings.db_path),
         "export_dir": str(export_dir),
         "parquet_files": len(list(export_dir.rglob("*.parquet"))) if export_dir.is_dir() else 0,
         "data_docs": str(report.gate.docs_path) if report.gate.docs_path else None,

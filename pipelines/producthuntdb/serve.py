@@ -103,7 +103,10 @@ def _write_snapshot(
             con.execute(f"create table served.{name} as select * from work.{name}")
         _copy_comments(con)
         _copy_indexes(con)
-        counts = warehouse.table_counts(con, MARTS_SCHEMA, sorted(columns))  # still `use work`
+        con.execute("use served")
+        counts = warehouse.table_counts(con, MARTS_SCHEMA, sorted(columns))
+        if counts != gate.row_counts:  # the fingerprint makes this unreachable short of a bug: say so loudly
+            raise StageError(f"the marts copied ({counts}) are not those the gate passed ({gate.row_counts})")
         _write_publication(con, gate, published_at, run_id)
         con.execute("use memory")
         con.execute("detach work")

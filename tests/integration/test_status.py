@@ -160,3 +160,31 @@ def test_status_without_sync_runs_prints_no_none_budget(tmp_path: Path) -> None:
     render_status(info, console)
     text = console.export_text()
     assert "no sync runs recorded yet" in text and "None" not in text, text
+
+
+def test_status_says_which_file_is_which(tmp_path: Path) -> None:
+    """The served file (what readers open, when it was published) apart from the working file."""
+    from producthuntdb.quality.gate import GateReport, fingerprint
+    from producthuntdb.serve import run_serve
+
+    work = tmp_path / "work" / "producthunt.duckdb"
+    work.parent.mkdir()
+    make_db(work, posts=4)
+    settings = Settings(data_dir=tmp_path, environment="testing")
+    assert settings.db_path == work
+    before = collect_status(settings)
+    assert before["served"] == {"path": str(tmp_path / "producthunt.duckdb"), "exists": False, "size_bytes": 0}
+
+    # a report as the gate writes it for this file (the gate itself is tested on real marts elsewhere)
+    gate = GateReport(True, [], None, tmp_path / "s.json", 0.0, {"posts": 4, "topics": 0}, [], 2, work, fingerprint(work))
+    run_serve(settings, gate, "run-1")
+    info = collect_status(settings)
+    served = info["served"]
+    assert served["exists"] and served["marts"] == {"posts": 4, "topics": 0}
+    assert served["publication"]["run_id"] == "run-1" and served["publication"]["gate_passed"] is True
+    assert served["storage_version_number"] in range(64, 69)
+    console = Console(record=True, width=200)
+    render_status(info, console)
+    text = console.export_text()
+    assert "served file" in text and "what readers open" in text and "run-1" not in text
+    assert "working file" in text and str(work) in text
