@@ -46,6 +46,7 @@ from producthuntdb.logs import route_library_loggers
 from producthuntdb.settings import Settings
 from producthuntdb.source import SOURCE_NAME, STATE_KEY, TABLES, Batch, producthunt
 from producthuntdb.tracing import span
+from producthuntdb.warehouse import prepare_working_file
 
 POSTS_PAGE_POINTS = 465
 WITH_CHOICES = frozenset({"comments", "votes"})
@@ -128,12 +129,15 @@ def make_pipeline(settings: Settings) -> dlt.Pipeline:
 
 
 def check_database(settings: Settings) -> None:
-    """Make the working file ready for writing (created in the configured storage version when missing)
-    before a single point is spent: a held or broken file would otherwise fail only at the first load."""
-    from producthuntdb.warehouse import prepare_working_file
+    """Open an existing working file for writing and close it, before a single point is spent.
+
+    A file another process holds (another sync) or one that is not a DuckDB database would
+    otherwise fail only at the first load, after a chunk of the budget was spent.
+    """
+    from producthuntdb.warehouse import check_writable
 
     try:
-        prepare_working_file(settings)
+        check_writable(settings.db_path)
     except StageError as exc:
         raise ProductHuntDBError(f"{exc}; nothing was harvested") from None
 
@@ -305,6 +309,7 @@ def run_sync(settings: Settings, options: SyncOptions) -> SyncReport:
             newest = first.probe()  # proves the token before anything is created on disk
         except StopRun as stop:
             newest, report.status, report.stop_reason = None, "stopped", stop.reason
+        prepare_working_file(settings)  # created in the storage version DuckDB 1.x clients read
         pipeline = make_pipeline(settings)
         _finish_pending(pipeline, settings)
         state = _initial_state(_read_state(pipeline), options)

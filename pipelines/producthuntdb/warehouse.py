@@ -155,12 +155,17 @@ def storage_version_number(path: Path) -> int | None:
     return int(struct.unpack("<Q", header[12:20])[0])
 
 
-def prepare_working_file(settings: Settings) -> None:
-    """Make sure the working file can be written before a single API point is spent.
+def check_writable(path: Path) -> None:
+    """An existing file can be opened for writing (``DatabaseUnavailable`` names who holds it); a missing one is fine."""
+    if path.exists():
+        connect(path, read_only=False).close()
 
-    Creates it in the configured storage version when missing. A data directory from before the
-    served/working split has its raw data in the served path: that file is copied to the working
-    path once, so the backfill resumes instead of starting again.
+
+def prepare_working_file(settings: Settings) -> None:
+    """The working file, ready for dlt: created in the configured storage version when missing.
+
+    A data directory from before the served/working split has its raw data in the served path:
+    that file is copied to the working path once, so the backfill resumes instead of starting again.
     """
     work, served = settings.db_path, settings.served_path
     if not work.exists() and served.is_file() and _has_schema(served, settings.dataset_name):
@@ -169,8 +174,6 @@ def prepare_working_file(settings: Settings) -> None:
         logger.info("adopted {} (raw data from before the served/working split) as the working file", served)
     if not work.exists():
         create_file(work, settings.storage_version)
-        return
-    connect(work, read_only=False).close()
 
 
 def _has_schema(path: Path, schema: str) -> bool:

@@ -275,7 +275,7 @@ def test_demo_fresh_empties_only_pipeline_output(tmp_path: Path) -> None:
 def test_run_on_top_of_the_demo_is_incremental(
     demo: DemoRun, emulator_factory: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """``producthuntdb run`` on a copy of the demo's data: sync → build → check → export, exit 0."""
+    """``producthuntdb run`` on a copy of the demo's data: sync → build → check → serve → export, exit 0."""
     import shutil
 
     assert demo.exit_code == 0
@@ -298,7 +298,7 @@ def test_run_on_top_of_the_demo_is_incremental(
     assert result.exit_code == 0, result.output
     assert "done" in result.stdout and "gate: passed" in result.stdout
     assert KNOWN_TOKEN not in result.output
-    con = duckdb.connect(str(data / "producthunt.duckdb"), read_only=True)
+    con = duckdb.connect(str(data / "work" / "producthunt.duckdb"), read_only=True)
     try:
         runs = con.execute("select points from raw._sync_runs order by started_at").fetchall()
     finally:
@@ -315,7 +315,7 @@ def test_check_on_a_broken_mart_exits_1_with_the_failures(
     assert demo.exit_code == 0
     data = tmp_path / "data"
     shutil.copytree(demo.out, data)
-    con = duckdb.connect(str(data / "producthunt.duckdb"))
+    con = duckdb.connect(str(data / "work" / "producthunt.duckdb"))  # the working file: what the gate checks
     try:
         con.execute("insert into marts.posts select * from marts.posts limit 1")  # a duplicate post_id
     finally:
