@@ -531,7 +531,7 @@ def status(
 
       producthuntdb status
       producthuntdb status --offline
-      PRODUCTHUNT_DUCKDB_PATH=data/demo/producthunt.duckdb producthuntdb status --json | jq .posts
+      PRODUCTHUNT_DATA_DIR=data/demo producthuntdb status --json | jq .posts
     """
     from producthuntdb import status as status_mod
 

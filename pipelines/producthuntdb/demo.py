@@ -89,7 +89,7 @@ def render_summary(summary: dict[str, Any], console: Console) -> None:
     files.add_row("Data Docs", shown(summary["data_docs"]) if summary["data_docs"] else "-")
     files.add_row("logs", shown(summary["logs_dir"]))
     files.add_row("query it", f"duckdb -readonly {db}")
-    files.add_row("status", f"PRODUCTHUNT_DUCKDB_PATH={db} producthuntdb status")
+    files.add_row("status", f"PRODUCTHUNT_DATA_DIR={shown(summary['data_dir'])} producthuntdb status")
     console.print(files)
     console.print(f"[green]demo finished in {summary['seconds']:.0f} s[/green]")
 
@@ -134,6 +134,7 @@ def run_demo(
         "points": report.sync.points,
         "db_path": str(settings.served_path),
         "work_path": str(settings.db_path),
+        "data_dir": str(settings.data_dir),
         "export_dir": str(export_dir),
         "parquet_files": len(list(export_dir.rglob("*.parquet"))) if export_dir.is_dir() else 0,
         "data_docs": str(report.gate.docs_path) if report.gate.docs_path else None,

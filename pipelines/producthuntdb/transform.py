@@ -133,10 +133,10 @@ def dbt_paths(settings: Settings) -> tuple[Path, Path]:
 
 
 def dbt_env(settings: Settings) -> dict[str, str]:
-    """The subprocess environment: the DuckDB file for profiles.yml, telemetry off."""
+    """The subprocess environment: the working DuckDB file for profiles.yml, telemetry off."""
     env = dict(os.environ)
     env.update(
-        PRODUCTHUNT_DUCKDB_PATH=str(settings.db_path.resolve()),
+        PRODUCTHUNT_WORK_DUCKDB_PATH=str(settings.db_path.resolve()),
         DO_NOT_TRACK="1",
         DBT_SEND_ANONYMOUS_USAGE_STATS="false",
     )
