@@ -8,7 +8,7 @@ the CLI commands, and comes back to the menu after a failure instead of exiting.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from loguru import logger
 from pydantic import SecretStr
@@ -20,6 +20,9 @@ from rich.table import Table
 from producthuntdb import display, pipeline
 from producthuntdb.errors import ConfigError, ProductHuntDBError
 from producthuntdb.settings import Settings, mask_secrets
+
+if TYPE_CHECKING:
+    from producthuntdb.sync import SyncOptions
 
 MENU: tuple[tuple[str, str, str], ...] = (
     ("1", "status", "what is in the database, last runs, backfill position"),
@@ -65,7 +68,7 @@ def _with_token(settings: Settings, console: Console) -> Settings:
     return settings
 
 
-def _sync_options(settings: Settings, console: Console) -> Any:
+def _sync_options(settings: Settings, console: Console) -> SyncOptions:
     minutes = FloatPrompt.ask("Stop after how many minutes?", default=10.0, console=console)
     extras = []
     if Confirm.ask("Also harvest comments?", default=False, console=console):
