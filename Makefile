@@ -21,7 +21,10 @@ export GX_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: help install demo test sync build check export publish run api bench lint format clean distclean
+CLIENTS := tests/clients
+CLIENTS_STAMP := $(CLIENTS)/node_modules/.installed
+
+.PHONY: help install clients demo test sync build check serve export publish run api bench lint format clean distclean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -34,25 +37,40 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --disable-pip-version-check --quiet -c constraints.txt -e '.[dev]'
 	@touch $@
 
+# The DuckDB clients people use, for the tests that open the served file with them: the CLI comes
+# from PyPI with the dev extra (duckdb-cli); Node's @duckdb/node-api from npm, here. Without npm the
+# step says so and those tests skip with that reason; with npm, a failed install fails the target.
+clients: $(CLIENTS_STAMP) ## install the Node DuckDB client the tests open the served file with
+
+$(CLIENTS_STAMP): $(CLIENTS)/package.json $(CLIENTS)/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --prefix $(CLIENTS) --no-audit --no-fund --loglevel=error && touch $@; \
+	else \
+		echo "make clients: npm not found; the Node client tests will be skipped"; \
+	fi
+
 demo: install ## emulator → sync → dbt build → gate → export into data/demo/, then a summary
 	$(BIN)/producthuntdb demo $(ARGS)
 
 # pytest's exit code is written to $PYTEST_RC_FILE when set, so .ci/run can tell "no tests
 # collected" (exit 5) from a failure: make itself only ever reports exit 2.
-test: install ## the whole test suite with the coverage floor (what .ci/run calls)
+test: install clients ## the whole test suite with the coverage floor (what .ci/run calls)
 	@rc=0; $(BIN)/pytest --cov=producthuntdb --cov-report=term --cov-fail-under=$(COV_MIN) $(ARGS) || rc=$$?; \
 	if [ -n "$${PYTEST_RC_FILE:-}" ]; then echo $$rc > "$$PYTEST_RC_FILE"; fi; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests (exit 5)" >&2; fi; \
 	exit $$rc
 
-sync: install ## incremental sync from the API into data/producthunt.duckdb
+sync: install ## incremental sync from the API into the working file data/work/producthunt.duckdb
 	$(BIN)/producthuntdb sync $(ARGS)
 
-build: install ## dbt build (models, snapshots, tests) on the DuckDB file
+build: install ## dbt build (models and tests) on the working file
 	$(BIN)/producthuntdb build $(ARGS)
 
 check: install ## Great Expectations quality gate and Data Docs
 	$(BIN)/producthuntdb check $(ARGS)
+
+serve: install ## publish the marts the last check passed to the served file
+	$(BIN)/producthuntdb serve $(ARGS)
 
 export: install ## Parquet + CSV + manifest of the marts
 	$(BIN)/producthuntdb export $(ARGS)
@@ -60,7 +78,7 @@ export: install ## Parquet + CSV + manifest of the marts
 publish: install ## a new version of the Kaggle dataset from the export
 	$(BIN)/producthuntdb publish $(ARGS)
 
-run: install ## sync → build → check → export
+run: install ## sync → build → check → serve → export
 	$(BIN)/producthuntdb run $(ARGS)
 
 api: install ## serve the local API emulator (see ARGS: --port, --scale, --seed ...)
@@ -82,4 +100,4 @@ clean: ## remove caches and build output (keeps .venv and data/)
 	find . -path ./$(VENV) -prune -o -type d -name __pycache__ -exec rm -rf {} +
 
 distclean: clean ## also remove .venv (data/ is never touched)
-	rm -rf $(VENV)
+	rm -rf $(VENV) $(CLIENTS)/node_modules

@@ -11,7 +11,10 @@ never makes anyone wait):
   * extract+normalize+load rows/s of our sync vs a plain dlt pipeline loading the same rows from
     memory (``dlt_floor``);
   * a sync with nothing new and one after a day of new posts: points and seconds;
-  * ``dbt build`` and gate seconds; peak RSS of every stage (each runs in its own process).
+  * ``dbt build`` and gate seconds; peak RSS of every stage (each runs in its own process);
+  * the time from "gate passed" to "served file swapped" (``gate_to_swap_s``), and the latency of
+    a reader querying the served file every 0.2 s while build → check → serve run again
+    (``reader_ms``: idle p50 vs during-run p50/p95/max, and any failed query).
 On ``small`` only, under a compressed window (6,250 points per 10 s): a full backfill's share of
 the available budget, its 429s, and its wall time over the ideal (points ÷ budget rate).
 
@@ -26,6 +29,7 @@ import math
 import os
 import platform
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -50,6 +54,8 @@ from common import (
     status_count,
 )
 
+READER_IDLE_S = 3.0
+"""How long the reader runs before the refresh starts: its idle latency is the baseline."""
 REAL_BUDGET = 6250
 DAY = 86_400
 TARGETS = {
@@ -121,7 +127,7 @@ def bench_size(size: str, work: Path) -> dict[str, Any]:
 
             log(f"{size}: plain dlt floor on the same rows")
             floor = run_stage(
-                "dlt_floor", source_db=data / "producthunt.duckdb", data_dir=work / f"{size}-floor"
+                "dlt_floor", source_db=data / "work" / "producthunt.duckdb", data_dir=work / f"{size}-floor"
             )
             figures["peak_rss_mb"]["dlt_floor"] = floor.get("peak_rss_mb")
             if floor.get("ok"):
@@ -148,11 +154,56 @@ def bench_size(size: str, work: Path) -> dict[str, Any]:
         else:
             figures["sync_error"] = full.get("error")
 
-    if figures.get("rows_loaded") and _stage_figures(
-        figures, size, "build", "dbt build", "dbt_build_s", data
+    if (
+        figures.get("rows_loaded")
+        and _stage_figures(figures, size, "build", "dbt build", "dbt_build_s", data)
+        and _stage_figures(figures, size, "gate", "quality gate", "gate_s", data)
+        and _stage_figures(figures, size, "serve", "serve (gate passed → served file swapped)", "gate_to_swap_s", data)
     ):
-        _stage_figures(figures, size, "gate", "quality gate", "gate_s", data)
+        bench_readers(figures, size, data)
     return figures
+
+
+def bench_readers(figures: dict[str, Any], size: str, data: Path) -> None:
+    """Query latency of a reader of the served file, idle and while build → check → serve run."""
+    stop = data / "reader.stop"
+    stop.unlink(missing_ok=True)
+    out = data / "reader.jsonl"
+    log(f"{size}: reader latency, idle then during build → check → serve")
+    with out.open("w", encoding="utf-8") as handle:
+        reader = subprocess.Popen(
+            [sys.executable, str(ROOT / "bench" / "reader.py"), str(data / "producthunt.duckdb"), str(stop)],
+            stdout=handle,
+            text=True,
+        )
+        try:
+            time.sleep(READER_IDLE_S)
+            idle_lines = len(out.read_text("utf-8").splitlines())
+            refresh = run_stage("refresh", data_dir=data)
+        finally:
+            stop.touch()
+            reader.wait(timeout=60)
+    lines = [json.loads(line) for line in out.read_text("utf-8").splitlines() if line.strip()]
+    idle, during = lines[:idle_lines], lines[idle_lines:]
+    figures["reader_ms"] = {
+        "idle_p50": _percentile([x["ms"] for x in idle if "ms" in x], 50),
+        "run_p50": _percentile([x["ms"] for x in during if "ms" in x], 50),
+        "run_p95": _percentile([x["ms"] for x in during if "ms" in x], 95),
+        "run_max": _percentile([x["ms"] for x in during if "ms" in x], 100),
+        "queries_during_run": len(during),
+        "failed_queries": sum(1 for x in lines if "error" in x),
+    }
+    figures["refresh_s"] = refresh.get("seconds") if refresh.get("ok") else None
+    figures["refresh_gate_to_swap_s"] = refresh.get("gate_to_swap_s") if refresh.get("ok") else None
+    if not refresh.get("ok"):
+        figures["refresh_error"] = refresh.get("error")
+
+
+def _percentile(values: list[float], pct: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, math.ceil(pct / 100 * len(ordered)) - 1)], 1)
 
 
 def _stage_figures(figures: dict[str, Any], size: str, stage: str, label: str, key: str, data: Path) -> bool:
@@ -217,6 +268,8 @@ def headline(results: dict[str, Any]) -> dict[str, Any]:
         "load_vs_floor": largest.get("load_vs_floor"),
         "dbt_build_s": {size: f.get("dbt_build_s") for size, f in sizes.items()},
         "gate_s": {size: f.get("gate_s") for size, f in sizes.items()},
+        "gate_to_swap_s": {size: f.get("gate_to_swap_s") for size, f in sizes.items()},
+        "reader_ms": {size: f.get("reader_ms") for size, f in sizes.items()},
         "noop_sync_points": {size: f.get("noop_sync_points") for size, f in sizes.items()},
         "one_day_sync_points": {size: f.get("one_day_sync_points") for size, f in sizes.items()},
         "peak_rss_mb": {size: f.get("peak_rss_mb") for size, f in sizes.items()},
@@ -297,9 +350,20 @@ def report(results: dict[str, Any]) -> None:
                 f"{f.get('dbt_build_s') or 0:.1f} / {f.get('gate_s') or 0:.1f}",
                 "",
             ),
+            (
+                f"{size}: gate passed → served file swapped, s",
+                f"{f.get('gate_to_swap_s') or 0:.2f} (in a run: {f.get('refresh_gate_to_swap_s') or 0:.2f})",
+                "",
+            ),
+            (
+                f"{size}: reader ms idle p50 / run p50, p95, max",
+                " / ".join(str((f.get("reader_ms") or {}).get(k)) for k in ("idle_p50", "run_p50", "run_p95", "run_max"))
+                + f" ({(f.get('reader_ms') or {}).get('failed_queries')} failed)",
+                "",
+            ),
             (f"{size}: peak RSS MiB", ", ".join(f"{k} {v}" for k, v in rss.items()), ""),
         ]
-        for key in ("sync_error", "build_error", "gate_error", "naive_error", "original_error"):
+        for key in ("sync_error", "build_error", "gate_error", "serve_error", "refresh_error", "naive_error", "original_error"):
             if f.get(key):
                 per_size.append((f"{size}: {key}", f[key], ""))
     if per_size:

@@ -62,21 +62,11 @@ def _jsonable(value: Any) -> Any:
 
 def raw_tables(db_path: Path) -> dict[str, int]:
     """Row counts of the data tables dlt loaded (not dlt's own, not the run log)."""
-    import duckdb
+    from producthuntdb import warehouse
 
-    with duckdb.connect(str(db_path), read_only=True) as con:
-        names = [
-            row[0]
-            for row in con.execute(
-                "select table_name from information_schema.tables where table_schema = 'raw' "
-                "and table_type = 'BASE TABLE' and not starts_with(table_name, '_')"
-            ).fetchall()
-        ]
-        counts = {}
-        for name in sorted(names):
-            row = con.execute(f'select count(*) from raw."{name}"').fetchone()
-            counts[name] = int(row[0]) if row else 0
-    return counts
+    with warehouse.opened(db_path) as con:
+        names = [name for name in warehouse.table_columns(con, "raw") if not name.startswith("_")]
+        return warehouse.table_counts(con, "raw", sorted(names))
 
 
 def stage_sync(spec: dict[str, Any]) -> dict[str, Any]:
@@ -116,11 +106,12 @@ def stage_dlt_floor(spec: dict[str, Any]) -> dict[str, Any]:
     write disposition and keys as our source into a fresh file.
     """
     import dlt
-    import duckdb
+
+    from producthuntdb import warehouse
 
     source_db = Path(spec["source_db"])
     tables: dict[str, list[dict[str, Any]]] = {}
-    with duckdb.connect(str(source_db), read_only=True) as con:
+    with warehouse.opened(source_db) as con:
         for name in raw_tables(source_db):
             cursor = con.execute(f'select * exclude (_dlt_load_id, _dlt_id) from raw."{name}"')
             columns = [d[0] for d in cursor.description]
@@ -149,7 +140,39 @@ def stage_dlt_floor(spec: dict[str, Any]) -> dict[str, Any]:
     return {"seconds": seconds, "rows": rows, "rows_per_s": rows / seconds if seconds else None}
 
 
-STAGES = {"sync": stage_sync, "build": stage_build, "gate": stage_gate, "dlt_floor": stage_dlt_floor}
+def stage_serve(spec: dict[str, Any]) -> dict[str, Any]:
+    """Publish the marts the last gate passed: the time from "gate passed" to "served file swapped"."""
+    from producthuntdb import pipeline
+
+    settings = _settings(spec)
+    started = time.perf_counter()
+    report = pipeline.serve(settings)
+    return {"seconds": time.perf_counter() - started, "report": _jsonable(report)}
+
+
+def stage_refresh(spec: dict[str, Any]) -> dict[str, Any]:
+    """What a run does to the files after its sync (build → check → serve), for readers to run against."""
+    from producthuntdb import pipeline
+
+    settings = _settings(spec)
+    started = time.perf_counter()
+    pipeline.build(settings)
+    gate = pipeline.check(settings)
+    pipeline.require_passed(gate)
+    passed = time.perf_counter()
+    pipeline.serve(settings, gate)
+    swapped = time.perf_counter()
+    return {"seconds": swapped - started, "gate_to_swap_s": swapped - passed}
+
+
+STAGES = {
+    "sync": stage_sync,
+    "build": stage_build,
+    "gate": stage_gate,
+    "serve": stage_serve,
+    "refresh": stage_refresh,
+    "dlt_floor": stage_dlt_floor,
+}
 
 
 def main() -> int:

@@ -2,60 +2,58 @@
 
 Each command loads ``Settings`` once (flags > ``PRODUCTHUNT_*`` env > ``.env`` >
 ``.dlt/secrets.toml`` > profile defaults), validates what *that* command needs, sets up
-logging and tracing, and runs its stage inside ``_session``, which turns every failure into
-one masked line on stderr and an exit code: 0 success, 1 failure, 2 bad usage or configuration.
-Stage modules are imported inside the commands so that ``--help`` stays fast and one
-broken stage never takes the others down.
+logging and tracing, and calls its stage in :mod:`pipeline` inside ``session``, which turns every
+failure into one masked line on stderr and an exit code: 0 success, 1 failure, 2 bad usage or
+configuration. No stage logic lives here: parse, call :mod:`pipeline`, show with :mod:`display`.
+``pipeline`` imports the stage modules inside its functions, so ``--help`` stays fast.
 """
 
 from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field, is_dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import typer
 from loguru import logger
 from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
 
 # typer >= 0.29 vendors click: its usage errors are click's classes under typer._click, and
 # its Exit/Abort are typer.Exit/typer.Abort.
 from typer._click import exceptions as click_exceptions
 
-from producthuntdb import __version__
+from producthuntdb import __version__, display, pipeline
+from producthuntdb.display import print_report, report_dict
 from producthuntdb.errors import ConfigError, ProductHuntDBError
 from producthuntdb.logs import new_run_id
 from producthuntdb.serialize import jsonable
 from producthuntdb.settings import Settings, load_settings, mask_secrets
 
 if TYPE_CHECKING:
-    from producthuntdb.export import ExportReport
-    from producthuntdb.quality.gate import GateReport
-    from producthuntdb.sync import SyncOptions, SyncReport
-    from producthuntdb.transform import BuildReport
+    from producthuntdb.sync import SyncOptions
 
-R = TypeVar("R")  # what a stage returns, handed back by _run_shown
+__all__ = ["app", "main", "print_report", "report_dict", "session"]
 
 HELP = """\
 [bold]ProductHuntDB[/bold]: a budget-aware pipeline from the Product Hunt API into DuckDB.
 
 Stages: [cyan]sync[/cyan] (API → raw.*) → [cyan]build[/cyan] (dbt → marts.*) → \
-[cyan]check[/cyan] (quality gate) → [cyan]export[/cyan] (Parquet/CSV) → [cyan]publish[/cyan] (Kaggle).
+[cyan]check[/cyan] (quality gate) → [cyan]serve[/cyan] (the file readers open) → \
+[cyan]export[/cyan] (Parquet/CSV) → [cyan]publish[/cyan] (Kaggle).
+The pipeline works in DATA_DIR/work/; readers open the served file, which it replaces atomically.
 
 [bold]Examples[/bold]
 
   producthuntdb demo                         # the whole pipeline on the emulator
   export PRODUCTHUNT_TOKEN=...               # producthunt.com/v2/oauth/applications
   producthuntdb doctor                       # is everything ready?
-  producthuntdb run --max-minutes 30         # sync → build → check → export
+  producthuntdb run --max-minutes 30         # sync → build → check → serve → export
   producthuntdb status                       # row counts, last runs, backfill
   duckdb -readonly data/producthunt.duckdb   # query it
 
@@ -119,8 +117,7 @@ class Globals:
 
 
 def _out() -> Console:
-    """stdout for results; wide when piped so tables are not cut at 80 columns."""
-    return Console(width=None if sys.stdout.isatty() else 140, soft_wrap=False)
+    return display.out()
 
 
 def _err_line(text: str, secrets: list[str] | None = None) -> None:
@@ -210,83 +207,8 @@ def session(
         raise typer.Exit(1) from None
 
 
-@contextmanager
-def spinner(settings: Settings, text: str) -> Iterator[None]:
-    """A spinner on stderr while a long stage without its own progress bar runs (TTY and profile only)."""
-    if settings.progress and sys.stderr.isatty():
-        with Console(stderr=True).status(text):
-            yield
-    else:
-        yield
-
-
-def _missing_stage(module: str, exc: ImportError) -> ProductHuntDBError:
-    return ProductHuntDBError(f"stage module producthuntdb.{module} is not available ({exc})")
-
-
-def report_dict(report: Any) -> dict[str, Any]:
-    """Any stage report as a plain dict: ``as_dict()``, a dataclass, a mapping or its attributes."""
-    if report is None:
-        return {}
-    if hasattr(report, "as_dict"):
-        return dict(report.as_dict())
-    if is_dataclass(report) and not isinstance(report, type):
-        return asdict(report)
-    if isinstance(report, dict):
-        return dict(report)
-    return {k: v for k, v in vars(report).items() if not k.startswith("_")}
-
-
-def print_report(title: str, report: Any, *, as_json: bool = False) -> dict[str, Any]:
-    """A report as a two-column table (or JSON), long values shortened."""
-    data = jsonable(report_dict(report))
-    if as_json:
-        _out().print_json(json.dumps(data))
-        return data
-    table = Table(title=title, show_header=False, title_justify="left")
-    table.add_column("key", style="cyan", no_wrap=True)
-    table.add_column("value", overflow="fold")
-    for key, value in data.items():
-        text = json.dumps(value) if isinstance(value, dict | list) else str(value)
-        limit = 2000 if isinstance(value, dict) else 200  # row counts per table are worth every line
-        table.add_row(key, escape(text if len(text) <= limit else text[: limit - 3] + "..."))
-    _out().print(table)
-    return data
-
-
-SUMMARY_KEYS = (
-    "status",
-    "stop_reason",
-    "pages",
-    "points",
-    "points_per_post",
-    "models_passed",
-    "tests_passed",
-    "files",
-    "out_dir",
-    "elapsed_seconds",
-)
-
-
-def _show(stage: str, report: Any, quiet: bool) -> None:
-    """The full report table, or (quiet: demo, menu) one line with the numbers that matter."""
-    if not quiet:
-        print_report(stage, report)
-        return
-    data = report_dict(report)
-    parts = [f"{k}={data[k]}" for k in SUMMARY_KEYS if data.get(k) not in (None, "", [], {})]
-    _out().print(f"[bold cyan]{stage}[/bold cyan] " + " ".join(parts), highlight=False, soft_wrap=True)
-
-
-def _run_shown(settings: Settings, stage: str, text: str, run: Callable[[], R], quiet: bool) -> R:
-    """Run one stage under its log context and a spinner showing ``text``, then show its report."""
-    from producthuntdb import logs
-
-    with logs.stage_context(stage), spinner(settings, text):
-        report = run()
-        logger.debug("{} finished", stage)
-    _show(stage, report, quiet)
-    return report
+def _hooks(settings: Settings, quiet: bool = False) -> display.ConsoleHooks:
+    return display.ConsoleHooks(settings, quiet=quiet, console=_out())
 
 
 # ----------------------------------------------------------------------------- global options
@@ -374,41 +296,14 @@ class SyncFlags:
 
 
 def _sync_options(settings: Settings, flags: SyncFlags) -> SyncOptions:
-    from producthuntdb.sync import SyncOptions  # do_sync has already said if the stage is missing
-
-    return SyncOptions(
+    return pipeline.sync_options(
+        settings,
         since=_parse_since(flags.since),
         full_refresh=flags.full_refresh,
         max_points=flags.max_points,
         max_minutes=flags.max_minutes,
         with_=_parse_with(flags.with_),
-        budget_share=settings.budget_share,
-        lookback_hours=settings.lookback_hours,
-        progress=bool(settings.progress) and sys.stderr.isatty(),
     )
-
-
-def do_sync(settings: Settings, flags: SyncFlags, *, quiet: bool = False) -> SyncReport:
-    """Run the sync stage and print its report; failed runs raise (exit 1), stopped runs are fine."""
-    from producthuntdb import logs
-
-    try:
-        from producthuntdb.sync import run_sync
-    except ImportError as exc:
-        raise _missing_stage("sync", exc) from None
-    options = _sync_options(settings, flags)
-    with logs.stage_context("sync") as sp:
-        report = run_sync(settings, options)
-        data = report_dict(report)
-        if sp is not None:
-            for key in ("points", "pages", "status"):
-                if isinstance(data.get(key), int | float | str):
-                    sp.set_attribute(f"sync.{key}", data[key])
-        logger.debug("sync finished", **{k: v for k, v in data.items() if isinstance(v, int | float | str)})
-    _show("sync", report, quiet)
-    if str(data.get("status", "ok")) == "failed":
-        raise ProductHuntDBError(f"sync failed: {data.get('stop_reason') or 'see the log'}")
-    return report
 
 
 def _sync_overrides(flags: SyncFlags) -> dict[str, Any]:
@@ -467,26 +362,10 @@ def sync(
     flags = SyncFlags(since, full_refresh, max_points, max_minutes, with_, budget_share, lookback)
     _check_sync_flags(flags)
     with session(ctx, "sync", token=True, overrides=_sync_overrides(flags)) as settings:
-        do_sync(settings, flags)
+        pipeline.sync(settings, _sync_options(settings, flags), _hooks(settings))
 
 
-# ----------------------------------------------------------------------------- build / check / export / publish
-def do_build(
-    settings: Settings, select: str | None = None, full_refresh: bool = False, *, quiet: bool = False
-) -> BuildReport:
-    try:
-        from producthuntdb.transform import run_build
-    except ImportError as exc:
-        raise _missing_stage("transform", exc) from None
-    return _run_shown(
-        settings,
-        "build",
-        "dbt build: models and tests…",
-        lambda: run_build(settings, select=select, full_refresh=full_refresh),
-        quiet,
-    )
-
-
+# ----------------------------------------------------------------------------- build / check / serve / export / publish
 @app.command()
 def build(
     ctx: typer.Context,
@@ -495,7 +374,7 @@ def build(
         False, "--full-refresh", help="Rebuild incremental models from scratch."
     ),
 ) -> None:
-    """Build staging views and marts.* with dbt (models and their data tests).
+    """Build staging views and marts.* in the working file with dbt (models and their data tests).
 
     [bold]Examples[/bold]
 
@@ -503,87 +382,54 @@ def build(
       producthuntdb build --select +posts --full-refresh
     """
     with session(ctx, "build") as settings:
-        do_build(settings, select, full_refresh)
+        pipeline.build(settings, select, full_refresh, _hooks(settings))
 
 
-def do_check(settings: Settings, allow_shrink: bool = False, *, before_export: bool = False) -> GateReport:
-    from producthuntdb import logs
-
-    try:
-        from producthuntdb.quality import run_gate
-    except ImportError as exc:
-        raise _missing_stage("quality", exc) from None
-    with logs.stage_context("check"), spinner(settings, "quality gate: Great Expectations suites…"):
-        report = run_gate(settings, allow_shrink=allow_shrink)
-        passed = report.passed
-        logger.debug("gate {}", "passed" if passed else "failed", passed=passed)
-    failures = report.failures
-    if failures:
-        table = Table(title="quality gate failures", title_justify="left")
-        for column in ("suite", "column", "expectation", "observed", "expected"):
-            table.add_column(column)
-        for failure in failures:
-            row = asdict(failure)
-            table.add_row(
-                # data and regexes ("[a-z]") must print as written, not as rich markup
-                *(escape(str(row.get(c, ""))) for c in ("suite", "column", "expectation", "observed", "expected"))
-            )
-        _out().print(table)
-    docs = report.docs_path
-    _out().print(
-        f"gate: {'[green]passed[/green]' if passed else '[red]failed[/red]'}"
-        + (f" — Data Docs: {docs}" if docs else "")
-    )
-    if not passed:
-        after = "; nothing was exported" if before_export else ""
-        raise ProductHuntDBError(f"quality gate failed ({len(failures)} expectation(s)){after}")
-    return report
+ALLOW_SHRINK_OPT = typer.Option(
+    False, "--allow-shrink", help="Accept fewer rows than the last export (after a deliberate cleanup)."
+)
 
 
 @app.command()
-def check(
-    ctx: typer.Context,
-    allow_shrink: bool = typer.Option(
-        False, "--allow-shrink", help="Accept fewer rows than the last export (after a deliberate cleanup)."
-    ),
-) -> None:
-    """Run the Great Expectations quality gate on marts.*; writes Data Docs. Exit 1 if it fails.
+def check(ctx: typer.Context, allow_shrink: bool = ALLOW_SHRINK_OPT) -> None:
+    """Run the Great Expectations quality gate on the working file's marts; writes Data Docs. Exit 1 if it fails.
+
+    A failed gate leaves the served file as it was: readers keep the last good snapshot.
 
     [bold]Example[/bold]
 
-      producthuntdb check && producthuntdb export
+      producthuntdb check && producthuntdb serve && producthuntdb export
     """
     with session(ctx, "check") as settings:
-        do_check(settings, allow_shrink)
+        gate = pipeline.check(settings, allow_shrink, _hooks(settings))
+        pipeline.require_passed(gate, "; the served file keeps its previous snapshot")
 
 
-def do_export(
-    settings: Settings, out: Path | None = None, allow_shrink: bool = False, *, quiet: bool = False
-) -> ExportReport:
-    try:
-        from producthuntdb.export import run_export
-    except ImportError as exc:
-        raise _missing_stage("export", exc) from None
-    check_export_target((out or settings.export_path).absolute())
-    return _run_shown(
-        settings,
-        "export",
-        "export: Parquet, CSV, manifest…",
-        lambda: run_export(settings, out_dir=out, allow_shrink=allow_shrink),
-        quiet,
-    )
+@app.command()
+def serve(ctx: typer.Context) -> None:
+    """Publish the marts the last check passed to the served file (PRODUCTHUNT_DUCKDB_PATH).
+
+    Writes a new file and renames it into place: readers keep their snapshot and never block it.
+    Refuses when the working file changed since that check.
+
+    [bold]Example[/bold]
+
+      producthuntdb check && producthuntdb serve
+    """
+    with session(ctx, "serve") as settings:
+        pipeline.serve(settings, hooks=_hooks(settings))
 
 
 def check_export_target(target: Path) -> None:
-    """A target the export would refuse is bad usage (exit 2), said before the gate runs."""
-    from producthuntdb.export import _check_target
+    """A target the export would refuse is bad usage (exit 2), said before anything runs."""
+    from producthuntdb.export import check_target
     from producthuntdb.settings import file_in_the_way
 
     blocker = file_in_the_way(target)
     if blocker is not None and blocker != target:
         raise ConfigError(f"export directory {target} cannot be created: {blocker} is a file, not a directory")
     try:
-        _check_target(target)
+        check_target(target)
     except ProductHuntDBError as exc:
         raise ConfigError(str(exc)) from None
 
@@ -592,11 +438,10 @@ def check_export_target(target: Path) -> None:
 def export(
     ctx: typer.Context,
     out: Path | None = typer.Option(None, "--out", "-o", help="Target directory (default: DATA_DIR/export)."),
-    allow_shrink: bool = typer.Option(
-        False, "--allow-shrink", help="Accept fewer rows than the last export."
-    ),
 ) -> None:
-    """Export marts.* to Parquet + CSV with a manifest (checksums, row counts).
+    """Export the served marts to Parquet + CSV with a manifest (checksums, row counts, the gate they passed).
+
+    Only the files its manifest lists are replaced or removed; anything else in the directory stays.
 
     [bold]Examples[/bold]
 
@@ -604,7 +449,8 @@ def export(
       producthuntdb export --out /tmp/producthunt-export
     """
     with session(ctx, "export") as settings:
-        do_export(settings, out, allow_shrink)
+        check_export_target((out or settings.export_path).absolute())
+        pipeline.export(settings, out_dir=out, hooks=_hooks(settings))
 
 
 @app.command()
@@ -625,16 +471,9 @@ def publish(
       producthuntdb publish --dry-run
       producthuntdb publish --export-dir data/export
     """
-    from producthuntdb import logs
-
     with session(ctx, "publish", kaggle=True) as settings:
-        try:
-            from producthuntdb.publish import run_publish
-        except ImportError as exc:
-            raise _missing_stage("publish", exc) from None
-        with logs.stage_context("publish"):
-            report = run_publish(settings, export_dir=export_dir, dry_run=dry_run)
-        print_report("publish" + (" (dry run)" if dry_run else ""), report)
+        report = pipeline.publish(settings, export_dir=export_dir, dry_run=dry_run)
+        display.print_report("publish" + (" (dry run)" if dry_run else ""), report, console=_out())
 
 
 @app.command()
@@ -647,25 +486,32 @@ def run(
     with_: str | None = WITH_OPT,
     budget_share: float | None = BUDGET_SHARE_OPT,
     lookback: str | None = LOOKBACK_OPT,
-    allow_shrink: bool = typer.Option(
-        False, "--allow-shrink", help="Accept fewer rows than the last export."
+    allow_shrink: bool = ALLOW_SHRINK_OPT,
+    publish: bool = typer.Option(
+        False, "--publish", help="Also publish a Kaggle dataset version (needs the Kaggle credentials)."
     ),
 ) -> None:
-    """sync → build → check → export, stopping at the first failure (nothing is exported past a failed gate).
+    """sync → build → check → serve → export (→ publish), stopping at the first failure.
+
+    The gate runs once; nothing is served, exported or published past a failed gate.
 
     [bold]Examples[/bold]
 
       producthuntdb run
-      producthuntdb run --max-minutes 40 --budget-share 0.8    # a scheduled load
+      producthuntdb run --max-minutes 40 --budget-share 0.8 --publish    # a scheduled load
     """
     flags = SyncFlags(since, full_refresh, max_points, max_minutes, with_, budget_share, lookback)
     _check_sync_flags(flags)
-    with session(ctx, "run", token=True, overrides=_sync_overrides(flags)) as settings:
-        do_sync(settings, flags)
-        do_build(settings)
-        do_check(settings, allow_shrink, before_export=True)
-        do_export(settings, allow_shrink=allow_shrink)
-        _out().print(f"[green]done[/green]: {settings.db_path} and {settings.export_path}")
+    with session(ctx, "run", token=True, kaggle=publish, overrides=_sync_overrides(flags)) as settings:
+        check_export_target(settings.export_path.absolute())
+        pipeline.run(
+            settings,
+            _sync_options(settings, flags),
+            allow_shrink=allow_shrink,
+            publish_after=publish,
+            hooks=_hooks(settings),
+        )
+        _out().print(f"[green]done[/green]: {settings.served_path} and {settings.export_path}")
 
 
 # ----------------------------------------------------------------------------- status / doctor
@@ -685,7 +531,7 @@ def status(
 
       producthuntdb status
       producthuntdb status --offline
-      PRODUCTHUNT_DUCKDB_PATH=data/demo/producthunt.duckdb producthuntdb status --json | jq .posts
+      PRODUCTHUNT_DATA_DIR=data/demo producthuntdb status --json | jq .posts
     """
     from producthuntdb import status as status_mod
 

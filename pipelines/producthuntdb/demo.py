@@ -1,9 +1,9 @@
 """``producthuntdb demo`` (``make demo``): the whole pipeline on the bundled emulator, no token needed.
 
 Starts the emulator in this process on a free loopback port, points a copy of the settings at
-it, runs sync → build → check → export into the demo directory (``data/demo`` by default),
-stops the emulator in a ``finally`` (even when a stage fails), and ends with a summary: rows
-per mart, points spent, where the files are and how to query them.
+it, runs :func:`pipeline.run` (sync → build → check → serve → export) into the demo directory
+(``data/demo`` by default), stops the emulator in a ``finally`` (even when a stage fails), and
+ends with a summary: rows per mart, points spent, where the files are and how to query them.
 """
 
 from __future__ import annotations
@@ -13,12 +13,12 @@ import shutil
 from pathlib import Path
 from typing import Any, cast
 
-import duckdb
 from loguru import logger
 from pydantic import SecretStr
 from rich.console import Console
 from rich.table import Table
 
+from producthuntdb import display, pipeline, warehouse
 from producthuntdb.errors import ProductHuntDBError
 from producthuntdb.settings import Settings
 
@@ -28,7 +28,7 @@ spends each window to the last request and waits for the reset — for real, but
 
 MARKER = ".producthuntdb-demo"
 PIPELINE_OUTPUTS = frozenset(
-    {"producthunt.duckdb", "producthunt.duckdb.wal", "dlt", "dbt", "export", "gx", "quality", "logs"}
+    {"producthunt.duckdb", "producthunt.duckdb.wal", "work", "dlt", "dbt", "export", "gx", "quality", "logs"}
 )
 """What a pipeline run writes into its data directory: a directory holding nothing else may be emptied."""
 """Written into the demo directory; ``--fresh`` only ever deletes a directory that carries it."""
@@ -63,25 +63,6 @@ def demo_token(base: Settings) -> str:
     return "demo-" + _random.token_urlsafe(24)
 
 
-def mart_counts(db_path: Path) -> dict[str, int]:
-    con = duckdb.connect(str(db_path), read_only=True)
-    try:
-        names = [
-            r[0]
-            for r in con.execute(
-                "select table_name from information_schema.tables where table_schema = 'marts' "
-                "and table_type = 'BASE TABLE' order by table_name"
-            ).fetchall()
-        ]
-        counts = {}
-        for name in names:
-            row = con.execute(f'select count(*) from marts."{name}"').fetchone()
-            counts[name] = int(row[0]) if row else 0
-        return counts
-    finally:
-        con.close()
-
-
 def shown(path: str | Path) -> str:
     """A path as the user would type it: relative to the working directory when it is inside it."""
     try:
@@ -102,12 +83,13 @@ def render_summary(summary: dict[str, Any], console: Console) -> None:
     files.add_column("where")
     files.add_row("API points spent", str(summary["points"]))
     db = shown(summary["db_path"])
-    files.add_row("DuckDB", db)
+    files.add_row("DuckDB, served", f"{db} (gated marts: what readers open)")
+    files.add_row("DuckDB, working", f"{shown(summary['work_path'])} (the pipeline's own)")
     files.add_row("exports", f"{shown(summary['export_dir'])} ({summary['parquet_files']} Parquet files)")
     files.add_row("Data Docs", shown(summary["data_docs"]) if summary["data_docs"] else "-")
     files.add_row("logs", shown(summary["logs_dir"]))
     files.add_row("query it", f"duckdb -readonly {db}")
-    files.add_row("status", f"PRODUCTHUNT_DUCKDB_PATH={db} producthuntdb status")
+    files.add_row("status", f"PRODUCTHUNT_DATA_DIR={shown(summary['data_dir'])} producthuntdb status")
     console.print(files)
     console.print(f"[green]demo finished in {summary['seconds']:.0f} s[/green]")
 
@@ -120,10 +102,10 @@ def run_demo(
     console: Console,
     window_seconds: float = DEMO_WINDOW_SECONDS,
 ) -> dict[str, Any]:
-    """Emulator up → sync → build → check → export → emulator down (always) → summary dict."""
+    """Emulator up → the whole run → emulator down (always) → summary dict."""
     import time
 
-    from producthuntdb import cli, logs
+    from producthuntdb import logs
 
     started = time.monotonic()
     prepare_dir(base.data_dir, fresh)
@@ -141,21 +123,21 @@ def run_demo(
         logs.setup_logging(settings, logs.current_run_id(), "demo")  # mask the demo token too
         logger.info("emulator ({} world) on {}", scale, server.url)
         console.print(f"emulator ({scale} world) listening on {server.base_url}")
-        sync_report = cli.do_sync(settings, cli.SyncFlags(), quiet=True)
-        cli.do_build(settings, quiet=True)
-        gate = cli.do_check(settings, before_export=True)
-        cli.do_export(settings, quiet=True)
+        hooks = display.ConsoleHooks(settings, quiet=True, console=console)
+        report = pipeline.run(settings, pipeline.sync_options(settings), hooks=hooks)
     finally:
         server.stop()
         logger.info("emulator stopped")
     export_dir = settings.export_path
     summary = {
-        "marts": mart_counts(settings.db_path),
-        "points": sync_report.points,
-        "db_path": str(settings.db_path),
+        "marts": warehouse.mart_counts_of(settings.served_path),
+        "points": report.sync.points,
+        "db_path": str(settings.served_path),
+        "work_path": str(settings.db_path),
+        "data_dir": str(settings.data_dir),
         "export_dir": str(export_dir),
         "parquet_files": len(list(export_dir.rglob("*.parquet"))) if export_dir.is_dir() else 0,
-        "data_docs": str(gate.docs_path) if gate.docs_path else None,
+        "data_docs": str(report.gate.docs_path) if report.gate.docs_path else None,
         "logs_dir": str(settings.logs_dir),
         "seconds": time.monotonic() - started,
     }

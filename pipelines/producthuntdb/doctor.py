@@ -1,8 +1,9 @@
 """``producthuntdb doctor``: is this machine ready to sync? Each check is ✓ or ✗ with the fix.
 
 The checks talk to the real things — the API (a ``viewer`` query, the cheapest authenticated
-request), the DuckDB file (opened for writing, the way a sync will) and the disk — so a green
-doctor means a sync will not fail for a reason it could have told you first.
+request), the working DuckDB file (opened for writing, the way a sync will), the served file
+(what readers open: can DuckDB 1.x clients read it?) and the disk — so a green doctor means a
+sync will not fail for a reason it could have told you first.
 """
 
 from __future__ import annotations
@@ -13,17 +14,18 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
-import duckdb
 import httpx
 from rich.console import Console
 from rich.markup import escape
 
+from producthuntdb import warehouse
 from producthuntdb.settings import Settings, file_in_the_way, mask_secrets
-from producthuntdb.status import database_problem, describe_holder, lock_holder
+from producthuntdb.warehouse import DatabaseUnavailable, database_problem, describe_holder
 
 VIEWER_QUERY = "query Doctor { viewer { user { id } } }"
 MIN_FREE_BYTES = 1 << 30
-DB_CHECK = "duckdb file"
+DB_CHECK = "working file"
+SERVED_CHECK = "served file"
 TOKEN_HELP = "https://www.producthunt.com/v2/oauth/applications"
 PACKAGES = {
     # distribution: (required prefix or None, why it matters)
@@ -169,20 +171,40 @@ def check_duckdb(settings: Settings) -> Check:
     if problem is not None:
         return Check(DB_CHECK, False, problem, "restore the file from a backup, or move it away and sync again")
     try:
-        con = duckdb.connect(str(db))
-    except duckdb.Error as exc:
-        holder = lock_holder(exc)
+        warehouse.connect(db, read_only=False).close()
+    except DatabaseUnavailable as exc:
+        holder = exc.holder
         if holder is not None:
             return Check(
                 DB_CHECK,
                 False,
                 f"{db} is locked by {describe_holder(holder)}",
-                f"close that program (a BI tool keeps the lock while connected read-write), wait for the "
-                f"running sync, or stop it: kill {holder['pid']}",
+                f"only the pipeline opens the working file (readers use {settings.served_path}): wait for the "
+                f"running sync or build, or stop it: kill {holder['pid']}",
             )
-        return Check(DB_CHECK, False, f"{db} cannot be opened: {str(exc).splitlines()[0]}", "check the file")
-    con.close()
-    return Check(DB_CHECK, True, f"{db} is writable and not locked")
+        return Check(DB_CHECK, False, f"{db} cannot be opened: {exc.reason}", "check the file")
+    return Check(DB_CHECK, True, f"{db} is writable and not locked (only the pipeline opens it)")
+
+
+def check_served(settings: Settings) -> Check:
+    """The served file readers open: present, and in a storage version DuckDB 1.4/1.5 clients read."""
+    served = settings.served_path
+    if not served.is_file():
+        return Check(SERVED_CHECK, True, f"{served} will be published by the first run whose gate passes")
+    version = warehouse.storage_version_number(served)
+    if version not in warehouse.READABLE_BY_CLIENTS:
+        return Check(
+            SERVED_CHECK,
+            False,
+            f"{served} has storage version {version}: DuckDB 1.4/1.5 clients (CLI, Node, BI tools) cannot open it",
+            f"run `producthuntdb serve` to republish it as {settings.storage_version}",
+        )
+    return Check(
+        SERVED_CHECK,
+        True,
+        f"{served} is what readers open (storage version {version}, DuckDB >= {settings.storage_version});"
+        " the pipeline replaces it atomically and never waits for them",
+    )
 
 
 def _existing_parent(path: Path) -> Path | None:
@@ -248,6 +270,7 @@ def run_doctor(settings: Settings) -> list[Check]:
     checks = check_config(settings)
     checks += check_api(settings)
     checks.append(check_duckdb(settings))
+    checks.append(check_served(settings))
     checks.append(check_disk(settings))
     checks.append(check_dbt_project(settings))
     checks += check_packages()

@@ -1,15 +1,27 @@
-"""Export the marts as a versioned dataset: Parquet + CSV per mart, manifest.json, Kaggle metadata.
+"""Export the served marts as a versioned dataset: Parquet + CSV per mart, manifest.json, Kaggle metadata.
 
-The gate runs first and a failed gate exports nothing. Files are written by DuckDB's ``COPY``
-(streamed, never through pandas) into a temporary directory next to the target, checked
-(row counts re-read from the Parquet files, sha256 of every file), and only then renamed into
-place, so a crash leaves either the old export or the new one, never half of one.
+The export ships the served file, which holds only marts that passed the gate (``serve``
+publishes nothing else) and records that gate's report in ``meta.publication``: the gate does
+not run again here, but the export refuses a served file whose marts do not match the report it
+carries (or the report this run's ``check`` handed on).
+
+Files are written by DuckDB's ``COPY`` (streamed, never through pandas) into a temporary
+directory next to the target, checked (row counts re-read from the Parquet files, sha256 of
+every file), then renamed into the target one by one with the manifest last. The export owns
+exactly the files its manifest lists: it replaces and removes only those, so a maintainer's
+``NOTES.md`` or ``notebooks/`` in the export directory survives every export.
+
+CSV is read by spreadsheets, which run a cell starting with ``=``, ``+``, ``-``, ``@``, a tab or a
+carriage return as a formula, and product names, taglines and comments are user-written. As
+OWASP recommends, such text cells get a leading ``'`` in the CSV, and control characters (NUL and
+the like; tab, newline and carriage return are kept) are removed. Parquet keeps the exact values.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import time
 import uuid
@@ -17,20 +29,21 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import duckdb
 import yaml  # type: ignore[import-untyped]  # PyYAML comes with dbt; its stubs do not
 from loguru import logger
 
-from producthuntdb import __version__
+from producthuntdb import __version__, warehouse
 from producthuntdb.errors import StageError
-from producthuntdb.quality import GateReport, run_gate
-from producthuntdb.serialize import quote_identifier
+from producthuntdb.quality import GateReport
 from producthuntdb.settings import Settings
 from producthuntdb.tracing import span
+from producthuntdb.warehouse import MARTS_SCHEMA, quote_identifier, quote_literal
 
-MARTS_SCHEMA = "marts"
+if TYPE_CHECKING:
+    import duckdb
+
 MANIFEST = "manifest.json"
 KAGGLE_METADATA = "dataset-metadata.json"
 FORMATS = ("parquet", "csv")
@@ -49,6 +62,16 @@ KAGGLE_TYPES = {
     "FLOAT": "numeric",
 }
 INTEGER_TYPES = ("BIGINT", "INTEGER", "SMALLINT", "TINYINT", "HUGEINT", "UBIGINT", "UINTEGER")
+FORMULA_START = r"^[=+\-@\t\r]"
+"""OWASP's CSV-injection triggers: a cell starting with one of these is a formula to a spreadsheet."""
+CONTROL_CHARS = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
+"""Control characters removed from CSV cells (tab, newline and carriage return are kept, quoted)."""
+CSV_SAFETY = (
+    "In the CSV files, text cells that begin with =, +, -, @, a tab or a carriage return are prefixed "
+    "with a single quote (') so spreadsheets show them as text instead of running them as formulas "
+    "(OWASP CSV injection), and control characters such as NUL are removed; the Parquet files hold the "
+    "exact values."
+)
 
 
 @dataclass
@@ -59,7 +82,8 @@ class ExportReport:
     metadata_path: Path
     bytes_written: int
     elapsed: float
-    gate: GateReport | None = field(default=None, repr=False)
+    gate: dict[str, Any] = field(default_factory=dict, repr=False)
+    """The gate record the export shipped under (from the served file's ``meta.publication``)."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -72,22 +96,13 @@ class ExportReport:
         }
 
 
-def run_export(settings: Settings, out_dir: Path | None = None, allow_shrink: bool = False) -> ExportReport:
-    """Gate, then write the export atomically; raises ``StageError`` (nothing written) if the gate fails."""
+def run_export(settings: Settings, out_dir: Path | None = None, gate: GateReport | None = None) -> ExportReport:
+    """Export the served file's marts; ``gate`` (this run's report), when given, must match them."""
     started = time.monotonic()
     target = (out_dir or settings.export_path).resolve()
-    previous = target / MANIFEST
     with span("export", out_dir=str(target)):
-        _check_target(target)
-        gate = run_gate(
-            settings, allow_shrink=allow_shrink, previous_manifest=previous if previous.is_file() else None
-        )
-        if not gate.passed:
-            shown = "; ".join(f"{f.suite}.{f.column or '*'} {f.expectation}" for f in gate.failures[:3])
-            more = f" and {len(gate.failures) - 3} more" if len(gate.failures) > 3 else ""
-            raise StageError(
-                f"quality gate failed ({len(gate.failures)} expectation(s): {shown}{more}); nothing was exported"
-            )
+        check_target(target)
+        owned = owned_files(target)
         target.parent.mkdir(parents=True, exist_ok=True)
         _remove_stale_temps(target)
         tmp = target.parent / f".{target.name}.tmp-{uuid.uuid4().hex[:8]}"
@@ -97,68 +112,102 @@ def run_export(settings: Settings, out_dir: Path | None = None, allow_shrink: bo
             metadata_doc = kaggle_metadata(settings, manifest)
             (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", "utf-8")
             (tmp / KAGGLE_METADATA).write_text(json.dumps(metadata_doc, indent=2) + "\n", "utf-8")
-            _swap_into_place(tmp, target)
-        except BaseException:
+            _move_into_place(tmp, target, owned)
+        finally:
             shutil.rmtree(tmp, ignore_errors=True)
-            raise
     tables = {name: info["rows"] for name, info in manifest["tables"].items()}
-    size = sum(f.stat().st_size for f in target.iterdir() if f.is_file())
+    size = sum((target / name).stat().st_size for name in owned_files(target))
     report = ExportReport(
-        target, tables, target / MANIFEST, target / KAGGLE_METADATA, size, time.monotonic() - started, gate
+        target, tables, target / MANIFEST, target / KAGGLE_METADATA, size, time.monotonic() - started,
+        manifest["gate"],
     )
     logger.bind(stage="export").info("exported {} tables ({} bytes) to {}", len(tables), size, target)
     return report
 
 
-def _write_files(settings: Settings, tmp: Path, gate: GateReport) -> dict[str, Any]:
-    con = duckdb.connect(str(settings.db_path), read_only=True)
-    try:
+def served_gate_record(con: duckdb.DuckDBPyConnection, served: Path, gate: GateReport | None) -> dict[str, Any]:
+    """The gate report the served file carries, checked against its marts (and this run's report)."""
+    from producthuntdb.serve import read_publication
+
+    publication = read_publication(con)
+    if publication is None or not publication["gate_passed"]:
+        raise StageError(
+            f"{served} records no passing quality gate: run `producthuntdb run` (or check, then serve) first"
+        )
+    counts = warehouse.mart_counts(con)
+    if counts != publication["row_counts"]:
+        raise StageError(f"{served}: its marts do not match the gate report it records; run check and serve again")
+    if gate is not None and (not gate.passed or gate.row_counts != counts):
+        raise StageError(f"{served} is not the data this run's quality gate passed; nothing was exported")
+    return publication
+
+
+def _write_files(settings: Settings, tmp: Path, gate: GateReport | None) -> dict[str, Any]:
+    served = settings.served_path
+    if not served.is_file():
+        raise StageError(f"no served file at {served}: run `producthuntdb run` (or check, then serve) first")
+    with warehouse.opened(served) as con:
+        publication = served_gate_record(con, served, gate)
         con.execute("set TimeZone = 'UTC'")  # CSV timestamps in UTC, whatever the machine's zone
-        tables = _mart_columns(con)
+        tables = _public_columns(con)
         entries: dict[str, Any] = {}
         for table, columns in tables.items():
-            select = ", ".join(quote_identifier(name) for name in columns)
-            source = f"(select {select} from {MARTS_SCHEMA}.{quote_identifier(table)})"
+            source = f"{MARTS_SCHEMA}.{quote_identifier(table)}"
             files: dict[str, Any] = {}
             for fmt in FORMATS:
                 path = tmp / f"{table}.{fmt}"
-                options = (
-                    "format parquet, compression zstd" if fmt == "parquet" else "format csv, header true"
-                )
-                con.execute(f"copy {source} to '{_path_literal(path)}' ({options})")
+                if fmt == "parquet":
+                    select = ", ".join(quote_identifier(name) for name in columns)
+                    options = "format parquet, compression zstd"
+                else:
+                    select = ", ".join(_csv_cell(name, data_type) for name, data_type in columns.items())
+                    options = "format csv, header true"
+                con.execute(f"copy (select {select} from {source}) to {quote_literal(path)} ({options})")
                 files[fmt] = {"path": path.name, "bytes": path.stat().st_size, "sha256": sha256_file(path)}
-            parquet = _path_literal(tmp / f"{table}.parquet")
-            row = con.execute(f"select count(*) from read_parquet('{parquet}')").fetchone()
+            parquet = quote_literal(tmp / f"{table}.parquet")
+            row = con.execute(f"select count(*) from read_parquet({parquet})").fetchone()
             entries[table] = {
                 "rows": int(row[0]) if row else 0,
                 "columns": [{"name": name, "type": data_type} for name, data_type in columns.items()],
                 "files": files,
             }
         window = _sync_window(con, tables)
-    finally:
-        con.close()
     return {
         "dataset": settings.kaggle_dataset,
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "sync_window": window,
         "versions": package_versions(),
-        "gate": {"passed": gate.passed, "evaluated": gate.evaluated, "skipped": gate.skipped},
+        "gate": {
+            "passed": publication["gate_passed"],
+            "evaluated": publication["gate_evaluated"],
+            "row_counts": publication["row_counts"],
+            "published_at": publication["published_at"],
+            "run_id": publication["run_id"],
+        },
+        "csv_safety": CSV_SAFETY,
         "tables": entries,
     }
 
 
-def _mart_columns(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, str]]:
+def _csv_cell(name: str, data_type: str) -> str:
+    """A column as the CSV gets it: text neutralised against formula injection, other types as they are."""
+    column = quote_identifier(name)
+    if data_type != "VARCHAR":
+        return column
+    cleaned = f"regexp_replace({column}, {quote_literal(CONTROL_CHARS)}, '', 'g')"
+    quote = quote_literal("'")
+    return (
+        f"case when regexp_matches({cleaned}, {quote_literal(FORMULA_START)}) then {quote} || {cleaned} "
+        f"else {cleaned} end as {column}"
+    )
+
+
+def _public_columns(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, str]]:
     """Every marts table with its public columns (dbt/dlt bookkeeping columns start with ``_``)."""
-    rows = con.execute(
-        "select c.table_name, c.column_name, c.data_type from information_schema.columns c "
-        "join information_schema.tables t on t.table_schema = c.table_schema and t.table_name = c.table_name "
-        "where c.table_schema = ? and t.table_type = 'BASE TABLE' order by c.table_name, c.ordinal_position",
-        [MARTS_SCHEMA],
-    ).fetchall()
-    tables: dict[str, dict[str, str]] = {}
-    for table, column, data_type in rows:
-        if not column.startswith("_"):
-            tables.setdefault(table, {})[column] = data_type
+    tables = {
+        table: {name: kind for name, kind in columns.items() if not name.startswith("_")}
+        for table, columns in warehouse.table_columns(con).items()
+    }
     if not tables:
         raise StageError(f"no tables in schema '{MARTS_SCHEMA}': run build first")
     return tables
@@ -175,37 +224,50 @@ def _sync_window(con: duckdb.DuckDBPyConnection, tables: dict[str, dict[str, str
     }
 
 
-def _check_target(target: Path) -> None:
-    """The whole target directory is replaced: refuse one that holds anything but an old export."""
+def check_target(target: Path) -> None:
+    """A first export goes into a new or empty directory; later ones own only what their manifest lists."""
     if target.exists() and not target.is_dir():
         raise StageError(f"{target} exists and is not a directory")
     if target.is_dir() and any(target.iterdir()) and not (target / MANIFEST).is_file():
         raise StageError(f"{target} is not empty and holds no {MANIFEST}: choose a new or empty directory")
 
 
-def _swap_into_place(tmp: Path, target: Path) -> None:
-    """Rename ``tmp`` to ``target``; an old export is moved aside first and removed only after."""
-    if not target.exists():
-        tmp.rename(target)
-        return
-    old = target.parent / f".{target.name}.old-{uuid.uuid4().hex[:8]}"
-    target.rename(old)
+def owned_files(target: Path) -> set[str]:
+    """The files of ``target`` that the export wrote: its manifest, metadata and the files it lists."""
+    path = target / MANIFEST
+    if not path.is_file():
+        return set()
     try:
-        tmp.rename(target)
-    except OSError:
-        old.rename(target)
-        raise
-    shutil.rmtree(old, ignore_errors=True)
+        tables = json.loads(path.read_text("utf-8"))["tables"]
+        listed = {str(entry["path"]) for info in tables.values() for entry in info["files"].values()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise StageError(f"{path}: not a readable export manifest ({exc.__class__.__name__})") from None
+    names = listed | {MANIFEST, KAGGLE_METADATA}
+    return {name for name in names if "/" not in name and name not in ("", ".", "..")}
+
+
+def _move_into_place(tmp: Path, target: Path, owned: set[str]) -> None:
+    """Rename each new file into ``target`` (manifest last), then remove the old files no longer listed.
+
+    Anything the previous manifest did not list is not ours: it is never overwritten or removed.
+    """
+    new = sorted((p for p in tmp.iterdir() if p.is_file()), key=lambda p: (p.name == MANIFEST, p.name))
+    foreign = sorted(p.name for p in new if (target / p.name).exists() and p.name not in owned)
+    if foreign:
+        raise StageError(f"{target} holds {', '.join(foreign[:3])}, which no earlier export wrote: move it away")
+    target.mkdir(parents=True, exist_ok=True)
+    if MANIFEST in owned:  # the old manifest goes first: a crash mid-swap leaves no manifest that lies
+        (target / MANIFEST).unlink(missing_ok=True)
+    for path in new:
+        os.replace(path, target / path.name)
+    for name in owned - {p.name for p in new}:
+        (target / name).unlink(missing_ok=True)
 
 
 def _remove_stale_temps(target: Path) -> None:
     """Leftovers of a crashed export (never the export itself)."""
-    for pattern in (f".{target.name}.tmp-*", f".{target.name}.old-*"):
-        for stale in target.parent.glob(pattern):
-            if not target.exists() and ".old-" in stale.name:
-                stale.rename(target)  # a crash between the two renames: the old export comes back
-                continue
-            shutil.rmtree(stale, ignore_errors=True)
+    for stale in target.parent.glob(f".{target.name}.tmp-*"):
+        shutil.rmtree(stale, ignore_errors=True)
 
 
 def sha256_file(path: Path) -> str:
@@ -281,6 +343,7 @@ def kaggle_metadata(settings: Settings, manifest: dict[str, Any]) -> dict[str, A
         "description": (
             "Product Hunt data harvested with ProductHuntDB (dlt → DuckDB → dbt), quality-checked by "
             "Great Expectations before every version. Redacted users are NULL with is_redacted flags. "
+            f"{CSV_SAFETY} "
             f"Posts created {window['min_created_at']} to {window['max_created_at']}. Rows: {counts}. "
             "Data remains subject to the Product Hunt API terms of use."
         ),
@@ -288,7 +351,3 @@ def kaggle_metadata(settings: Settings, manifest: dict[str, Any]) -> dict[str, A
         "keywords": ["product hunt", "startups", "technology"],
         "resources": resources,
     }
-
-
-def _path_literal(path: Path) -> str:
-    return str(path).replace("'", "''")

@@ -8,7 +8,7 @@ the CLI commands, and comes back to the menu after a failure instead of exiting.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from loguru import logger
 from pydantic import SecretStr
@@ -17,8 +17,12 @@ from rich.markup import escape
 from rich.prompt import Confirm, FloatPrompt, Prompt
 from rich.table import Table
 
+from producthuntdb import display, pipeline
 from producthuntdb.errors import ConfigError, ProductHuntDBError
 from producthuntdb.settings import Settings, mask_secrets
+
+if TYPE_CHECKING:
+    from producthuntdb.sync import SyncOptions
 
 MENU: tuple[tuple[str, str, str], ...] = (
     ("1", "status", "what is in the database, last runs, backfill position"),
@@ -26,8 +30,8 @@ MENU: tuple[tuple[str, str, str], ...] = (
     ("3", "sync", "harvest the API into raw.* (within the budget; resumable)"),
     ("4", "build", "dbt: staging views and marts.*"),
     ("5", "check", "quality gate (Great Expectations) and Data Docs"),
-    ("6", "export", "Parquet + CSV + manifest"),
-    ("7", "run", "sync → build → check → export"),
+    ("6", "export", "serve the gated marts, then Parquet + CSV + manifest"),
+    ("7", "run", "sync → build → check → serve → export"),
     ("q", "quit", ""),
 )
 
@@ -64,21 +68,22 @@ def _with_token(settings: Settings, console: Console) -> Settings:
     return settings
 
 
-def _sync_flags(console: Console) -> Any:
-    from producthuntdb.cli import SyncFlags
-
+def _sync_options(settings: Settings, console: Console) -> SyncOptions:
     minutes = FloatPrompt.ask("Stop after how many minutes?", default=10.0, console=console)
     extras = []
     if Confirm.ask("Also harvest comments?", default=False, console=console):
         extras.append("comments")
     if Confirm.ask("Also harvest votes?", default=False, console=console):
         extras.append("votes")
-    return SyncFlags(max_minutes=minutes if minutes > 0 else None, with_=",".join(extras) or None)
+    return pipeline.sync_options(settings, max_minutes=minutes if minutes > 0 else None, with_=frozenset(extras))
 
 
 def run_menu(settings: Settings, globals_: Any, console: Console, *, max_rounds: int = 1000) -> Settings:
     """Loop: show the menu, run the chosen stage, report, repeat until ``q`` (or end of input)."""
-    from producthuntdb import cli, doctor, status
+    from producthuntdb import doctor, status
+
+    def hooks(s: Settings) -> display.ConsoleHooks:
+        return display.ConsoleHooks(s, console=console)
 
     def do_status(s: Settings) -> Settings:
         status.render_status(status.collect_status(s), console)
@@ -91,27 +96,26 @@ def run_menu(settings: Settings, globals_: Any, console: Console, *, max_rounds:
 
     def do_sync(s: Settings) -> Settings:
         s = _with_token(s, console)
-        cli.do_sync(s, _sync_flags(console))
+        pipeline.sync(s, _sync_options(s, console), hooks(s))
         return s
 
     def do_build(s: Settings) -> Settings:
-        cli.do_build(s, full_refresh=Confirm.ask("Full refresh?", default=False, console=console))
+        full_refresh = Confirm.ask("Full refresh?", default=False, console=console)
+        pipeline.build(s, full_refresh=full_refresh, hooks=hooks(s))
         return s
 
     def do_check(s: Settings) -> Settings:
-        cli.do_check(s)
+        pipeline.require_passed(pipeline.check(s, hooks=hooks(s)), "; the served file keeps its previous snapshot")
         return s
 
     def do_export(s: Settings) -> Settings:
-        cli.do_export(s)
+        pipeline.serve(s, hooks=hooks(s))
+        pipeline.export(s, hooks=hooks(s))
         return s
 
     def do_run(s: Settings) -> Settings:
         s = _with_token(s, console)
-        cli.do_sync(s, _sync_flags(console))
-        cli.do_build(s)
-        cli.do_check(s, before_export=True)
-        cli.do_export(s)
+        pipeline.run(s, _sync_options(s, console), hooks=hooks(s))
         return s
 
     actions: dict[str, Callable[[Settings], Settings]] = {

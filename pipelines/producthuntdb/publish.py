@@ -1,8 +1,10 @@
 """Publish an export to Kaggle: the dataset the first time, a new version after that.
 
 Nothing is sent unless the export is intact (every file's sha256 matches its manifest), its
-manifest records a passing gate, the marts still pass the gate, Kaggle's own metadata rules
-hold, and both credentials are set. ``dry_run`` does all of that and sends nothing.
+manifest records a passing gate whose row counts are the rows it ships (and, inside a run, the
+report this run's gate handed on), Kaggle's own metadata rules hold, and both credentials are
+set. The gate itself does not run again. ``dry_run`` does all of that and sends nothing. Only the
+files the manifest lists are uploaded (a maintainer's notes in the export directory stay local).
 
 Credentials go to the ``kaggle`` package through its API object (``config_values``), never
 through ``os.environ``: a subprocess started later cannot inherit them, and nothing prints them.
@@ -15,6 +17,9 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import os
+import shutil
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,8 +28,8 @@ from typing import Any
 from loguru import logger
 
 from producthuntdb.errors import ConfigError, StageError
-from producthuntdb.export import KAGGLE_METADATA, MANIFEST, sha256_file
-from producthuntdb.quality import run_gate
+from producthuntdb.export import KAGGLE_METADATA, MANIFEST, owned_files, sha256_file
+from producthuntdb.quality import GateReport
 from producthuntdb.settings import Settings
 from producthuntdb.tracing import span
 
@@ -55,7 +60,10 @@ class PublishReport:
         }
 
 
-def run_publish(settings: Settings, export_dir: Path | None = None, dry_run: bool = False) -> PublishReport:
+def run_publish(
+    settings: Settings, export_dir: Path | None = None, dry_run: bool = False, gate: GateReport | None = None
+) -> PublishReport:
+    """Publish the export; ``gate`` (this run's report), when given, must be the one the export recorded."""
     started = time.monotonic()
     problems = settings.kaggle_problems(required=True)
     if problems:
@@ -63,20 +71,13 @@ def run_publish(settings: Settings, export_dir: Path | None = None, dry_run: boo
     folder = (export_dir or settings.export_path).resolve()
     with span("publish", dataset=settings.kaggle_dataset, dry_run=dry_run):
         manifest, metadata = verify_export(folder, settings.kaggle_dataset)
-        if settings.db_path.is_file():
-            gate = run_gate(settings, previous_manifest=folder / MANIFEST)
-            if not gate.passed:
-                raise StageError(
-                    f"quality gate failed ({len(gate.failures)} expectation(s)); nothing was published"
-                )
-        else:
-            logger.bind(stage="publish").info(
-                "no database at {}: relying on the export's recorded gate", settings.db_path
-            )
+        recorded = manifest["gate"].get("row_counts")
+        if gate is not None and (not gate.passed or gate.row_counts != recorded):
+            raise StageError(f"{folder} is not the export of this run's gated data; nothing was published")
         record = _record_path(settings)
         previous = _read_record(record)
         notes = version_notes(manifest, previous.get("tables"), previous.get("sync_window"))
-        files = sorted(p.name for p in folder.iterdir() if p.is_file() and p.name != KAGGLE_METADATA)
+        files = sorted(owned_files(folder) - {KAGGLE_METADATA})
         size = sum((folder / name).stat().st_size for name in files)
         if dry_run:
             for name in files:
@@ -88,7 +89,8 @@ def run_publish(settings: Settings, export_dir: Path | None = None, dry_run: boo
         else:
             api = _kaggle_api(settings)
             exists = _dataset_exists(api, settings.kaggle_dataset)
-            url, status = _upload(api, folder, settings.kaggle_dataset, notes, exists)
+            with _upload_folder(folder) as upload:
+                url, status = _upload(api, upload, settings.kaggle_dataset, notes, exists)
             _write_record(record, manifest)
             action = "version" if exists else "create"
             report = PublishReport(settings.kaggle_dataset, action, False, files, size, notes, url, status)
@@ -118,8 +120,12 @@ def verify_export(folder: Path, dataset: str) -> tuple[dict[str, Any], dict[str,
         tables = manifest["tables"]
     except (OSError, ValueError, KeyError) as exc:
         raise StageError(f"{folder}: unreadable manifest or metadata ({exc.__class__.__name__})") from None
-    if not (manifest.get("gate") or {}).get("passed"):
+    gate = manifest.get("gate") or {}
+    if not gate.get("passed"):
         raise StageError(f"{manifest_path} does not record a passing quality gate")
+    shipped = {str(table): int(info["rows"]) for table, info in tables.items()}
+    if gate.get("row_counts") != shipped:
+        raise StageError(f"{manifest_path}: the rows it ships are not the rows its quality gate passed")
     for table, info in tables.items():
         for fmt, entry in info["files"].items():
             path = folder / entry["path"]
@@ -209,6 +215,21 @@ def _write_record(path: Path, manifest: dict[str, Any]) -> None:
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(record, indent=2) + "\n", "utf-8")
     tmp.replace(path)
+
+
+@contextlib.contextmanager
+def _upload_folder(folder: Path) -> Any:
+    """A temporary folder holding only the export's own files (hard links; copies across filesystems).
+
+    Kaggle uploads every file of the folder it is given: a maintainer's ``NOTES.md`` must not ship.
+    """
+    with tempfile.TemporaryDirectory(prefix=".publish-", dir=folder.parent) as tmp:
+        for name in sorted(owned_files(folder)):
+            try:
+                os.link(folder / name, Path(tmp) / name)
+            except OSError:
+                shutil.copy2(folder / name, Path(tmp) / name)
+        yield Path(tmp)
 
 
 def _kaggle_api(settings: Settings) -> Any:

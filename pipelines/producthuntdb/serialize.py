@@ -1,4 +1,4 @@
-"""Values written out for another system: report fields as plain JSON, names as SQL identifiers.
+"""Values written out for another system: report fields as plain JSON (SQL quoting is in ``warehouse``).
 
 Kept free of heavy imports so a benchmark child process can use it without inflating its memory.
 """
@@ -24,7 +24,3 @@ def jsonable(value: Any) -> Any:
         return value
     return str(value)
 
-
-def quote_identifier(name: str) -> str:
-    """``name`` as a double-quoted SQL identifier, so any table or column name is safe in a query."""
-    return '"' + name.replace('"', '""') + '"'

@@ -26,6 +26,10 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 """The checkout the package is installed from (editable install): where ``dbt_project/`` ships."""
 NAME_PATTERN = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 """dlt pipeline and dataset names: a directory name and an unquoted SQL schema name."""
+STORAGE_VERSION_PATTERN = re.compile(r"^v\d+\.\d+\.\d+$")
+DEFAULT_STORAGE_VERSION = "v1.4.0"
+"""DuckDB 2.0 writes storage version 69 by default, which the CLI and Node clients people have
+(1.4/1.5, reading 64-68) refuse; files written as v1.4.0 open in DuckDB 1.4, 1.5 and 2.0."""
 TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_\-\.]{20,512}$")
 """Developer tokens are long url-safe strings; anything shorter is a paste error."""
 
@@ -94,7 +98,16 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(default=Path("data"), description="Where the DB, dlt state, logs and exports live")
     duckdb_path: Path | None = Field(
-        default=None, description="DuckDB file (default DATA_DIR/producthunt.duckdb)"
+        default=None,
+        description="The served DuckDB file readers open (default DATA_DIR/producthunt.duckdb)",
+    )
+    work_duckdb_path: Path | None = Field(
+        default=None,
+        description="The pipeline's working DuckDB file (default DATA_DIR/work/producthunt.duckdb)",
+    )
+    storage_version: str = Field(
+        default=DEFAULT_STORAGE_VERSION,
+        description="DuckDB storage version of the files written (readable by DuckDB >= this release)",
     )
     pipelines_dir: Path | None = Field(default=None, description="dlt state (default DATA_DIR/dlt)")
     export_dir: Path | None = Field(default=None, description="Export target (default DATA_DIR/export)")
@@ -158,6 +171,13 @@ class Settings(BaseSettings):
             raise ValueError("must be an http(s) URL")
         return value
 
+    @field_validator("storage_version")
+    @classmethod
+    def _storage_version(cls, value: str) -> str:
+        if not STORAGE_VERSION_PATTERN.match(value.strip()):
+            raise ValueError("must be a DuckDB release like v1.4.0 (the oldest DuckDB that must open the files)")
+        return value.strip()
+
     @field_validator("pipeline_name", "dataset_name")
     @classmethod
     def _name(cls, value: str) -> str:
@@ -201,6 +221,8 @@ class Settings(BaseSettings):
             self.log_dir = self.data_dir / "logs"
         if self.duckdb_path is None:
             self.duckdb_path = self.data_dir / "producthunt.duckdb"
+        if self.work_duckdb_path is None:
+            self.work_duckdb_path = self.data_dir / "work" / "producthunt.duckdb"
         if self.pipelines_dir is None:
             self.pipelines_dir = self.data_dir / "dlt"
         if self.export_dir is None:
@@ -213,7 +235,8 @@ class Settings(BaseSettings):
                 self.dbt_project_dir = shipped
         # Absolute from here on: the working directory is read once, and libraries that insist on
         # absolute paths (GX's stores, dbt's --project-dir from another cwd) get them.
-        for name in ("data_dir", "duckdb_path", "pipelines_dir", "export_dir", "log_dir", "dbt_project_dir"):
+        paths = ("data_dir", "duckdb_path", "work_duckdb_path", "pipelines_dir", "export_dir", "log_dir")
+        for name in (*paths, "dbt_project_dir"):
             value = getattr(self, name)
             if isinstance(value, Path) and not value.is_absolute():
                 setattr(self, name, value.absolute())
@@ -221,6 +244,13 @@ class Settings(BaseSettings):
     # -- derived, always-set paths (mypy sees ``Path`` rather than ``Path | None``) --
     @property
     def db_path(self) -> Path:
+        """The working file: dlt loads, dbt builds and the gate checks here; no reader ever opens it."""
+        assert self.work_duckdb_path is not None
+        return self.work_duckdb_path
+
+    @property
+    def served_path(self) -> Path:
+        """The served file (``PRODUCTHUNT_DUCKDB_PATH``): gated marts only, replaced by an atomic rename."""
         assert self.duckdb_path is not None
         return self.duckdb_path
 
@@ -271,7 +301,7 @@ class Settings(BaseSettings):
 
     def data_dir_problems(self) -> list[str]:
         """The data directory (and the DB's and dlt's) must be creatable and writable before any stage starts."""
-        for path in dict.fromkeys((self.data_dir, self.db_path.parent, self.dlt_dir)):
+        for path in dict.fromkeys((self.data_dir, self.db_path.parent, self.served_path.parent, self.dlt_dir)):
             blocker = file_in_the_way(path)
             if blocker is not None:
                 return [f"data directory {path} cannot be created: {blocker} is a file, not a directory"]

@@ -1,121 +1,33 @@
 """``producthuntdb status``: what is in the database, how the last runs went, how far the backfill is.
 
-Opens DuckDB **read-only** (a BI tool or a running sync may hold the single write lock), and
-when even that fails because another process holds the lock, names that process instead.
+Two files: the **working file** (``DATA_DIR/work/``: raw, staging and marts, written by sync,
+build and the gate; its tables, runs and backfill are listed) and the **served file**
+(``PRODUCTHUNT_DUCKDB_PATH``: the gated marts readers open, and when they were published).
+Both are opened read-only; when another process holds the working file's lock (a running sync),
+that process is named instead.
 """
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import duckdb
 from rich.console import Console
 from rich.table import Table
 
+from producthuntdb import warehouse
+from producthuntdb.errors import StageError
 from producthuntdb.settings import Settings
+from producthuntdb.warehouse import DatabaseUnavailable, describe_holder, quote_identifier
 
-LOCK_PATTERN = re.compile(r"Conflicting lock is held in (?P<exe>.+?) \(PID (?P<pid>\d+)\)")
+if TYPE_CHECKING:
+    import duckdb
+
 WINDOW_BUDGET = 6250
 """The real API's points per 15-minute window (API_FACTS.md), for the 'budget used' line."""
 HIDDEN_PREFIX = "_dlt_"
 RUN_COLUMNS = ("run_id", "started_at", "status", "stop_reason", "pages", "points", "points_per_post")
-
-
-def lock_holder(error: BaseException | str) -> dict[str, Any] | None:
-    """Who holds a DuckDB file's lock, parsed from DuckDB's error (and enriched by psutil when possible).
-
-    DuckDB says ``Conflicting lock is held in <exe> (PID n)``; the command line tells a
-    BI tool from a stuck sync, so it is added when the process is visible.
-    """
-    match = LOCK_PATTERN.search(str(error))
-    if not match:
-        return None
-    pid = int(match.group("pid"))
-    holder: dict[str, Any] = {"pid": pid, "exe": match.group("exe"), "cmdline": None}
-    try:
-        import psutil
-
-        holder["cmdline"] = " ".join(psutil.Process(pid).cmdline()) or None
-    except Exception:  # process gone, no permission, or psutil missing: the PID is enough
-        pass
-    return holder
-
-
-HOLDER_TEXT_LIMIT = 120
-
-
-def describe_holder(holder: dict[str, Any]) -> str:
-    """``PID n (command line)``, the command line cut in the middle when long.
-
-    A BI tool's command line can be kilobytes of classpath; its head (the program) and its
-    tail (the script or file) are what tell a stuck sync from a notebook, and the error
-    stays one readable line.
-    """
-    what = " ".join(str(holder.get("cmdline") or holder.get("exe")).split())  # one line, even for `python -c` scripts
-    if len(what) > HOLDER_TEXT_LIMIT:
-        half = HOLDER_TEXT_LIMIT // 2
-        what = f"{what[:half]}…{what[-half:]}"
-    return f"PID {holder['pid']} ({what})"
-
-
-def open_problem(db: Path, error: BaseException) -> str:
-    """One line saying why DuckDB could not open ``db``: who holds its lock, or DuckDB's first line."""
-    holder = lock_holder(error)
-    if holder is not None:
-        return (
-            f"{db} is locked by {describe_holder(holder)}: close that program (or its connection) "
-            "or wait for it to finish"
-        )
-    return f"cannot open {db}: {(str(error).splitlines() or [type(error).__name__])[0]}"
-
-
-FILE_HEADER_BYTES = 3 * 4096
-"""A DuckDB file: a main header and two database headers, then ``total_blocks`` blocks."""
-
-
-def database_problem(db: Path) -> str | None:
-    """One line if ``db`` is not a sound DuckDB file (corrupt, truncated, not DuckDB); else None.
-
-    Opened read-only. DuckDB opens a file whose metadata survived and fails only when a query
-    reaches the lost blocks, so the highest data block any table uses (``pragma_storage_info``,
-    metadata only: about 0.1 s) must lie inside the file. A locked file is not judged here.
-    """
-    try:
-        con = duckdb.connect(str(db), read_only=True)
-    except duckdb.Error as exc:
-        if lock_holder(exc) is not None or "Could not set lock" in str(exc):
-            return None
-        return f"{db} is not a readable DuckDB database ({_first_line(exc)})"
-    try:
-        last_block = -1
-        for schema, name in con.execute(
-            "select schema_name, table_name from duckdb_tables() where database_name = current_database()"
-        ).fetchall():
-            relation = '"{}"."{}"'.format(schema.replace('"', '""'), name.replace('"', '""'))
-            row = con.execute(
-                "select max(block_id) from pragma_storage_info(?) where persistent", [relation]
-            ).fetchone()
-            if row and row[0] is not None:
-                last_block = max(last_block, int(row[0]))
-        size_row = con.execute(
-            "select block_size from pragma_database_size() where database_name = current_database()"
-        ).fetchone()
-    except duckdb.Error as exc:
-        return f"{db} is damaged ({_first_line(exc)})"
-    finally:
-        con.close()
-    expected = FILE_HEADER_BYTES + (last_block + 1) * int(size_row[0] if size_row else 0)
-    size = _file_size(db)
-    if size < expected:
-        return f"{db} is truncated ({size:,} of at least {expected:,} bytes): restore it from a backup, or move it away and sync again"
-    return None
-
-
-def _first_line(exc: BaseException) -> str:
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
 def _file_size(path: Path) -> int:
@@ -144,7 +56,7 @@ def _table_counts(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, dict[str, i
         if kind == "VIEW":
             views.setdefault(schema, []).append(name)
             continue
-        count = con.execute(f'select count(*) from "{schema}"."{name}"').fetchone()
+        count = con.execute(f"select count(*) from {quote_identifier(schema)}.{quote_identifier(name)}").fetchone()
         tables.setdefault(schema, {})[name] = int(count[0]) if count else 0
     return tables, views
 
@@ -157,7 +69,7 @@ def _last_runs(con: duckdb.DuckDBPyConnection, dataset: str, limit: int = 5) -> 
     if not exists or not exists[0]:
         return []
     cursor = con.execute(
-        f'select * from "{dataset}"."_sync_runs" order by started_at desc limit {int(limit)}'
+        f"select * from {quote_identifier(dataset)}._sync_runs order by started_at desc limit {int(limit)}"
     )
     names = [d[0] for d in cursor.description or []]
     return [dict(zip(names, row, strict=False)) for row in cursor.fetchall()]
@@ -233,27 +145,23 @@ def collect_status(settings: Settings, *, estimate: bool = True) -> dict[str, An
         "export_files": sorted(p.name for p in settings.export_path.glob("*"))
         if settings.export_path.is_dir()
         else [],
+        "served": served_status(settings.served_path),
     }
     if not info["exists"]:
         return info
-    problem = database_problem(db)
+    problem = warehouse.database_problem(db)
     if problem is not None:
         info["error"] = problem
         return info
     try:
-        con = duckdb.connect(str(db), read_only=True)
-    except duckdb.Error as exc:
-        holder = lock_holder(exc)
-        if holder is None:
-            info["error"] = str(exc).splitlines()[0]
-            return info
-        info["locked_by"] = holder
+        with warehouse.opened(db) as con:
+            tables, views = _table_counts(con)
+            runs = _last_runs(con, settings.dataset_name)
+    except DatabaseUnavailable as exc:
+        if exc.holder is None:
+            info["error"] = str(exc)
+        info["locked_by"] = exc.holder
         return info
-    try:
-        tables, views = _table_counts(con)
-        runs = _last_runs(con, settings.dataset_name)
-    finally:
-        con.close()
     info["tables"] = tables
     info["views"] = views
     info["posts"] = tables.get("marts", {}).get("posts")
@@ -281,6 +189,23 @@ def known_gaps(info: dict[str, Any]) -> list[str]:
             f"posts from {window.get('after')} to {window.get('resume_before')} not harvested yet (a window in progress)"
         )
     return gaps
+
+
+def served_status(path: Path) -> dict[str, Any]:
+    """The served file: when its marts were published, their rows, the storage version clients need."""
+    from producthuntdb.serve import read_publication
+
+    info: dict[str, Any] = {"path": str(path), "exists": path.is_file(), "size_bytes": _file_size(path)}
+    if not info["exists"]:
+        return info
+    info["storage_version_number"] = warehouse.storage_version_number(path)
+    try:
+        with warehouse.opened(path) as con:
+            info["publication"] = read_publication(con)
+            info["marts"] = warehouse.mart_counts(con)
+    except StageError as exc:
+        info["error"] = str(exc)
+    return info
 
 
 def _human_size(size: int) -> str:
@@ -315,10 +240,34 @@ def describe_backfill(backfill: dict[str, Any]) -> str:
     return text
 
 
+def render_served(served: dict[str, Any], console: Console) -> None:
+    """One line on the served file: what readers open, and how fresh it is."""
+    if not served:
+        return
+    head = f"[bold]served file[/bold] {served['path']}"
+    if not served.get("exists"):
+        console.print(f"{head}: not published yet (a run whose gate passes publishes it)")
+        return
+    if served.get("error"):
+        console.print(f"{head}: [red]cannot read[/red]: {served['error']}")
+        return
+    publication = served.get("publication") or {}
+    marts = served.get("marts") or {}
+    when = publication.get("published_at") or "unknown (not written by serve)"
+    console.print(
+        f"{head}  ({_human_size(served['size_bytes'])}) — what readers open: {len(marts)} marts, "
+        f"{marts.get('posts', 0):,} posts, published {when}, storage version "
+        f"{served.get('storage_version_number')}",
+        highlight=False,
+    )
+
+
 def render_status(info: dict[str, Any], console: Console) -> None:
     """Rich tables for a terminal; the same facts as ``--json``."""
+    render_served(info.get("served") or {}, console)
     console.print(
-        f"[bold]database[/bold] {info['db_path']}  ({_human_size(info['size_bytes'] + info['wal_bytes'])})"
+        f"[bold]working file[/bold] {info['db_path']}  ({_human_size(info['size_bytes'] + info['wal_bytes'])})"
+        " — the pipeline's own (sync, build, check); readers never open it"
     )
     if not info["exists"]:
         console.print(

@@ -45,8 +45,8 @@ from producthuntdb.source import PHASE_FETCHERS, phases, producthunt, read_posit
 from producthuntdb.source.contract import TABLES, empty_relation
 from producthuntdb.source.helpers import HarvestRun, Stats, iso, ts
 from producthuntdb.source.windows import remaining_ranges
-from producthuntdb.status import database_problem, describe_holder, lock_holder, open_problem
 from producthuntdb.tracing import span
+from producthuntdb.warehouse import database_problem, describe_holder, lock_holder, open_problem, prepare_working_file
 
 POSTS_PAGE_POINTS = 465
 WITH_CHOICES = frozenset({"comments", "votes"})
@@ -400,6 +400,7 @@ def run_sync(settings: Settings, options: SyncOptions) -> SyncReport:
             raise run.error
         nodes = newest["posts"]["nodes"] if newest else []
         run.newest = ts(nodes[0]["createdAt"]) if nodes else None
+        prepare_working_file(settings)  # created in the storage version DuckDB 1.x clients read
         pipeline = make_pipeline(settings)
         loader = _Loader(pipeline, settings, report)
         loader.finish_pending()

@@ -20,11 +20,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import duckdb
 from loguru import logger
 
+from producthuntdb import warehouse
 from producthuntdb.errors import ConfigError, StageError
-from producthuntdb.serialize import quote_identifier
 from producthuntdb.settings import Settings
 from producthuntdb.tracing import span
 
@@ -134,10 +133,10 @@ def dbt_paths(settings: Settings) -> tuple[Path, Path]:
 
 
 def dbt_env(settings: Settings) -> dict[str, str]:
-    """The subprocess environment: the DuckDB file for profiles.yml, telemetry off."""
+    """The subprocess environment: the working DuckDB file for profiles.yml, telemetry off."""
     env = dict(os.environ)
     env.update(
-        PRODUCTHUNT_DUCKDB_PATH=str(settings.db_path.resolve()),
+        PRODUCTHUNT_WORK_DUCKDB_PATH=str(settings.db_path.resolve()),
         DO_NOT_TRACK="1",
         DBT_SEND_ANONYMOUS_USAGE_STATS="false",
     )
@@ -148,19 +147,11 @@ def _check_raw(settings: Settings) -> None:
     """Refuse a file that was never synced, with one clear line instead of dbt's errors."""
     if not settings.db_path.is_file():
         raise StageError(f"no DuckDB file at {settings.db_path}: run `producthuntdb sync` first")
-    try:
-        con = duckdb.connect(str(settings.db_path), read_only=True)
-    except duckdb.Error as exc:
-        from producthuntdb.status import open_problem
-
-        raise StageError(open_problem(settings.db_path, exc)) from None
-    try:
+    with warehouse.opened(settings.db_path) as con:
         found = con.execute(
             "select count(*) from information_schema.tables where table_schema = ? and table_name = 'posts'",
             [settings.dataset_name],
         ).fetchone()
-    finally:
-        con.close()
     if not found or not found[0]:
         raise StageError(
             f"{settings.db_path} has no {settings.dataset_name}.posts table: run `producthuntdb sync` first"
@@ -243,31 +234,20 @@ def parse_run_results(path: Path, command: str, elapsed: float) -> BuildReport:
 
 def _count_mart_rows(settings: Settings, report: BuildReport) -> None:
     """Fill ``mart_rows`` and ``rows_written`` from the built file (best effort)."""
+    import duckdb
+
     try:
-        con = duckdb.connect(str(settings.db_path), read_only=True)
-    except duckdb.Error:
-        return
-    try:
-        tables = con.execute(
-            "select table_name, bool_or(column_name = '_loaded_by') from information_schema.columns"
-            " where table_schema = 'marts' group by table_name order by table_name"
-        ).fetchall()
-        for table, incremental in tables:
-            quoted = quote_identifier(str(table))
-            row = con.execute(
-                f"select count(*), count(*) filter (where {'_loaded_by = ?' if incremental else 'false'})"
-                f" from marts.{quoted}",
-                [report.invocation_id] if incremental else [],
-            ).fetchone()
-            if row is None:
-                continue
-            report.mart_rows[table] = int(row[0])
-            if incremental:
-                report.rows_written[table] = int(row[1])
-    except duckdb.Error as exc:
+        with warehouse.opened(settings.db_path) as con:
+            columns = warehouse.table_columns(con)
+            report.mart_rows.update(warehouse.table_counts(con, warehouse.MARTS_SCHEMA, list(columns)))
+            for table in (name for name, cols in columns.items() if "_loaded_by" in cols):
+                row = con.execute(
+                    f"select count(*) from marts.{warehouse.quote_identifier(table)} where _loaded_by = ?",
+                    [report.invocation_id],
+                ).fetchone()
+                report.rows_written[table] = int(row[0]) if row else 0
+    except (StageError, duckdb.Error) as exc:
         logger.warning("could not count mart rows: {}", exc)
-    finally:
-        con.close()
 
 
 def _failure_line(report: BuildReport) -> str:

@@ -94,8 +94,9 @@ def demo_run(root: Path) -> DemoRun:
         logger.remove()
         publish_env = {
             **status_env,
-            # No database here: publish relies on the gate the export recorded (and stays quick).
+            # No database here: publish relies only on the gate the export recorded.
             "PRODUCTHUNT_DUCKDB_PATH": str(out / "absent.duckdb"),
+            "PRODUCTHUNT_WORK_DUCKDB_PATH": str(out / "absent-work.duckdb"),
             "PRODUCTHUNT_KAGGLE_USERNAME": "e2e-user",
             "PRODUCTHUNT_KAGGLE_KEY": KNOWN_KAGGLE_KEY,
         }
@@ -146,10 +147,16 @@ def test_demo_exits_0_and_fills_the_marts(demo: DemoRun) -> None:
     con = duckdb.connect(str(db), read_only=True)
     try:
         posts = con.execute("select count(*) from marts.posts").fetchone()[0]  # type: ignore[index]
+        published = con.execute("select gate_passed from meta.publication").fetchall()
+    finally:
+        con.close()
+    con = duckdb.connect(str(demo.out / "work" / "producthunt.duckdb"), read_only=True)
+    try:
         runs = con.execute("select status from raw._sync_runs").fetchall()
     finally:
         con.close()
     assert posts > 0
+    assert published == [(True,)]
     assert runs == [("ok",)]
     assert "marts.posts" in demo.stdout and f"{posts:,}" in demo.stdout
     assert "duckdb -readonly demo/producthunt.duckdb" in demo.stdout, "paths are shown relative to the cwd"
@@ -180,6 +187,41 @@ def test_status_json_shows_the_post_count(demo: DemoRun) -> None:
     assert demo.status["budget"]["points_last_run"] > 0
 
 
+def test_the_readme_query_runs_on_the_demo_file_with_duckdb_cli_and_node(demo: DemoRun) -> None:
+    """The README's first query, verbatim, with the DuckDB CLI from PyPI (1.5.x), and Node's client."""
+    import re
+    import shutil
+    import subprocess
+    import sys
+
+    assert demo.exit_code == 0
+    readme = (REPO_ROOT / "README.md").read_text("utf-8")
+    match = re.search(r'duckdb -readonly data/demo/producthunt\.duckdb -c "([^"]+)"', readme)
+    assert match, "the README's quickstart query is gone"
+    cli = Path(sys.executable).parent / "duckdb"
+    done = subprocess.run(
+        [str(cli), "-readonly", str(demo.out / "producthunt.duckdb"), "-c", match.group(1)],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    version = subprocess.run([str(cli), "-version"], capture_output=True, text=True, check=True).stdout
+    assert version.startswith("v1.5.") and "votes_count" in done.stdout
+    if shutil.which("npm") is None or shutil.which("node") is None:
+        pytest.skip("npm/node not installed: `make clients` cannot install @duckdb/node-api")
+    node = subprocess.run(
+        ["node", str(REPO_ROOT / "tests" / "clients" / "read_served.mjs"), str(demo.out / "producthunt.duckdb"),
+         "select count(*)::integer as posts from marts.posts"],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert node.returncode == 0, node.stderr
+    con = duckdb.connect(str(demo.out / "producthunt.duckdb"), read_only=True)
+    try:
+        posts = con.execute("select count(*) from marts.posts").fetchone()[0]  # type: ignore[index]
+    finally:
+        con.close()
+    assert json.loads(node.stdout) == [{"posts": posts}]
+
+
 def test_emulator_is_stopped_after_the_demo(demo: DemoRun) -> None:
     line = next(line for line in demo.stdout.splitlines() if "listening on http://" in line)
     url = urlparse(line.split("listening on ", 1)[1].strip())
@@ -194,7 +236,7 @@ def test_demo_logs_are_json_lines_with_run_id_per_stage(demo: DemoRun) -> None:
     records = [json.loads(line) for f in files for line in f.read_text().splitlines()]
     assert records and all(r["run_id"] for r in records)
     stages = {r["stage"] for r in records}
-    assert {"demo", "sync", "build", "check", "export"} <= stages, stages
+    assert {"demo", "sync", "build", "check", "serve", "export"} <= stages, stages
 
 
 def test_demo_rerun_refuses_a_foreign_directory(tmp_path: Path) -> None:
@@ -233,7 +275,7 @@ def test_demo_fresh_empties_only_pipeline_output(tmp_path: Path) -> None:
 def test_run_on_top_of_the_demo_is_incremental(
     demo: DemoRun, emulator_factory: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """``producthuntdb run`` on a copy of the demo's data: sync → build → check → export, exit 0."""
+    """``producthuntdb run`` on a copy of the demo's data: sync → build → check → serve → export, exit 0."""
     import shutil
 
     assert demo.exit_code == 0
@@ -256,7 +298,7 @@ def test_run_on_top_of_the_demo_is_incremental(
     assert result.exit_code == 0, result.output
     assert "done" in result.stdout and "gate: passed" in result.stdout
     assert KNOWN_TOKEN not in result.output
-    con = duckdb.connect(str(data / "producthunt.duckdb"), read_only=True)
+    con = duckdb.connect(str(data / "work" / "producthunt.duckdb"), read_only=True)
     try:
         runs = con.execute("select points from raw._sync_runs order by started_at").fetchall()
     finally:
@@ -273,7 +315,7 @@ def test_check_on_a_broken_mart_exits_1_with_the_failures(
     assert demo.exit_code == 0
     data = tmp_path / "data"
     shutil.copytree(demo.out, data)
-    con = duckdb.connect(str(data / "producthunt.duckdb"))
+    con = duckdb.connect(str(data / "work" / "producthunt.duckdb"))  # the working file: what the gate checks
     try:
         con.execute("insert into marts.posts select * from marts.posts limit 1")  # a duplicate post_id
     finally:

@@ -35,7 +35,8 @@ def test_sync_into_a_locked_database_names_the_holder_before_spending_any_point(
     emulator_factory: Callable[..., EmulatorServer], tmp_path: Path
 ) -> None:
     server = emulator_factory(scale="tiny", token=TOKEN)
-    db = tmp_path / "producthunt.duckdb"
+    db = tmp_path / "work" / "producthunt.duckdb"  # the working file: only another pipeline process holds it
+    db.parent.mkdir()
     duckdb.connect(str(db)).close()
     with hold_duckdb_lock(db) as pid:
         env = {**api_env(tmp_path, server.url, TOKEN), "PRODUCTHUNT_LOCK_WAIT_SECONDS": "0.5"}
@@ -54,7 +55,7 @@ def test_sync_into_a_file_that_is_not_duckdb_spends_nothing(
     server = emulator_factory(scale="tiny", token=TOKEN)
     bogus = tmp_path / "notes.duckdb"
     bogus.write_text("hello, not a database\n")
-    env = {**api_env(tmp_path, server.url, TOKEN), "PRODUCTHUNT_DUCKDB_PATH": str(bogus)}
+    env = {**api_env(tmp_path, server.url, TOKEN), "PRODUCTHUNT_WORK_DUCKDB_PATH": str(bogus)}
     result = CliRunner().invoke(app, ["--log-level", "CRITICAL", "sync"], env=env)
     assert result.exit_code == 1, result.output
     line = one_error_line(result.stderr)
@@ -63,9 +64,13 @@ def test_sync_into_a_file_that_is_not_duckdb_spends_nothing(
     assert bogus.read_text() == "hello, not a database\n"
 
 
-@pytest.mark.parametrize("command", ["build", "check", "export"])
-def test_stages_on_a_locked_database_name_the_holder(tmp_path: Path, command: str) -> None:
-    db = tmp_path / "producthunt.duckdb"
+@pytest.mark.parametrize(
+    ("command", "file"), [("build", "work/producthunt.duckdb"), ("check", "work/producthunt.duckdb"), ("export", "producthunt.duckdb")]
+)
+def test_stages_on_a_locked_database_name_the_holder(tmp_path: Path, command: str, file: str) -> None:
+    """build and check use the working file; export reads the served file (held read-write by some tool)."""
+    db = tmp_path / file
+    db.parent.mkdir(exist_ok=True)
     duckdb.connect(str(db)).close()
     with hold_duckdb_lock(db) as pid:
         result = CliRunner().invoke(app, [command], env={**WIDE, "PRODUCTHUNT_DATA_DIR": str(tmp_path)})
@@ -88,7 +93,7 @@ def test_doctor_sees_a_data_dir_under_a_regular_file(tmp_path: Path) -> None:
     env = api_env(tmp_path / "afile" / "sub", closed_port_url(), TOKEN)
     result = CliRunner().invoke(app, ["doctor"], env=env)
     assert result.exit_code == 1, result.output
-    line = next(x for x in result.stdout.splitlines() if "duckdb file" in x)
+    line = next(x for x in result.stdout.splitlines() if "working file" in x)
     assert line.startswith("✗") and "is a file, not a directory" in line, line
 
 
@@ -116,7 +121,8 @@ def test_export_to_an_unusable_out_is_exit_2_before_the_gate(
 
 
 def test_build_with_a_selection_that_matches_nothing_is_exit_2(tmp_path: Path) -> None:
-    db = tmp_path / "producthunt.duckdb"
+    db = tmp_path / "work" / "producthunt.duckdb"
+    db.parent.mkdir()
     with duckdb.connect(str(db)) as con:
         con.execute("create schema raw; create table raw.posts (id varchar)")
     env = {**WIDE, "PRODUCTHUNT_DATA_DIR": str(tmp_path)}

@@ -40,6 +40,7 @@ def test_short_token_sync_exits_2_with_one_line(tmp_path: Path) -> None:
     assert len(lines) == 1, proc.stderr
     assert lines[0].startswith("error: PRODUCTHUNT_TOKEN is malformed")
     assert not (tmp_path / "producthunt.duckdb").exists(), "nothing is written on a config error"
+    assert not (tmp_path / "work" / "producthunt.duckdb").exists(), "nothing is written on a config error"
 
 
 def test_usage_error_exits_2(tmp_path: Path) -> None:

@@ -70,3 +70,4 @@ def test_sync_with_a_rejected_token_is_one_line_exit_1(
     assert len(lines) == 1 and lines[0].startswith("error: "), lines
     assert wrong not in result.output
     assert not (tmp_path / "producthunt.duckdb").exists(), "a rejected token creates nothing on disk"
+    assert not (tmp_path / "work" / "producthunt.duckdb").exists(), "a rejected token creates nothing on disk"

@@ -267,14 +267,14 @@ def test_a_failing_test_raises_one_line_naming_the_node(built_db_copy: Settings)
 
 
 def test_unsynced_or_missing_file_is_one_clear_error(tmp_path: Path) -> None:
-    missing = Settings(environment="testing", data_dir=tmp_path, duckdb_path=tmp_path / "none.duckdb")
+    missing = Settings(environment="testing", data_dir=tmp_path, work_duckdb_path=tmp_path / "none.duckdb")
     with pytest.raises(StageError, match="no DuckDB file") as caught:
         run_build(missing)
     assert "\n" not in str(caught.value)
     empty = tmp_path / "empty.duckdb"
     duckdb.connect(str(empty)).close()
     with pytest.raises(StageError, match=r"no raw\.posts table: run `producthuntdb sync` first"):
-        run_build(Settings(environment="testing", data_dir=tmp_path, duckdb_path=empty))
+        run_build(Settings(environment="testing", data_dir=tmp_path, work_duckdb_path=empty))
 
 
 def test_missing_dbt_project_is_one_clear_error(small_built: Settings, tmp_path: Path) -> None:

@@ -36,10 +36,10 @@ def by_name(checks: list[Check]) -> dict[str, Check]:
 
 def test_doctor_names_the_process_holding_the_duckdb_lock(held_db: tuple[Path, int], tmp_path: Path) -> None:
     db, pid = held_db
-    env = {**api_env(tmp_path, closed_port_url(), TOKEN), "PRODUCTHUNT_DUCKDB_PATH": str(db)}
+    env = {**api_env(tmp_path, closed_port_url(), TOKEN), "PRODUCTHUNT_WORK_DUCKDB_PATH": str(db)}
     result = CliRunner().invoke(app, ["doctor"], env=env)
     assert result.exit_code == 1, result.output
-    lock_line = next((line for line in result.stdout.splitlines() if "duckdb file" in line), result.output)
+    lock_line = next((line for line in result.stdout.splitlines() if "working file" in line), result.output)
     assert lock_line.startswith("✗") and f"locked by PID {pid}" in lock_line
     assert "time.sleep" in lock_line, "the holder's command line tells a BI tool from a stuck sync"
     assert f"kill {pid}" in result.stdout
@@ -50,9 +50,9 @@ def test_doctor_names_the_process_holding_the_duckdb_lock(held_db: tuple[Path, i
 def test_free_database_is_writable(tmp_path: Path) -> None:
     db = tmp_path / "free.duckdb"
     duckdb.connect(str(db)).close()
-    check = check_duckdb(Settings(data_dir=tmp_path, duckdb_path=db, environment="testing"))
+    check = check_duckdb(Settings(data_dir=tmp_path, work_duckdb_path=db, environment="testing"))
     assert check.ok and "writable and not locked" in check.detail
-    missing = check_duckdb(Settings(data_dir=tmp_path, duckdb_path=tmp_path / "new" / "x.duckdb"))
+    missing = check_duckdb(Settings(data_dir=tmp_path, work_duckdb_path=tmp_path / "new" / "x.duckdb"))
     assert missing.ok and "will be created" in missing.detail
     assert not (tmp_path / "new" / "x.duckdb").exists(), "doctor must not create the database"
 
@@ -60,7 +60,7 @@ def test_free_database_is_writable(tmp_path: Path) -> None:
 def test_not_a_database_is_reported(tmp_path: Path) -> None:
     bogus = tmp_path / "bogus.duckdb"
     bogus.write_bytes(b"this is not a duckdb file at all" * 200)
-    check = check_duckdb(Settings(data_dir=tmp_path, duckdb_path=bogus))
+    check = check_duckdb(Settings(data_dir=tmp_path, work_duckdb_path=bogus))
     assert not check.ok and "not a readable DuckDB database" in check.detail
 
 
@@ -107,3 +107,18 @@ def test_doctor_reports_a_rejected_token(
     line = next(line for line in result.stdout.splitlines() if line.startswith("✗ token valid"))
     assert "401" in line
     assert other not in result.output
+
+
+def test_served_file_check_says_whether_1x_clients_can_open_it(tmp_path: Path) -> None:
+    from producthuntdb.doctor import check_served
+    from producthuntdb.warehouse import create_file
+
+    settings = Settings(data_dir=tmp_path, environment="testing")
+    assert check_served(settings).ok and "will be published" in check_served(settings).detail
+    duckdb.connect(str(settings.served_path)).close()  # DuckDB 2.0's own default format
+    stale = check_served(settings)
+    assert not stale.ok and "cannot open it" in stale.detail and "producthuntdb serve" in stale.fix
+    settings.served_path.unlink()
+    create_file(settings.served_path, settings.storage_version)
+    good = check_served(settings)
+    assert good.ok and "what readers open" in good.detail

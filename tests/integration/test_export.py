@@ -10,23 +10,23 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from producthuntdb.demo import mart_counts
 from producthuntdb.errors import StageError
 from producthuntdb.export import KAGGLE_METADATA, MANIFEST, ExportReport, run_export
 from producthuntdb.settings import Settings
+from producthuntdb.warehouse import mart_counts_of
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def exported(small_built: Settings, tmp_path_factory: pytest.TempPathFactory) -> ExportReport:
+def exported(small_served: Settings, tmp_path_factory: pytest.TempPathFactory) -> ExportReport:
     data_dir = tmp_path_factory.mktemp("export")
-    settings = small_built.model_copy(update={"data_dir": data_dir, "export_dir": data_dir / "export"})
+    settings = small_served.model_copy(update={"data_dir": data_dir, "export_dir": data_dir / "export"})
     return run_export(settings)
 
 
 def test_export_reread_equals_the_marts(exported: ExportReport, small_built: Settings) -> None:
-    marts = mart_counts(small_built.db_path)
+    marts = mart_counts_of(small_built.db_path)
     manifest = json.loads((exported.out_dir / MANIFEST).read_text("utf-8"))
 
     assert set(manifest["tables"]) == set(marts) and marts["posts"] > 0
@@ -106,20 +106,24 @@ def test_kaggle_metadata_carries_dbt_column_docs(exported: ExportReport, small_b
     assert undocumented == [], "every exported column has a description"
 
 
-def test_export_replaces_an_old_export_atomically(small_built: Settings, tmp_path: Path) -> None:
-    settings = small_built.model_copy(update={"data_dir": tmp_path, "export_dir": tmp_path / "export"})
+def test_export_owns_only_the_files_its_manifest_lists(small_served: Settings, tmp_path: Path) -> None:
+    settings = small_served.model_copy(update={"data_dir": tmp_path, "export_dir": tmp_path / "export"})
     out = tmp_path / "export"
     out.mkdir()
     (out / "stale.csv").write_text("old,export\n", "utf-8")
-    with pytest.raises(StageError, match="not empty"):  # never replace a directory that is not an export
+    with pytest.raises(StageError, match="not empty"):  # a first export never goes into someone's folder
         run_export(settings)
     assert (out / "stale.csv").is_file()
 
-    (out / MANIFEST).write_text(json.dumps({"tables": {}}), "utf-8")  # an (old) export, then
-    (tmp_path / ".export.tmp-deadbeef").mkdir()  # what a crash mid-export would leave behind
+    # an (old) export listed stale.csv and a file the new one also writes; a crash left a temp dir
+    old = {"tables": {"gone": {"rows": 1, "files": {"csv": {"path": "stale.csv"}, "parquet": {"path": "posts.csv"}}}}}
+    (out / MANIFEST).write_text(json.dumps(old), "utf-8")
+    (out / "posts.csv").write_text("old\n", "utf-8")
+    (tmp_path / ".export.tmp-deadbeef").mkdir()
     report = run_export(settings)
 
     assert report.out_dir == out.resolve()
-    assert not (out / "stale.csv").exists() and (out / MANIFEST).is_file()
-    assert json.loads((out / MANIFEST).read_text("utf-8"))["tables"]
+    assert not (out / "stale.csv").exists()  # listed by the old manifest, not by the new one: removed
+    assert (out / MANIFEST).is_file() and json.loads((out / MANIFEST).read_text("utf-8"))["tables"]["posts"]
+    assert (out / "posts.csv").read_text("utf-8") != "old\n"
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".export")] == []

@@ -9,10 +9,12 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
+from producthuntdb import warehouse
 from producthuntdb.errors import StageError
 from producthuntdb.export import run_export
 from producthuntdb.quality import run_gate
-from producthuntdb.quality.gate import read_marts
+from producthuntdb.quality.gate import GateFailed, read_marts
+from producthuntdb.serve import read_publication, run_serve
 from producthuntdb.settings import Settings
 
 pytestmark = pytest.mark.slow
@@ -75,28 +77,54 @@ def test_gate_names_duplicate_and_negative_count_and_export_writes_nothing(
     summary = json.loads(report.summary_path.read_text("utf-8"))
     assert summary["passed"] is False and len(summary["failures"]) == len(report.failures)
 
+    with pytest.raises(GateFailed, match="quality gate failed"):  # a failed report is never served
+        run_serve(built_db_copy, report)
+    assert not built_db_copy.served_path.exists()
     out = tmp_path / "export"
-    with pytest.raises(StageError, match="quality gate failed"):
+    with pytest.raises(StageError, match="no served file"):  # and nothing ungated is exported
         run_export(built_db_copy, out_dir=out)
     assert not out.exists()
     assert not any(p.name.startswith(".export") for p in tmp_path.iterdir())
 
 
-def test_check_command_prints_failures_without_traceback(built_db_copy: Settings) -> None:
+def _served_state(settings: Settings) -> tuple[dict[str, int], dict[str, object] | None, int]:
+    with warehouse.opened(settings.served_path) as con:
+        return warehouse.mart_counts(con), read_publication(con), settings.served_path.stat().st_ino
+
+
+def test_rows_that_fail_the_gate_never_reach_the_served_file(built_db_copy: Settings) -> None:
+    """A good snapshot is served; bad rows injected into the working file fail `check` (exit 1),
+    `serve` refuses, and the served file still holds the previous good snapshot."""
     from producthuntdb.cli import app
+
+    good = run_gate(built_db_copy)
+    assert good.passed, good.failures
+    run_serve(built_db_copy, good)
+    before = _served_state(built_db_copy)
+    assert before[1] is not None and before[1]["row_counts"] == before[0]
 
     _break(built_db_copy)
     env = {
         "PRODUCTHUNT_ENVIRONMENT": "testing",
         "PRODUCTHUNT_DATA_DIR": str(built_db_copy.data_dir),
-        "PRODUCTHUNT_DUCKDB_PATH": str(built_db_copy.db_path),
+        "PRODUCTHUNT_WORK_DUCKDB_PATH": str(built_db_copy.db_path),
+        "PRODUCTHUNT_DUCKDB_PATH": str(built_db_copy.served_path),
     }
     result = CliRunner().invoke(app, ["check"], env=env)
-
     output = result.output + (result.stderr if result.stderr_bytes is not None else "")
     assert result.exit_code == 1, output
     assert "Traceback" not in output
     assert "votes_count" in output and "post_id" in output
+    assert "served file keeps its previous snapshot" in output
+
+    served = CliRunner().invoke(app, ["serve"], env=env)
+    assert served.exit_code == 1
+    assert "quality gate failed" in served.output + (served.stderr if served.stderr_bytes is not None else "")
+
+    assert _served_state(built_db_copy) == before  # same rows, same publication, the very same file
+    with warehouse.opened(built_db_copy.served_path) as con:
+        assert con.execute("select min(votes_count) from marts.posts").fetchone()[0] >= 0  # type: ignore[index]
+        assert con.execute("select count(*) - count(distinct post_id) from marts.posts").fetchone()[0] == 0  # type: ignore[index]
 
 
 def test_rows_below_last_export_fail_unless_shrink_is_allowed(built_db_copy: Settings) -> None:
@@ -116,6 +144,6 @@ def test_rows_below_last_export_fail_unless_shrink_is_allowed(built_db_copy: Set
 
 
 def test_missing_database_is_one_clear_error(tmp_path: Path) -> None:
-    settings = Settings(environment="testing", data_dir=tmp_path, duckdb_path=tmp_path / "nope.duckdb")
+    settings = Settings(environment="testing", data_dir=tmp_path, work_duckdb_path=tmp_path / "nope.duckdb")
     with pytest.raises(StageError, match="no database"):
         run_gate(settings)

@@ -71,7 +71,8 @@ class Terminal:
 
 @pytest.fixture()
 def terminal(tmp_path: Path) -> Iterator[Terminal]:
-    make_db(tmp_path / "producthunt.duckdb", posts=4)
+    (tmp_path / "work").mkdir()
+    make_db(tmp_path / "work" / "producthunt.duckdb", posts=4)
     env = {k: v for k, v in os.environ.items() if not k.startswith("PRODUCTHUNT_")}
     env.update(
         PRODUCTHUNT_DATA_DIR=str(tmp_path),
@@ -89,7 +90,7 @@ def terminal(tmp_path: Path) -> Iterator[Terminal]:
 
 def test_menu_shows_status_rejects_bad_choices_and_quits(terminal: Terminal) -> None:
     terminal.expect("Choose a stage")
-    assert "sync → build → check → export" in terminal.seen
+    assert "sync → build → check → serve → export" in terminal.seen
     terminal.send("1\r")
     screen = terminal.expect("status done")
     assert "marts" in screen and "last sync runs" in screen and "r2" in screen

@@ -65,7 +65,8 @@ def test_every_stage_runs_or_fails_back_to_the_menu(tmp_path: Path, monkeypatch:
 
 
 def test_status_on_a_real_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    make_db(tmp_path / "producthunt.duckdb", posts=6)
+    (tmp_path / "work").mkdir()
+    make_db(tmp_path / "work" / "producthunt.duckdb", posts=6)
     settings = Settings(data_dir=tmp_path, environment="testing")
     screen = drive(settings, ["1", "q"], monkeypatch)
     assert "status done" in screen and "last sync runs" in screen

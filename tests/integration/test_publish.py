@@ -21,9 +21,9 @@ DATASET = "tester/producthunt-launches"
 
 
 @pytest.fixture(scope="module")
-def export_dir(small_built: Settings, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def export_dir(small_served: Settings, tmp_path_factory: pytest.TempPathFactory) -> Path:
     data_dir = tmp_path_factory.mktemp("publish_export")
-    settings = small_built.model_copy(
+    settings = small_served.model_copy(
         update={"data_dir": data_dir, "export_dir": data_dir / "export", "kaggle_dataset": DATASET}
     )
     return run_export(settings).out_dir

@@ -13,7 +13,8 @@ from typer.testing import CliRunner
 
 from producthuntdb.cli import app
 from producthuntdb.settings import Settings
-from producthuntdb.status import collect_status, describe_holder, lock_holder, render_status
+from producthuntdb.status import collect_status, render_status
+from producthuntdb.warehouse import describe_holder, lock_holder
 from tests.plugins.cli import WIDE, hold_duckdb_lock
 
 pytestmark = pytest.mark.usefixtures("isolated_cli")
@@ -50,7 +51,7 @@ def make_db(path: Path, posts: int = 3) -> None:
 def test_collect_status_reads_counts_runs_and_budget(tmp_path: Path) -> None:
     db = tmp_path / "ph.duckdb"
     make_db(db, posts=7)
-    info = collect_status(Settings(data_dir=tmp_path, duckdb_path=db, environment="testing"))
+    info = collect_status(Settings(data_dir=tmp_path, work_duckdb_path=db, environment="testing"))
     assert info["exists"] and info["size_bytes"] > 0
     assert info["posts"] == 7
     assert info["tables"]["marts"] == {"posts": 7, "topics": 0}
@@ -67,7 +68,7 @@ def test_collect_status_reads_counts_runs_and_budget(tmp_path: Path) -> None:
 def test_status_json_cli_and_table(tmp_path: Path) -> None:
     db = tmp_path / "ph.duckdb"
     make_db(db, posts=5)
-    env = {**WIDE, "PRODUCTHUNT_DUCKDB_PATH": str(db), "PRODUCTHUNT_DATA_DIR": str(tmp_path)}
+    env = {**WIDE, "PRODUCTHUNT_WORK_DUCKDB_PATH": str(db), "PRODUCTHUNT_DATA_DIR": str(tmp_path)}
     result = CliRunner().invoke(app, ["status", "--json"], env=env)
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
@@ -91,7 +92,7 @@ def test_status_names_the_process_holding_the_lock(tmp_path: Path) -> None:
     db = tmp_path / "ph.duckdb"
     make_db(db)
     with hold_duckdb_lock(db) as pid:
-        env = {**WIDE, "PRODUCTHUNT_DUCKDB_PATH": str(db), "PRODUCTHUNT_DATA_DIR": str(tmp_path)}
+        env = {**WIDE, "PRODUCTHUNT_WORK_DUCKDB_PATH": str(db), "PRODUCTHUNT_DATA_DIR": str(tmp_path)}
         result = CliRunner().invoke(app, ["status", "--json"], env=env)
         data = json.loads(result.stdout)
         assert data["locked_by"]["pid"] == pid
@@ -159,3 +160,31 @@ def test_status_without_sync_runs_prints_no_none_budget(tmp_path: Path) -> None:
     render_status(info, console)
     text = console.export_text()
     assert "no sync runs recorded yet" in text and "None" not in text, text
+
+
+def test_status_says_which_file_is_which(tmp_path: Path) -> None:
+    """The served file (what readers open, when it was published) apart from the working file."""
+    from producthuntdb.quality.gate import GateReport, fingerprint
+    from producthuntdb.serve import run_serve
+
+    work = tmp_path / "work" / "producthunt.duckdb"
+    work.parent.mkdir()
+    make_db(work, posts=4)
+    settings = Settings(data_dir=tmp_path, environment="testing")
+    assert settings.db_path == work
+    before = collect_status(settings)
+    assert before["served"] == {"path": str(tmp_path / "producthunt.duckdb"), "exists": False, "size_bytes": 0}
+
+    # a report as the gate writes it for this file (the gate itself is tested on real marts elsewhere)
+    gate = GateReport(True, [], None, tmp_path / "s.json", 0.0, {"posts": 4, "topics": 0}, [], 2, work, fingerprint(work))
+    run_serve(settings, gate, "run-1")
+    info = collect_status(settings)
+    served = info["served"]
+    assert served["exists"] and served["marts"] == {"posts": 4, "topics": 0}
+    assert served["publication"]["run_id"] == "run-1" and served["publication"]["gate_passed"] is True
+    assert served["storage_version_number"] in range(64, 69)
+    console = Console(record=True, width=200)
+    render_status(info, console)
+    text = console.export_text()
+    assert "served file" in text and "what readers open" in text and "run-1" not in text
+    assert "working file" in text and str(work) in text

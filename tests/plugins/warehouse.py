@@ -1,7 +1,7 @@
 """Warehouse fixtures: a DuckDB file synced from the emulator and built by dbt once per session.
 
 dbt invocations cost 10-20 s each, so the built file is made once (``small_built``) and
-tests that mutate it work on a copy (``built_db_copy``). ``write_fake_raw`` makes a tiny,
+tests that mutate it work on a copy (``built_db_copy``); ``small_served`` gates and serves it once. ``write_fake_raw`` makes a tiny,
 hand-written raw dataset shaped like dlt's output, for tests that need a specific defect.
 """
 
@@ -27,21 +27,23 @@ LOAD_FAILED = "1790090000.000001"
 
 
 def warehouse_settings(data_dir: Path, db_path: Path) -> Settings:
-    """Settings for a build of ``db_path``, with dbt's target/log dirs under ``data_dir``."""
+    """Settings for a build of ``db_path`` (the working file), with dbt's target/log dirs under ``data_dir``."""
     return Settings(
-        environment="testing", data_dir=data_dir, duckdb_path=db_path, dbt_project_dir=DBT_PROJECT_DIR
+        environment="testing", data_dir=data_dir, work_duckdb_path=db_path, dbt_project_dir=DBT_PROJECT_DIR
     )
 
 
 def copy_settings(settings: Settings, data_dir: Path) -> Settings:
-    """A copy of ``settings.db_path`` in ``data_dir``, and Settings pointing at the copy."""
+    """A copy of the working file ``settings.db_path`` in ``data_dir``, and Settings pointing at the copy."""
     data_dir.mkdir(parents=True, exist_ok=True)
-    db_path = data_dir / "producthunt.duckdb"
+    db_path = data_dir / "work" / "producthunt.duckdb"
+    db_path.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(settings.db_path, db_path)
     return settings.model_copy(
         update={
             "data_dir": data_dir,
-            "duckdb_path": db_path,
+            "work_duckdb_path": db_path,
+            "duckdb_path": data_dir / "producthunt.duckdb",
             "pipelines_dir": data_dir / "dlt",
             "export_dir": data_dir / "export",
             "dbt_project_dir": DBT_PROJECT_DIR,
@@ -62,6 +64,26 @@ def small_build(
 def small_built(small_build: tuple[Settings, BuildReport]) -> Settings:
     """Settings of a ``small`` world synced and built by dbt (read-only: copy before writing)."""
     return small_build[0]
+
+
+@pytest.fixture(scope="session")
+def small_served(small_built: Settings, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """``small_built`` gated and served once per session: ``.served_path`` holds its marts.
+
+    The working file is ``small_built``'s (read only); the served file, gate summary, Data Docs and
+    exports live in a directory of their own. Tests that export take a copy with their own ``export_dir``.
+    """
+    from producthuntdb.quality import run_gate
+    from producthuntdb.serve import run_serve
+
+    data_dir = tmp_path_factory.mktemp("small_served")
+    settings = small_built.model_copy(
+        update={"data_dir": data_dir, "duckdb_path": data_dir / "producthunt.duckdb", "export_dir": data_dir / "export"}
+    )
+    gate = run_gate(settings)
+    assert gate.passed, gate.failures
+    run_serve(settings, gate)
+    return settings
 
 
 @pytest.fixture

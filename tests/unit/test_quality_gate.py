@@ -36,7 +36,7 @@ def settings(tmp_path: Path) -> Settings:
     con = duckdb.connect(str(db))
     con.execute(MARTS)
     con.close()
-    return Settings(environment="testing", data_dir=tmp_path / "data", duckdb_path=db)
+    return Settings(environment="testing", data_dir=tmp_path / "data", work_duckdb_path=db)
 
 
 def _sql(settings: Settings, *statements: str) -> None:

@@ -38,7 +38,9 @@ def test_profiles_set_defaults(
     assert (settings.log_json, settings.log_level, settings.progress) == (log_json, level, progress)
     data_dir = data_dir.absolute()  # relative paths are anchored once, at load time
     assert settings.data_dir == data_dir
-    assert settings.db_path == data_dir / "producthunt.duckdb"
+    assert settings.served_path == data_dir / "producthunt.duckdb"
+    assert settings.db_path == data_dir / "work" / "producthunt.duckdb"
+    assert settings.storage_version == "v1.4.0"
     assert settings.logs_dir == data_dir / "logs"
     assert settings.export_path == data_dir / "export"
 
@@ -51,7 +53,8 @@ def test_explicit_values_beat_the_profile(tmp_path: Path, monkeypatch: pytest.Mo
     assert settings.log_json is False
     assert settings.log_level == "DEBUG"
     assert settings.data_dir == tmp_path / "d"
-    assert settings.db_path == tmp_path / "d" / "producthunt.duckdb"
+    assert settings.served_path == tmp_path / "d" / "producthunt.duckdb"
+    assert settings.db_path == tmp_path / "d" / "work" / "producthunt.duckdb"
 
 
 def test_env_file_and_dlt_secrets_are_read(tmp_path: Path) -> None:
@@ -144,7 +147,7 @@ def test_settings_is_constructible_directly(tmp_path: Path) -> None:
 
 
 def test_relative_paths_are_anchored_at_load_time(tmp_path: Path) -> None:
-    settings = load_settings(data_dir="rel/data", duckdb_path="db/x.duckdb", dbt_project_dir="dbt_project")
+    settings = load_settings(data_dir="rel/data", work_duckdb_path="db/x.duckdb", dbt_project_dir="dbt_project")
     assert settings.data_dir == tmp_path / "rel" / "data"
     assert settings.db_path == tmp_path / "db" / "x.duckdb"
     assert settings.dlt_dir == tmp_path / "rel" / "data" / "dlt"

@@ -102,7 +102,7 @@ def test_sync_is_scheduled_serialised_and_bounded() -> None:
     assert sync["concurrency"]["cancel-in-progress"] is False
     assert sync["concurrency"]["group"]
     (job,) = sync["jobs"].values()
-    sync_step = next(s for s in job["steps"] if "make sync" in s.get("run", ""))
+    sync_step = next(s for s in job["steps"] if "make run" in s.get("run", ""))
     assert "--max-minutes" in sync_step["run"]
     default_minutes = int(sync["on"]["workflow_dispatch"]["inputs"]["max_minutes"]["default"])
     fallback = int(re.search(r"\|\| '(\d+)'", sync_step["env"]["MAX_MINUTES"]).group(1))  # type: ignore[union-attr]
@@ -117,11 +117,12 @@ def test_sync_persists_state_between_runs_even_after_a_failure() -> None:
     uses = [step.get("uses", "") for step in steps]
     restore = next(i for i, u in enumerate(uses) if u.startswith("actions/cache/restore"))
     save = next(i for i, u in enumerate(uses) if u.startswith("actions/cache/save"))
-    sync_at = next(i for i, s in enumerate(steps) if "make sync" in s.get("run", ""))
+    sync_at = next(i for i, s in enumerate(steps) if "make run" in s.get("run", ""))
     assert restore < sync_at < save
     assert "always()" in steps[save]["if"]
     assert steps[restore]["with"]["path"] == steps[save]["with"]["path"]
     assert "data/producthunt.duckdb" in steps[save]["with"]["path"]
+    assert "data/work/producthunt.duckdb" in steps[save]["with"]["path"]
     assert "data/dlt" in steps[save]["with"]["path"]
     # A run-specific key (caches are immutable) restored by prefix on the next run.
     assert "github.run_id" in steps[restore]["with"]["key"]
@@ -133,11 +134,11 @@ def test_sync_runs_every_stage_with_secrets_from_the_repository() -> None:
     sync = _load("sync.yml")
     (job,) = sync["jobs"].values()
     commands = [step.get("run", "") for step in job["steps"]]
-    order = [
-        next(i for i, c in enumerate(commands) if f"make {stage}" in c)
-        for stage in ("install", "sync", "build", "check", "export", "publish")
-    ]
+    order = [next(i for i, c in enumerate(commands) if f"make {stage}" in c) for stage in ("install", "run")]
     assert order == sorted(order)
+    run_step = job["steps"][order[1]]
+    # every stage runs inside `producthuntdb run` (the gate once); publish only with the Kaggle secrets
+    assert "--publish" in run_step["env"]["PUBLISH"] and "KAGGLE_USERNAME" in run_step["env"]["PUBLISH"]
     env = job["env"]
     assert env["PRODUCTHUNT_TOKEN"] == "${{ secrets.PRODUCTHUNT_TOKEN }}"
     assert env["PRODUCTHUNT_KAGGLE_USERNAME"] == "${{ secrets.KAGGLE_USERNAME }}"

@@ -12,8 +12,8 @@ from typing import Any
 import great_expectations.expectations as gxe
 
 from producthuntdb.quality.suites import FUTURE_TOLERANCE_MINUTES, REDACTED, MartSpec
-from producthuntdb.serialize import quote_identifier
 from producthuntdb.settings import Settings
+from producthuntdb.warehouse import quote_identifier
 
 TEXT_TYPES = ("VARCHAR",)
 

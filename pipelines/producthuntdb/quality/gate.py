@@ -15,15 +15,15 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import duckdb
 from loguru import logger
 
+from producthuntdb import warehouse
 from producthuntdb.errors import StageError
 from producthuntdb.quality.suites import FUTURE_TOLERANCE_MINUTES, MART_SPECS, REDACTED, MartSpec
 from producthuntdb.settings import Settings
 from producthuntdb.tracing import span
 
-MARTS_SCHEMA = "marts"
+MARTS_SCHEMA = warehouse.MARTS_SCHEMA
 DOCS_SITE = "producthuntdb"
 
 
@@ -50,6 +50,14 @@ class GateReport:
     """Optional marts that were absent or empty, so their suite did not run."""
     evaluated: int = 0
     """Expectations evaluated (GX and plain row-count checks)."""
+    db_path: Path | None = None
+    fingerprint: str = ""
+    """Size and mtime of the file the gate read: a report vouches for that data only, and
+    ``serve`` refuses to publish a working file that changed after it was checked."""
+
+
+class GateFailed(StageError):
+    """The gate did not pass: nothing is served, exported or published."""
 
 
 @dataclass(frozen=True)
@@ -66,29 +74,57 @@ def read_marts(db_path: Path) -> dict[str, _Table]:
     """Column types and row counts of every table in ``marts`` (one short read-only connection)."""
     if not db_path.is_file():
         raise StageError(f"no database at {db_path}: run sync and build first")
-    try:
-        con = duckdb.connect(str(db_path), read_only=True)
-    except duckdb.Error as exc:
-        from producthuntdb.status import open_problem
+    with warehouse.opened(db_path) as con:
+        columns = warehouse.table_columns(con)
+        counts = warehouse.table_counts(con, MARTS_SCHEMA, list(columns))
+    return {table: _Table(cols, counts[table]) for table, cols in columns.items()}
 
-        raise StageError(open_problem(db_path, exc)) from None
+
+def fingerprint(path: Path) -> str:
+    """``size:mtime_ns`` of the file and its WAL: changes whenever DuckDB writes the file."""
+    parts = []
+    for candidate in (path, path.with_name(path.name + ".wal")):
+        try:
+            stat = candidate.stat()
+        except OSError:
+            parts.append("-")
+            continue
+        parts.append(f"{stat.st_size}:{stat.st_mtime_ns}")
+    return "/".join(parts)
+
+
+def require_current(gate: GateReport, settings: Settings) -> None:
+    """``gate`` passed, and on the working file as it is now; else ``GateFailed``/``StageError``.
+
+    This is how stages after ``check`` trust a report instead of running the gate again.
+    """
+    if not gate.passed:
+        raise GateFailed(f"quality gate failed ({len(gate.failures)} expectation(s)); nothing was served")
+    if gate.db_path is not None and gate.db_path != settings.db_path:
+        raise StageError(f"the gate report is for {gate.db_path}, not {settings.db_path}: run check")
+    if gate.fingerprint != fingerprint(settings.db_path):
+        raise StageError(f"{settings.db_path} changed after the quality gate ran: run check again")
+
+
+def last_report(settings: Settings) -> GateReport | None:
+    """The last ``check``'s report (``DATA_DIR/quality/summary.json``), None when there is none."""
+    _, summary_path = _gx_paths(settings)
     try:
-        rows = con.execute(
-            "select table_name, column_name, data_type from information_schema.columns "
-            "where table_schema = ? and table_name in (select table_name from information_schema.tables "
-            "where table_schema = ? and table_type = 'BASE TABLE') order by table_name, ordinal_position",
-            [MARTS_SCHEMA, MARTS_SCHEMA],
-        ).fetchall()
-        columns: dict[str, dict[str, str]] = {}
-        for table, column, data_type in rows:
-            columns.setdefault(table, {})[column] = data_type
-        tables = {}
-        for table, cols in columns.items():
-            result = con.execute(f'select count(*) from {MARTS_SCHEMA}."{table}"').fetchone()
-            tables[table] = _Table(cols, int(result[0]) if result else 0)
-        return tables
-    finally:
-        con.close()
+        data = json.loads(summary_path.read_text("utf-8"))
+        return GateReport(
+            passed=bool(data["passed"]),
+            failures=[Failure(**f) for f in data.get("failures") or []],
+            docs_path=Path(data["docs_path"]) if data.get("docs_path") else None,
+            summary_path=summary_path,
+            elapsed=float(data.get("elapsed_seconds") or 0.0),
+            row_counts={str(k): int(v) for k, v in (data.get("row_counts") or {}).items()},
+            skipped=list(data.get("skipped") or []),
+            evaluated=int(data.get("evaluated") or 0),
+            db_path=Path(data["db_path"]) if data.get("db_path") else None,
+            fingerprint=str(data.get("fingerprint") or ""),
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def previous_row_counts(manifest_path: Path) -> dict[str, int]:
@@ -111,6 +147,7 @@ def run_gate(
     started = time.monotonic()
     docs_dir, summary_path = _gx_paths(settings)
     with span("gate", db=str(settings.db_path)):
+        checked = fingerprint(settings.db_path)
         tables = read_marts(settings.db_path)
         if not tables:
             raise StageError(f"{settings.db_path} has no tables in schema '{MARTS_SCHEMA}': run build first")
@@ -132,6 +169,8 @@ def run_gate(
         row_counts={name: t.rows for name, t in tables.items()},
         skipped=skipped,
         evaluated=evaluated,
+        db_path=settings.db_path,
+        fingerprint=checked,
     )
     _write_summary(report, manifest if not allow_shrink else None)
     logger.bind(stage="check").info(
@@ -287,11 +326,12 @@ def _add_samples(
     db_path: Path, failures: list[Failure], samples: list[tuple[int, str, str]]
 ) -> list[Failure]:
     """GX's SUMMARY format reports only a count for SQL checks: fetch up to 3 offending values."""
+    import duckdb
+
     failures = list(failures)
-    con = duckdb.connect(str(db_path), read_only=True)
-    try:
+    with warehouse.opened(db_path) as con:
         for index, table, sql in samples:
-            query = sql.replace("{batch}", f'{MARTS_SCHEMA}."{table}"')
+            query = sql.replace("{batch}", f"{MARTS_SCHEMA}.{warehouse.quote_identifier(table)}")
             try:
                 rows = con.execute(query + " limit 3").fetchall()
                 counted = con.execute(f"select count(*) from ({query}) as bad").fetchone()
@@ -305,8 +345,6 @@ def _add_samples(
                 values = ", ".join(_show(r[0]) for r in rows)
                 total = counted[0] if counted else "?"
                 failures[index] = replace(old, observed=f"{_count(total)}, e.g. {values}")
-    finally:
-        con.close()
     return failures
 
 
@@ -347,6 +385,8 @@ def _write_summary(report: GateReport, manifest: Path | None) -> None:
         "previous_manifest": str(manifest) if manifest and manifest.is_file() else None,
         "redacted_marker": REDACTED,
         "future_tolerance_minutes": FUTURE_TOLERANCE_MINUTES,
+        "db_path": str(report.db_path) if report.db_path else None,
+        "fingerprint": report.fingerprint,
     }
     report.summary_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = report.summary_path.with_suffix(".json.tmp")

@@ -1,0 +1,146 @@
+"""The package's import graph keeps its layers: no cycles, and the emulator only where it belongs.
+
+Read from the source with ``ast`` (every ``import``, including those inside functions, since a
+lazy import is still a dependency), so the test needs nothing installed and cannot be fooled by
+import order.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+PACKAGE = "producthuntdb"
+ROOT = Path(__file__).resolve().parents[2] / "pipelines" / PACKAGE
+
+ENTRY_POINTS = {"producthuntdb.cli", "producthuntdb.demo", "producthuntdb.interactive"}
+EMULATOR_USERS = {"producthuntdb.cli", "producthuntdb.demo"}
+"""`api serve` and the demo start the emulator; nothing else in the package may import it."""
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imports_of(path: Path, name: str) -> set[str]:
+    """Modules of the package that ``path`` imports (``from x import y`` counts ``x.y`` when it is a module)."""
+    tree = ast.parse(path.read_text("utf-8"))
+    package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[: len(package.split(".")) - (node.level - 1)]
+                base = ".".join([*anchor, base] if base else anchor)
+            found.add(base)
+            found.update(f"{base}.{alias.name}" for alias in node.names)
+    return {m for m in found if m == PACKAGE or m.startswith(PACKAGE + ".")}
+
+
+def graph() -> dict[str, set[str]]:
+    modules = {module_name(p): p for p in ROOT.rglob("*.py")}
+    edges: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        # an import of a package means its __init__; `from pkg import module` means the module
+        edges[name] = {m for m in imports_of(path, name) if m in modules and m != name}
+    return edges
+
+
+def cycles(edges: dict[str, set[str]]) -> list[list[str]]:
+    """Every strongly connected component with more than one module (Tarjan), each sorted."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for target in sorted(edges.get(node, ())):
+            if target not in index:
+                visit(target)
+                low[node] = min(low[node], low[target])
+            elif target in on_stack:
+                low[node] = min(low[node], index[target])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for node in sorted(edges):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def is_package_init(edges: dict[str, set[str]], name: str) -> bool:
+    return any(other.startswith(name + ".") for other in edges)
+
+
+def test_the_cycle_finder_finds_a_cycle() -> None:
+    assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert cycles({"a": {"b"}, "b": set()}) == []
+
+
+def test_no_import_cycles_in_the_package() -> None:
+    edges = graph()
+    assert len(edges) > 30 and "producthuntdb.pipeline" in edges
+    # A package's __init__ re-exporting its modules is not a cycle with them: drop those edges.
+    pruned = {
+        name: {t for t in targets if not (is_package_init(edges, t) and name.startswith(t + "."))}
+        for name, targets in edges.items()
+    }
+    assert cycles(pruned) == []
+
+
+def test_entry_points_are_imported_by_no_stage() -> None:
+    edges = graph()
+    offenders = {
+        (name, target)
+        for name, targets in edges.items()
+        for target in targets & ENTRY_POINTS
+        if name not in ENTRY_POINTS | {"producthuntdb.__main__"}
+    }
+    # entry points may use each other only through the CLI's lazy command imports (cli → demo, menu)
+    offenders |= {(name, "producthuntdb.cli") for name in ENTRY_POINTS - {"producthuntdb.cli"} if "producthuntdb.cli" in edges[name]}
+    assert offenders == set()
+
+
+def test_the_emulator_is_imported_only_by_api_serve_and_the_demo() -> None:
+    edges = graph()
+    users = {
+        name
+        for name, targets in edges.items()
+        if any(t == "producthuntdb.emulator" or t.startswith("producthuntdb.emulator.") for t in targets)
+        and not name.startswith("producthuntdb.emulator")
+    }
+    assert users <= EMULATOR_USERS, users - EMULATOR_USERS
+
+
+def test_duckdb_is_opened_only_by_the_warehouse_module() -> None:
+    """``duckdb.connect`` is written in one place (serve's in-memory ATTACH host aside)."""
+    allowed = {"producthuntdb.warehouse", "producthuntdb.serve"}
+    callers = set()
+    for path in ROOT.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "connect"
+                and isinstance(node.func.value, ast.Name)
+                and node.func.value.id == "duckdb"
+            ):
+                callers.add(module_name(path))
+    assert callers == allowed
