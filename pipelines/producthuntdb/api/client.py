@@ -254,9 +254,9 @@ class GraphQLClient:
             settle(False)
             return _Retry("malformed response (not a JSON object)")
         errors = payload.get("errors")
-        data = payload.get("data")
-        ran = isinstance(data, dict)
-        settle(ran)
+        raw_data = payload.get("data")
+        data: dict[str, Any] | None = raw_data if isinstance(raw_data, dict) else None
+        settle(data is not None)
         if errors:
             message = _error_message(errors)
             matched = COMPLEXITY_MESSAGE.search(message)
@@ -269,12 +269,12 @@ class GraphQLClient:
                 )
             if any(marker in message.lower() for marker in TRANSIENT_GRAPHQL_MARKERS):
                 return _Retry(f"GraphQL error: {message}")
-            if not ran:
+            if data is None:
                 raise GraphQLQueryError(self.mask(f"the API refused the query: {message}"), _error_list(errors))
             if not allow_partial:
                 return _Retry(f"partial response: {message}")
             return GraphQLResult(data, _error_list(errors))
-        if not ran:
+        if data is None:
             return _Retry("malformed response (no data)")
         return GraphQLResult(data)
 

@@ -35,6 +35,7 @@ from graphql import (
     GraphQLSchema,
     InlineFragmentNode,
     IntValueNode,
+    NamedTypeNode,
     OperationDefinitionNode,
     OperationType,
     SelectionSetNode,
@@ -120,6 +121,7 @@ class _Walk:
                 if isinstance(selection, FieldNode):
                     out.append((selection, parent))
                     continue
+                condition: NamedTypeNode | None
                 if isinstance(selection, FragmentSpreadNode):
                     fragment = self.fragments.get(selection.name.value)
                     if fragment is None:
