@@ -10,8 +10,8 @@ Every request goes through ``GraphQLClient.execute`` (or ``execute_partial``):
 3. the rate headers of every response feed the governor, which counts the points really
    charged; the ``Date`` header sets ``server_clock`` (the API's time, for observations);
 4. failures are sorted: HTTP 401 stops at once (``TokenRejectedError``); a GraphQL error
-   without data stops with the server's message (``GraphQLQueryError``, ``QueryTooComplexError``
-   for the complexity limit after one retry); 5xx, HTML pages from a CDN or firewall,
+   without data stops with the server's message (``GraphQLQueryError``; the complexity limit
+   is retried like a transient failure, then raises ``QueryTooComplexError``); 5xx, HTML pages from a CDN or firewall,
    timeouts, dropped connections, malformed JSON, partial data (``execute`` only) and the
    API's transient "Oops, something went wrong" are retried ``max_retries`` times with
    exponential backoff and jitter (each retry said at INFO with its wait), then raise
@@ -178,7 +178,7 @@ class GraphQLClient:
 
     def _run(self, query: str, variables: Mapping[str, Any] | None, allow_partial: bool) -> GraphQLResult:
         body = {"query": query, "variables": dict(variables or {})}
-        failures = too_complex = n_429 = 0
+        failures = n_429 = 0
         while True:
             estimate = self.cost(query, variables)
             price = self.price(query, variables)
@@ -187,9 +187,8 @@ class GraphQLClient:
             if isinstance(outcome, GraphQLResult):
                 return outcome
             if isinstance(outcome, QueryTooComplexError):
-                too_complex += 1
-                if too_complex > 1:
-                    raise outcome
+                if failures + 1 > self.max_retries:
+                    raise outcome  # said every time: the query must ask for less
                 problem = str(outcome)
             elif outcome == "429":
                 n_429 += 1
