@@ -50,8 +50,8 @@ class ServerClock:
             self.skew_seconds = server - self._wall()
             if abs(self.skew_seconds) >= SKEW_NOTICE_SECONDS:
                 logger.info(
-                    "the API's clock is {:.0f}s {} this machine's; observation times follow the API",
-                    abs(self.skew_seconds), "ahead of" if self.skew_seconds > 0 else "behind",
+                    "the API's clock is {} {} this machine's; observation times follow the API",
+                    _duration(abs(self.skew_seconds)), "ahead of" if self.skew_seconds > 0 else "behind",
                 )
 
     @property
@@ -71,3 +71,11 @@ class ServerClock:
     def now(self) -> datetime:
         """The API's current time, timezone-aware (UTC)."""
         return datetime.fromtimestamp(self.epoch(), UTC)
+
+
+def _duration(seconds: float) -> str:
+    if seconds >= 2 * 86_400:
+        return f"{seconds / 86_400:.0f} days"
+    if seconds >= 2 * 3600:
+        return f"{seconds / 3600:.0f} hours"
+    return f"{seconds:.0f}s"
