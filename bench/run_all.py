@@ -204,10 +204,16 @@ def bench_budget(
         harvest_time_over_ideal=seconds / (points / rate) if points else None,
         status=run["report"].get("status"),
         stop_reason=run["report"].get("stop_reason"),
+        window_use=_mean(run["report"].get("window_usage") or []),
+        window_use_min=min(run["report"].get("window_usage") or [0.0]),
         reported_points=run["report"].get("points"),
         reported_vs_charged=ratio(run["report"].get("points"), points),
     )
     return figures
+
+
+def _mean(values: list[float]) -> float | None:
+    return sum(values) / len(values) if values else None
 
 
 def bench_cost_models(size: str, work: Path, window_seconds: float) -> dict[str, Any]:
@@ -352,7 +358,10 @@ def report_cost_models(results: dict[str, Any]) -> None:
     models = results.get("cost_models") or {}
     if not models:
         return
-    keys = ("points_per_post", "n_429", "budget_use", "reported_vs_charged", "harvest_time_over_ideal", "status")
+    keys = (
+        "points_per_post", "n_429", "budget_use", "window_use", "window_use_min", "reported_vs_charged",
+        "harvest_time_over_ideal", "status",
+    )
     rows = [(f"{label}: {key}", figures.get(key), "") for key in keys for label, figures in models.items()]
     print_table("Throttled backfill under each server pricing rule (points are what the server charged)", rows)
 
