@@ -5,8 +5,10 @@ control of the socket, which the ``reset`` fault (drop the connection) and the `
 fault (hold the request, yet let ``stop()`` return at once) need.
 
 Order of checks on the GraphQL endpoint: auth (401) → latency → body → fault draw →
-parse/validate (HTTP 200 with ``errors``, no charge) → price → budget (429, no charge) →
-execute and charge. Every GraphQL response carries the three ``X-Rate-Limit-*`` headers.
+parse/validate (HTTP 200 with ``errors``, no charge) → price (``emulator/pricing.py``, the
+server's own rule) → budget (429, no charge) → execute and charge. Every GraphQL response
+carries the three ``X-Rate-Limit-*`` headers, except the faults that model a CDN, a firewall
+or a bare 429; every response carries a ``Date`` from the world's clock.
 """
 
 from __future__ import annotations
