@@ -44,6 +44,7 @@ def test_each_edge_failure_at_rate_0_1_still_loads_the_truth(
     stats = server.app.stats.snapshot()
     assert stats["faults_by_kind"].get(kind, 0) >= 1, stats
     assert report.status == "ok", report.stop_reason
+    assert abs(report.points - stats["points_spent"]) <= 0.05 * stats["points_spent"], (report.points, stats)
     counts = raw_counts(settings)
     for table in CORE:
         assert counts[table] == (truth[table], truth[table]), (kind, table)

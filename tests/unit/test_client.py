@@ -302,3 +302,21 @@ def test_the_server_clock_comes_from_date(client: GraphQLClient) -> None:
     now = client.server_clock.now()
     assert now.isoformat().startswith("2026-10-01T12:00:0")
     assert client.server_clock.skew_seconds is not None and client.server_clock.skew_seconds < -86400
+
+
+@respx.mock
+def test_after_a_retry_after_wait_the_next_charge_is_not_guessed_from_a_fresh_window(
+    client: GraphQLClient,
+) -> None:
+    limited = httpx.Response(429, json={}, headers={"Retry-After": "1"})
+    answers = [
+        httpx.Response(200, json=OK, headers={**RATE, "X-Rate-Limit-Remaining": "6000"}),
+        limited,
+        httpx.Response(200, json=OK, headers={**RATE, "X-Rate-Limit-Remaining": "5997"}),  # same window
+        httpx.Response(200, json=OK, headers={**RATE, "X-Rate-Limit-Remaining": "5994"}),
+    ]
+    respx.post(URL).mock(side_effect=answers)
+    client.execute(QUERY)
+    client.execute(QUERY)
+    client.execute(QUERY)
+    assert client.governor.points == 3 + 3 + 3  # not 6250 - 5997 after the wait

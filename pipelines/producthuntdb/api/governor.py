@@ -275,8 +275,10 @@ class BudgetGovernor:
         self.check_deadline(wait)
         logger.warning("HTTP 429 from the API: waiting {:.1f}s ({})", wait, source)
         self._sleep(wait)
-        if self.rate.limit is not None:
+        if source in ("the announced reset", "the known reset") and self.rate.limit is not None:
             self._roll()
+        else:  # waited on a guess: the window may not have rolled, so nothing is known until it says
+            self.rate.remaining = self.rate.reset_at = None
         return wait
 
     def _retry_after(self, value: str | None) -> float | None:
