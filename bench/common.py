@@ -27,14 +27,14 @@ os.environ.update(TELEMETRY_OFF)
 
 @contextmanager
 def emulator(
-    scale: str, budget: int = UNTHROTTLED, window_seconds: float = 900.0, seed: int = 42
+    scale: str, budget: int = UNTHROTTLED, window_seconds: float = 900.0, seed: int = 42, **config: Any
 ) -> Iterator[Any]:
-    """An in-process emulator on a free loopback port, stopped on exit."""
+    """An in-process emulator on a free loopback port, stopped on exit (``config``: more EmulatorConfig fields)."""
     from producthuntdb.emulator import EmulatorConfig, EmulatorServer
 
     server = EmulatorServer(
-        EmulatorConfig(seed=seed, scale=scale, budget=budget, window_seconds=window_seconds)
-    )  # type: ignore[arg-type]
+        EmulatorConfig(seed=seed, scale=scale, budget=budget, window_seconds=window_seconds, **config)  # type: ignore[arg-type]
+    )
     server.start()
     try:
         yield server

@@ -16,7 +16,8 @@ never makes anyone wait):
     a reader querying the served file every 0.2 s while build → check → serve run again
     (``reader_ms``: idle p50 vs during-run p50/p95/max, and any failed query).
 On ``small`` only, under a compressed window (6,250 points per 10 s): a full backfill's share of
-the available budget, its 429s, and its wall time over the ideal (points ÷ budget rate).
+the available budget, its 429s, and its wall time over the ideal (points ÷ budget rate) — once
+per server pricing rule (``current``, ``legacy-nodes``, ``current`` × 1.5), side by side.
 
     python bench/run_all.py [--sizes small,medium] [--window-seconds 10] [--out bench/results.json]
 """
@@ -218,12 +219,22 @@ def _stage_figures(figures: dict[str, Any], size: str, stage: str, label: str, k
     return bool(result.get("ok"))
 
 
-def bench_budget(size: str, work: Path, window_seconds: float) -> dict[str, Any]:
+COST_MODELS = {"current": ("current", 1.0), "legacy-nodes": ("legacy-nodes", 1.0), "current x1.5": ("current", 1.5)}
+"""The server's pricing rules the client must adapt to (issue 13): the throttled backfill runs under each."""
+
+
+def bench_budget(
+    size: str, work: Path, window_seconds: float, cost_model: str = "current", cost_factor: float = 1.0
+) -> dict[str, Any]:
     """A full backfill under a compressed window: budget share used, 429s, time over the ideal."""
-    figures: dict[str, Any] = {"budget": REAL_BUDGET, "window_seconds": window_seconds}
-    with emulator(size, budget=REAL_BUDGET, window_seconds=window_seconds) as server:
-        log(f"{size}: backfill under {REAL_BUDGET} points per {window_seconds:g} s")
-        run = _sync(server, work / f"{size}-throttled")
+    figures: dict[str, Any] = {
+        "budget": REAL_BUDGET, "window_seconds": window_seconds, "cost_model": cost_model, "cost_factor": cost_factor,
+    }
+    with emulator(
+        size, budget=REAL_BUDGET, window_seconds=window_seconds, cost_model=cost_model, cost_factor=cost_factor
+    ) as server:
+        log(f"{size}: backfill under {REAL_BUDGET} points per {window_seconds:g} s, {cost_model} x{cost_factor:g}")
+        run = _sync(server, work / f"{size}-throttled-{cost_model}-{cost_factor:g}")
         n_429 = status_count(server, 429)
     figures["n_429"] = n_429
     figures["peak_rss_mb"] = run.get("peak_rss_mb")
@@ -244,8 +255,24 @@ def bench_budget(size: str, work: Path, window_seconds: float) -> dict[str, Any]
         harvest_time_over_ideal=seconds / (points / rate) if points else None,
         status=run["report"].get("status"),
         stop_reason=run["report"].get("stop_reason"),
+        window_use=_mean(run["report"].get("window_usage") or []),
+        window_use_min=min(run["report"].get("window_usage") or [0.0]),
+        reported_points=run["report"].get("points"),
+        reported_vs_charged=ratio(run["report"].get("points"), points),
     )
     return figures
+
+
+def _mean(values: list[float]) -> float | None:
+    return sum(values) / len(values) if values else None
+
+
+def bench_cost_models(size: str, work: Path, window_seconds: float) -> dict[str, Any]:
+    """The throttled backfill under each pricing rule, side by side."""
+    return {
+        label: bench_budget(size, work, window_seconds, model, factor)
+        for label, (model, factor) in COST_MODELS.items()
+    }
 
 
 def headline(results: dict[str, Any]) -> dict[str, Any]:
@@ -391,6 +418,18 @@ def report(results: dict[str, Any]) -> None:
         )
 
 
+def report_cost_models(results: dict[str, Any]) -> None:
+    models = results.get("cost_models") or {}
+    if not models:
+        return
+    keys = (
+        "points_per_post", "n_429", "budget_use", "window_use", "window_use_min", "reported_vs_charged",
+        "harvest_time_over_ideal", "status",
+    )
+    rows = [(f"{label}: {key}", figures.get(key), "") for key in keys for label, figures in models.items()]
+    print_table("Throttled backfill under each server pricing rule (points are what the server charged)", rows)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--sizes", default="small,medium", help="comma separated: tiny, small, medium")
@@ -418,7 +457,8 @@ def main(argv: list[str] | None = None) -> int:
         for size in [s.strip() for s in args.sizes.split(",") if s.strip()]:
             results["sizes"][size] = bench_size(size, work)
         if args.budget_size:
-            results["budget"] = bench_budget(args.budget_size, work, args.window_seconds)
+            results["cost_models"] = bench_cost_models(args.budget_size, work, args.window_seconds)
+            results["budget"] = results["cost_models"]["current"]
         if args.emulator_seconds > 0:
             log("emulator throughput (bench/bench_emulator.py)")
             results["emulator"] = emulator_throughput("small", args.emulator_seconds)
@@ -432,6 +472,7 @@ def main(argv: list[str] | None = None) -> int:
     results["targets"] = TARGETS
     args.out.write_text(json.dumps(results, indent=2, default=str) + "\n", "utf-8")
     report(results)
+    report_cost_models(results)
     print(f"\nwrote {args.out} in {results['total_s']:.0f} s")
     return 0
 

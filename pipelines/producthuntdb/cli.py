@@ -78,7 +78,7 @@ app.add_typer(api_app, name="api")
 
 PASS_THROUGH: tuple[type[BaseException], ...] = (typer.Exit, typer.Abort, click_exceptions.ClickException)
 """Exceptions typer/click turn into usage messages and exit codes themselves."""
-FAULT_CHOICES = "500,502,503,timeout,slow,malformed,graphql_error,reset"
+FAULT_CHOICES = "500,502,503,timeout,slow,malformed,graphql_error,reset,html_502,waf_403,429_bare,retry_after,epoch_reset,partial,complexity"
 
 
 class Profile(StrEnum):
@@ -588,6 +588,11 @@ def api_serve(
     redaction: str = typer.Option(
         "on", "--redaction", help="on: users are \\[REDACTED] like the real API; off."
     ),
+    cost_model: str = typer.Option(
+        "current", "--cost-model", help="Connection pricing rule: current, or legacy-nodes (older graphql-ruby)."
+    ),
+    cost_factor: float = typer.Option(1.0, "--cost-factor", help="Multiply every charge (e.g. 1.3)."),
+    poison_posts: int = typer.Option(0, "--poison-posts", help="This many posts always fail to resolve."),
 ) -> None:
     """Serve the emulated Product Hunt API on a local port until Ctrl-C.
 
@@ -614,6 +619,9 @@ def api_serve(
             faults=faults,
             latency_ms=latency_ms,
             redaction=redaction,
+            cost_model=cost_model,
+            cost_factor=cost_factor,
+            poison_posts=poison_posts,
         )
         from producthuntdb.emulator import serve
 
@@ -647,6 +655,9 @@ def emulator_config(
     faults: str | None = None,
     latency_ms: int = 0,
     redaction: str = "on",
+    cost_model: str = "current",
+    cost_factor: float = 1.0,
+    poison_posts: int = 0,
 ) -> Any:
     """An EmulatorConfig from CLI-shaped values; the config validates itself (ConfigError → exit 2)."""
     try:
@@ -665,6 +676,9 @@ def emulator_config(
         "faults": parse_faults(faults),
         "latency_ms": latency_ms,
         "redaction": redaction == "on",
+        "cost_model": cost_model,
+        "cost_factor": cost_factor,
+        "poison_posts": poison_posts,
         "host": host,
         "port": port,
     }

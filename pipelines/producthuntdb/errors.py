@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class ProductHuntDBError(Exception):
     """A failure the operator can act on: printed as one line, never as a traceback."""
@@ -28,7 +30,19 @@ class TokenRejectedError(ApiError):
 
 
 class GraphQLQueryError(ApiError):
-    """The server refused the query itself (validation error): a bug or a schema change."""
+    """The server refused the query, or could not resolve it: ``errors`` holds what it said."""
+
+    def __init__(self, message: str, errors: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(message)
+        self.errors = list(errors or [])
+
+
+class QueryTooComplexError(GraphQLQueryError):
+    """The server's complexity limit refused the query: ask for fewer items (``cost`` > ``limit``)."""
+
+    def __init__(self, message: str, cost: int, limit: int) -> None:
+        super().__init__(message)
+        self.cost, self.limit = cost, limit
 
 
 class StageError(ProductHuntDBError):

@@ -48,7 +48,6 @@ from producthuntdb.source.windows import remaining_ranges
 from producthuntdb.tracing import span
 from producthuntdb.warehouse import database_problem, describe_holder, lock_holder, open_problem, prepare_working_file
 
-POSTS_PAGE_POINTS = 465
 WITH_CHOICES = frozenset({"comments", "votes"})
 T = TypeVar("T")
 
@@ -531,9 +530,11 @@ def backfill_status(settings: Settings) -> dict[str, Any]:
             posts = 0
             for variables in remaining_ranges(state):
                 posts += int(client.execute(load_query("posts_total"), variables)["posts"]["totalCount"])
+            # the client's price: our estimate, raised by what the server charged for the probes
+            page_price = client.price(load_query("posts_page"), {"first": 20})
     except ProductHuntDBError as exc:
         status["estimate_error"] = str(exc)
         return status
     status["estimated_posts"] = posts
-    status["estimated_points"] = math.ceil(posts / 20) * POSTS_PAGE_POINTS
+    status["estimated_points"] = math.ceil(posts / 20) * page_price
     return status

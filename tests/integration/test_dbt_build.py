@@ -21,7 +21,7 @@ from producthuntdb.emulator import EmulatorServer
 from producthuntdb.errors import StageError
 from producthuntdb.settings import Settings
 from producthuntdb.transform import BuildFailed, BuildReport, run_build, run_docs
-from tests.plugins.pipeline import UNTHROTTLED
+from tests.plugins.pipeline import UNTHROTTLED, harvestable
 
 MARTS = {
     "posts", "users", "topics", "post_topics", "post_makers", "collections", "collection_posts",
@@ -33,7 +33,7 @@ USER_KEYS = {"user_id", "maker_id"}
 def _truth(emulator_factory: Callable[..., EmulatorServer], scale: str) -> dict[str, int]:
     """The emulator's own count of each entity (same seed and clock as ``small_synced``)."""
     server = emulator_factory(scale=scale, budget=UNTHROTTLED)
-    data = httpx.get(f"{server.base_url}/_emulator/truth", timeout=30).json()
+    data = harvestable(httpx.get(f"{server.base_url}/_emulator/truth", timeout=30).json())
     return {key: int(value) for key, value in data.items() if isinstance(value, int)}
 
 

@@ -16,7 +16,14 @@ from producthuntdb.emulator import EmulatorConfig, EmulatorServer
 from producthuntdb.settings import Settings
 from producthuntdb.sync import SyncReport
 from tests.plugins.emulator import shared_world
-from tests.plugins.pipeline import UNTHROTTLED, emulator_truth, raw_counts, raw_query, run_sync_into
+from tests.plugins.pipeline import (
+    UNTHROTTLED,
+    emulator_truth,
+    harvestable,
+    raw_counts,
+    raw_query,
+    run_sync_into,
+)
 
 RECENT_COUNTS = """
 query Recent($after: DateTime, $cursor: String) {
@@ -67,7 +74,7 @@ def flow(tmp_path_factory: pytest.TempPathFactory) -> Flow:
                 httpx.post(f"{server.base_url}/_emulator/clock", json={"advance_seconds": 86400}, timeout=30)
             settings, report = run_sync_into(data_dir, server.url)
             reports.append(report)
-            truths.append(emulator_truth(server.base_url))
+            truths.append(harvestable(emulator_truth(server.base_url)))
             counts.append(raw_counts(settings))
         newest = raw_query(settings, "select max(created_at) from raw.posts")[0][0]
         api_recent = api_counts_since(server.url, 72, newest)

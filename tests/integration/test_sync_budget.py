@@ -18,7 +18,14 @@ from producthuntdb.emulator import EmulatorServer
 from producthuntdb.errors import TokenRejectedError
 from producthuntdb.settings import Settings
 from producthuntdb.sync import backfill_status
-from tests.plugins.pipeline import TEST_TOKEN, UNTHROTTLED, emulator_truth, raw_counts, run_sync_into
+from tests.plugins.pipeline import (
+    TEST_TOKEN,
+    UNTHROTTLED,
+    emulator_truth,
+    harvestable,
+    raw_counts,
+    run_sync_into,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
@@ -35,7 +42,7 @@ def test_small_budget_never_429s_and_uses_the_windows(tmp_path: Path, emulator_f
     with emulator_factory(scale="tiny", budget=3000, window_seconds=4) as server:
         settings, report = run_sync_into(tmp_path, server.url)
         stats = httpx.get(f"{server.base_url}/_emulator/stats").json()
-        truth = emulator_truth(server.base_url)
+        truth = harvestable(emulator_truth(server.base_url))
     assert report.status == "ok"
     assert report.n_429 == 0 and stats["responses_by_status"].get("429", 0) == 0
     assert len(report.window_usage) >= 2, "the run needed several windows"
@@ -54,7 +61,7 @@ def test_bounded_runs_resume_exactly(tmp_path: Path, emulator_factory: Callable[
             estimates.append((status["estimated_posts"], raw_counts(settings).get("posts", (0, 0))[1]))
             if report.status == "ok":
                 break
-        truth = emulator_truth(server.base_url)
+        truth = harvestable(emulator_truth(server.base_url))
     assert statuses[0] == "stopped" and statuses[-1] == "ok", statuses
     assert_complete(settings, truth)
     for estimate, loaded in estimates[:-1]:
@@ -103,7 +110,7 @@ def test_sigkill_at_ten_random_moments_then_rerun_is_complete_and_duplicate_free
             assert counts.get("posts", (0, 0))[0] >= posts, "a kill never takes loaded rows away"
             posts = counts.get("posts", (0, 0))[0]
         settings, report = run_sync_into(tmp_path, server.url)
-        truth = emulator_truth(server.base_url)
+        truth = harvestable(emulator_truth(server.base_url))
     assert report.status == "ok"
     assert_complete(settings, truth)
     assert 0 < posts < truth["posts"], "the kills landed mid-harvest"

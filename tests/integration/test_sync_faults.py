@@ -11,7 +11,14 @@ import pytest
 from producthuntdb.emulator import EmulatorConfig, EmulatorServer
 from producthuntdb.settings import Settings
 from tests.plugins.emulator import shared_world
-from tests.plugins.pipeline import UNTHROTTLED, emulator_truth, raw_counts, raw_query, run_sync_into
+from tests.plugins.pipeline import (
+    UNTHROTTLED,
+    emulator_truth,
+    harvestable,
+    raw_counts,
+    raw_query,
+    run_sync_into,
+)
 
 FAULTS = ("500", "502", "503", "malformed", "graphql_error")
 WITH = frozenset({"comments", "votes"})
@@ -38,7 +45,7 @@ def healthy(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, dict[st
     config = EmulatorConfig(scale="tiny", budget=UNTHROTTLED)
     with EmulatorServer(config, world=shared_world(config)) as server:
         settings, report = run_sync_into(tmp_path_factory.mktemp("healthy"), server.url, with_=WITH)
-        return settings, emulator_truth(server.base_url), report
+        return settings, harvestable(emulator_truth(server.base_url)), report
 
 
 def test_with_comments_and_votes_loads_every_one(healthy: tuple[Settings, dict[str, int], Any]) -> None:

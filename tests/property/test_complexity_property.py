@@ -1,10 +1,13 @@
-"""Property: what the emulator charges equals an independent computation of the published rule.
+"""Property: the emulator's charge, the client's estimate and the published rule agree.
 
 Hypothesis builds random valid queries against the bundled schema (nested connections with
 random ``first``/``last``, literals or variables, aliases, inline and named fragments,
 ``__typename``) and prices each one *while building it*, from the rule as the issue states it:
-leaf 1, ``__typename`` 0, object 1 + selection, connection 1 + M + N + P × I. The server's
-charge is read back from ``/_emulator/stats`` and from ``X-Rate-Limit-Remaining``.
+leaf 1, ``__typename`` 0, object 1 + selection, connection 1 + M + N + P × I (``current``), or
+1 + M + P × (N + I) under ``legacy-nodes``. The server's charge is read back from
+``/_emulator/stats`` and from ``X-Rate-Limit-Remaining``; the emulator prices with its own
+code (``emulator/pricing.py``), the client with ``api/complexity.py``: under ``current`` all
+three must agree.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from graphql import GraphQLField, GraphQLObjectType, get_named_type, is_leaf_typ
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from producthuntdb.api.complexity import query_cost
 from producthuntdb.api.schema import load_schema
 from producthuntdb.emulator import EmulatorConfig, EmulatorServer
 from tests.plugins.emulator import admin, graphql
@@ -35,11 +39,19 @@ def server() -> Iterator[EmulatorServer]:
         yield running
 
 
+@pytest.fixture(scope="module")
+def legacy_server(server: EmulatorServer) -> Iterator[EmulatorServer]:
+    config = EmulatorConfig(scale="tiny", budget=BUDGET, redaction=False, cost_model="legacy-nodes")
+    with EmulatorServer(config, world=server.world) as running:
+        yield running
+
+
 @dataclass
 class Builder:
     """Draws one query; ``cost`` of every piece is computed from the rule, independently of the server."""
 
     data: Any
+    legacy: bool = False
     names: Iterator[int] = field(default_factory=itertools.count)
     fragments: list[str] = field(default_factory=list)
     variables: dict[str, int] = field(default_factory=dict)
@@ -147,7 +159,8 @@ class Builder:
                 parts.append(f"edges {{ {' '.join(inside)} }}")
                 containers += 1
         args = f"({', '.join(arguments)})" if arguments else ""
-        return f"{alias}: {name}{args} {{ {' '.join(parts)} }}", 1 + metadata + containers + page * item
+        items = page * (containers + item) if self.legacy else containers + page * item
+        return f"{alias}: {name}{args} {{ {' '.join(parts)} }}", 1 + metadata + items
 
     def query(self, post_id: str) -> tuple[str, int]:
         schema = load_schema()
@@ -186,3 +199,18 @@ def test_server_charge_equals_the_rule(server: EmulatorServer, data: Any) -> Non
     assert "errors" not in body, (query, body.get("errors"))
     assert admin(server, "stats")["points_spent"] - before == expected, query
     assert BUDGET - int(response.headers["X-Rate-Limit-Remaining"]) >= expected
+    assert query_cost(query, builder.variables or None) == expected, query  # the client's estimator
+
+
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
+@given(data=st.data())
+def test_legacy_nodes_charge_multiplies_the_containers(legacy_server: EmulatorServer, data: Any) -> None:
+    builder = Builder(data, legacy=True)
+    query, expected = builder.query(legacy_server.world.post_static(0).id)
+    before = admin(legacy_server, "stats")["points_spent"]
+    response = graphql(legacy_server, query, builder.variables or None, timeout=60)
+    assert response.status_code == 200 and "errors" not in response.json(), query
+    assert admin(legacy_server, "stats")["points_spent"] - before == expected, query
+    assert query_cost(query, builder.variables or None) <= expected  # the old rule never charges less

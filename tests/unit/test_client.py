@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from producthuntdb import __version__
 from producthuntdb.api.client import GraphQLClient
 from producthuntdb.api.governor import BudgetGovernor, StopRun
 from producthuntdb.api.queries import load_query
-from producthuntdb.errors import ApiError, GraphQLQueryError, TokenRejectedError
+from producthuntdb.errors import ApiError, GraphQLQueryError, QueryTooComplexError, TokenRejectedError
 from producthuntdb.settings import Settings
 
 URL = "http://api.test/v2/api/graphql"
@@ -165,3 +166,157 @@ def test_a_page_shrinks_to_spend_the_last_points_of_a_window(client: GraphQLClie
     assert client.fit_first(query) == 20  # fewer than 4 posts fit: better to wait for the reset
     client.governor.observe({"x-rate-limit-remaining": "2000"})
     assert client.fit_first(query) == 20
+
+
+# ---------------------------------------------------------------- issue 13: the real API's own terms
+HTML_403 = "<!DOCTYPE html><html><body><h1>Sorry, you have been blocked</h1>" + "x" * 5000 + "</body></html>"
+
+
+@respx.mock
+def test_a_waf_page_is_retried_then_ends_in_one_line_without_the_html(client: GraphQLClient) -> None:
+    respx.post(URL).mock(return_value=httpx.Response(403, text=HTML_403, headers={"Content-Type": "text/html"}))
+    with pytest.raises(ApiError) as err:
+        client.execute(QUERY)
+    message = str(err.value)
+    assert "HTTP 403 (text/html," in message and "firewall" in message
+    assert "<" not in message and "\n" not in message and len(message) < 300
+
+
+@respx.mock
+def test_an_html_502_is_retried(client: GraphQLClient) -> None:
+    page = httpx.Response(502, text="<html>Bad Gateway</html>", headers={"Content-Type": "text/html"})
+    respx.post(URL).mock(side_effect=[page, httpx.Response(200, json=OK, headers=RATE)])
+    assert client.execute(QUERY) == OK["data"] and client.retries == 1
+
+
+@respx.mock
+def test_retries_are_said_at_info_with_their_wait(client: GraphQLClient) -> None:
+    from loguru import logger
+
+    records: list[tuple[str, str]] = []
+    sink = logger.add(lambda m: records.append((m.record["level"].name, m.record["message"])), level="DEBUG")
+    try:
+        respx.post(URL).mock(side_effect=[httpx.Response(503), httpx.Response(200, json=OK, headers=RATE)])
+        client.execute(QUERY)
+    finally:
+        logger.remove(sink)
+    assert any(level == "INFO" and text.startswith("retry 1/3 in ") and "HTTP 503" in text for level, text in records)
+
+
+@respx.mock
+def test_retry_after_is_honoured(client: GraphQLClient, sleeps: list[float]) -> None:
+    limited = httpx.Response(429, json={"error": "slow down"}, headers={"Retry-After": "12"})
+    respx.post(URL).mock(side_effect=[limited, httpx.Response(200, json=OK, headers=RATE)])
+    assert client.execute(QUERY) == OK["data"]
+    assert sleeps == [pytest.approx(12.05)]
+
+
+@respx.mock
+def test_a_bare_429_waits_a_default_not_forever(client: GraphQLClient, sleeps: list[float]) -> None:
+    respx.post(URL).mock(side_effect=[httpx.Response(429), httpx.Response(200, json=OK, headers=RATE)])
+    assert client.execute(QUERY) == OK["data"]
+    assert sleeps == [pytest.approx(5.05)]
+
+
+@respx.mock
+def test_an_epoch_reset_is_read_on_the_api_clock(client: GraphQLClient, sleeps: list[float]) -> None:
+    date = "Thu, 01 Oct 2026 12:00:00 GMT"  # months away from this machine's clock: the API's clock counts
+    epoch = 1790856000  # 2026-10-01T12:00:00Z
+    first = httpx.Response(200, json=OK, headers={**RATE, "X-Rate-Limit-Reset": "30", "Date": date})
+    limited = httpx.Response(
+        429, json={}, headers={"X-Rate-Limit-Limit": "6250", "X-Rate-Limit-Remaining": "0",
+                               "X-Rate-Limit-Reset": str(epoch + 20), "Date": date},
+    )
+    respx.post(URL).mock(side_effect=[first, limited, httpx.Response(200, json=OK, headers=RATE)])
+    client.execute(QUERY)
+    client.execute(QUERY)
+    assert len(sleeps) == 1 and 19 <= sleeps[0] <= 30.1  # ~20 s, never more than the 30 s window
+
+
+@respx.mock
+def test_charged_points_are_measured_and_the_price_learned(client: GraphQLClient) -> None:
+    query = load_query("posts_page")
+    estimate = client.cost(query, {"first": 20})
+    assert estimate == 465
+    answers = [
+        httpx.Response(200, json={"data": {}}, headers={**RATE, "X-Rate-Limit-Remaining": "6000"}),
+        httpx.Response(200, json={"data": {}}, headers={**RATE, "X-Rate-Limit-Remaining": "5436"}),
+        httpx.Response(200, json={"data": {}}, headers={**RATE, "X-Rate-Limit-Remaining": "4872"}),
+    ]
+    respx.post(URL).mock(side_effect=answers)
+    for _ in answers:
+        client.execute(query, {"first": 20})
+    # first request: nothing known before it, the price is trusted; then 564 measured twice
+    assert client.governor.points == 465 + 564 + 564
+    assert client.price(query, {"first": 20}) == 564
+    assert client.price(query, {"first": 10}) == math.ceil(client.cost(query, {"first": 10}) * 564 / 465)
+    assert client.price(load_query("collections_page")) >= math.ceil(705 * 564 / 465)
+
+
+@respx.mock
+def test_without_rate_headers_the_client_paces_on_its_own_ledger(tmp_path: Path, sleeps: list[float]) -> None:
+    settings = Settings(data_dir=tmp_path, api_url=URL, token=SecretStr(TOKEN), environment="testing")
+    governor = BudgetGovernor(sleep=sleeps.append)
+    respx.post(URL).mock(return_value=httpx.Response(200, json={"data": {}}))
+    with GraphQLClient(settings, governor, sleep=sleeps.append) as c:
+        query = load_query("posts_page")
+        for _ in range(14):  # 13 pages of 465 fit in 6,250; the 14th waits for the window
+            c.execute(query, {"first": 20})
+    assert len(sleeps) == 1 and 899 < sleeps[0] <= 900.05
+    assert governor.points == 14 * 465
+
+
+@respx.mock
+def test_partial_answers_keep_their_good_nodes(client: GraphQLClient) -> None:
+    partial = {
+        "data": {"posts": {"nodes": [None, {"id": "2"}]}},
+        "errors": [{"message": "could not load", "path": ["posts", "nodes", 0]}],
+    }
+    respx.post(URL).mock(return_value=httpx.Response(200, json=partial, headers=RATE))
+    result = client.execute_partial(QUERY)
+    assert result.partial and result.data == partial["data"] and result.errors == partial["errors"]
+
+
+@respx.mock
+def test_execute_retries_a_partial_answer_then_gets_the_whole(client: GraphQLClient) -> None:
+    partial = {"data": {"posts": {"nodes": [None]}}, "errors": [{"message": "could not load"}]}
+    respx.post(URL).mock(side_effect=[httpx.Response(200, json=partial, headers=RATE), httpx.Response(200, json=OK, headers=RATE)])
+    assert client.execute(QUERY) == OK["data"] and client.retries == 1
+
+
+@respx.mock
+def test_a_complexity_refusal_is_retried_then_names_the_price(client: GraphQLClient) -> None:
+    refusal = {"errors": [{"message": "Query has complexity of 900, which exceeds max complexity of 500"}]}
+    route = respx.post(URL).mock(return_value=httpx.Response(200, json=refusal, headers=RATE))
+    with pytest.raises(QueryTooComplexError) as err:
+        client.execute(QUERY)
+    assert route.call_count == 4 and (err.value.cost, err.value.limit) == (900, 500)
+    assert client.price(QUERY) == 900  # the server said what it costs
+
+
+@respx.mock
+def test_the_server_clock_comes_from_date(client: GraphQLClient) -> None:
+    date = "Thu, 01 Oct 2026 12:00:00 GMT"
+    respx.post(URL).mock(return_value=httpx.Response(200, json=OK, headers={**RATE, "Date": date}))
+    client.execute(QUERY)
+    now = client.server_clock.now()
+    assert now.isoformat().startswith("2026-10-01T12:00:0")
+    assert client.server_clock.skew_seconds is not None and client.server_clock.skew_seconds < -86400
+
+
+@respx.mock
+def test_after_a_retry_after_wait_the_next_charge_is_not_guessed_from_a_fresh_window(
+    client: GraphQLClient,
+) -> None:
+    limited = httpx.Response(429, json={}, headers={"Retry-After": "1"})
+    answers = [
+        httpx.Response(200, json=OK, headers={**RATE, "X-Rate-Limit-Remaining": "6000"}),
+        limited,
+        httpx.Response(200, json=OK, headers={**RATE, "X-Rate-Limit-Remaining": "5997"}),  # same window
+        httpx.Response(200, json=OK, headers={**RATE, "X-Rate-Limit-Remaining": "5994"}),
+    ]
+    respx.post(URL).mock(side_effect=answers)
+    client.execute(QUERY)
+    client.execute(QUERY)
+    client.execute(QUERY)
+    assert client.governor.points == 3 + 3 + 3  # not 6250 - 5997 after the wait

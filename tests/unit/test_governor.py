@@ -154,3 +154,31 @@ def test_a_long_wait_for_the_window_is_said_at_info_a_short_one_at_debug() -> No
     waits = [(level, text) for level, text in records if "waiting" in text]
     assert [level for level, _ in waits] == ["INFO", "DEBUG"], waits
     assert "waiting 880s for the window to reset" in waits[0][1]
+
+
+def test_an_epoch_reset_is_seconds_on_the_api_clock_and_never_longer_than_a_window() -> None:
+    t = FakeTime()
+    g = governor(t)
+    g.server_time = lambda: 1_790_856_000.0
+    g.observe(headers(3000, 3000, 10))  # a 10 s window, learned
+    g.observe(headers(3000, 100, 1_790_856_000 + 4))
+    assert g.seconds_to_reset() == pytest.approx(4)
+    g.observe(headers(3000, 100, 2_000_000_000))  # a reset years away is a bad header, not a plan
+    g.before(465)
+    assert t.sleeps == [pytest.approx(10.05)]
+
+
+def test_charged_points_are_the_drop_of_remaining_and_a_fresh_window_counts_from_the_limit() -> None:
+    t = FakeTime()
+    g = governor(t)
+    g.before(465)
+    assert g.settle(headers(3000, 2436, 5), 465, 465, True, "q", ("q", 20)) == 465  # nothing known before
+    g.before(465)
+    assert g.settle(headers(3000, 1872, 5), 465, 465, True, "q", ("q", 20)) == 564
+    assert g.prices.price("q", ("q", 20), 465) == 564
+    t.now += 6  # the window rolled: the next drop is counted from the full budget
+    g.before(564)
+    assert g.settle(headers(3000, 2436, 10), 465, 564, True, "q", ("q", 20)) == 564
+    g.before(564)
+    assert g.settle(headers(3000, 2436, 10), 465, 564, False, "q", ("q", 20)) == 0  # refused, not charged
+    assert g.points == 465 + 564 + 564

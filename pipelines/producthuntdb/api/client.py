@@ -1,17 +1,22 @@
 """The GraphQL client: one pooled HTTP connection, bounded retries, the governor in front.
 
-Every request goes through ``GraphQLClient.execute``:
+Every request goes through ``GraphQLClient.execute`` (or ``execute_partial``):
 
-1. the query is priced with ``query_cost`` and the governor decides whether it may go now,
+1. the query is priced — the larger of our estimate (``query_cost``) and what the server
+   was seen to charge for that shape — and the governor decides whether it may go now,
    must wait for the window to reset, or must not go at all (a run bound: ``StopRun``);
 2. it is POSTed with the bearer token over a keep-alive ``httpx.Client`` with explicit
    connect/read timeouts and a ``User-Agent`` naming the project;
-3. the ``X-Rate-Limit-*`` headers of every response feed the governor;
-4. failures are sorted: HTTP 401 stops at once (``TokenRejectedError``); a GraphQL
-   validation error stops with the server's message (``GraphQLQueryError``); 5xx, timeouts,
-   dropped connections, malformed JSON and the API's transient "Oops, something went wrong"
-   are retried ``max_retries`` times with exponential backoff and jitter, then raise
-   ``ApiError``; a 429 waits for the reset (it does not use up a retry).
+3. the rate headers of every response feed the governor, which counts the points really
+   charged; the ``Date`` header sets ``server_clock`` (the API's time, for observations);
+4. failures are sorted: HTTP 401 stops at once (``TokenRejectedError``); a GraphQL error
+   without data stops with the server's message (``GraphQLQueryError``; the complexity limit
+   is retried like a transient failure, then raises ``QueryTooComplexError``); 5xx, HTML pages from a CDN or firewall,
+   timeouts, dropped connections, malformed JSON, partial data (``execute`` only) and the
+   API's transient "Oops, something went wrong" are retried ``max_retries`` times with
+   exponential backoff and jitter (each retry said at INFO with its wait), then raise
+   ``ApiError`` in one line — status, content type and a hint, never an HTML body;
+   a 429 waits (``Retry-After``, or the reset) and does not use up a retry.
 
 The token never appears in a message: every error text goes through ``mask``.
 """
@@ -20,8 +25,10 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 from urllib.parse import urlparse
@@ -31,9 +38,10 @@ from graphql import DocumentNode, parse
 from loguru import logger
 
 from producthuntdb import __version__
+from producthuntdb.api.clock import ServerClock
 from producthuntdb.api.complexity import query_cost
 from producthuntdb.api.governor import BudgetGovernor
-from producthuntdb.errors import ApiError, GraphQLQueryError, TokenRejectedError
+from producthuntdb.errors import ApiError, GraphQLQueryError, QueryTooComplexError, TokenRejectedError
 from producthuntdb.settings import Settings, mask_secrets
 from producthuntdb.tracing import span
 
@@ -44,6 +52,23 @@ PAGE_CAP = 20
 """The API returns at most 20 items a page and charges ``first`` as requested: never ask more."""
 MAX_429_PER_REQUEST = 20
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+COMPLEXITY_MESSAGE = re.compile(r"complexity of (\d+),? which exceeds max complexity of (\d+)", re.IGNORECASE)
+
+
+@dataclass
+class GraphQLResult:
+    """A response that ran: its ``data`` (items that failed are ``null``) and the ``errors`` beside it."""
+
+    data: dict[str, Any]
+    errors: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def partial(self) -> bool:
+        return bool(self.errors)
+
+
+class _Retry(str):
+    """A failure worth another attempt; the text says what happened, in one line."""
 
 
 @lru_cache(maxsize=64)
@@ -72,7 +97,9 @@ class GraphQLClient:
     ) -> None:
         self.settings = settings
         self.url = settings.api_url
+        self.server_clock = ServerClock()
         self.governor = governor or BudgetGovernor(budget_share=settings.budget_share)
+        self.governor.server_time = self.server_clock.epoch
         self.max_retries = settings.max_retries if max_retries is None else max_retries
         self.backoff_base = default_backoff_base(self.url) if backoff_base is None else backoff_base
         self.retries = 0
@@ -109,7 +136,13 @@ class GraphQLClient:
         return mask_secrets(text, self._secrets)
 
     def cost(self, query: str, variables: Mapping[str, Any] | None = None) -> int:
+        """Our estimate of the query's price (the complexity rule as we model it)."""
         return query_cost(_parsed(query), variables)
+
+    def price(self, query: str, variables: Mapping[str, Any] | None = None) -> int:
+        """Points to budget for this query shape: the estimate, or more if the server charged more."""
+        estimate = self.cost(query, variables)
+        return self.governor.prices.price(query, _shape(query, variables), estimate)
 
     def fit_first(self, query: str, variables: Mapping[str, Any] | None = None, minimum: int = 4) -> int:
         """The page size (``$first``) to ask for now: 20, or fewer to spend a window's last points.
@@ -119,78 +152,185 @@ class GraphQLClient:
         that would otherwise be left unused while waiting for the reset.
         """
         room = self.governor.room()
-        full = self.cost(query, {**(variables or {}), "first": PAGE_CAP})
+        full = self.price(query, {**(variables or {}), "first": PAGE_CAP})
         if room is None or room >= full:
             return PAGE_CAP
-        one = self.cost(query, {**(variables or {}), "first": 1})
-        item = (full - one) // (PAGE_CAP - 1)
+        one = self.price(query, {**(variables or {}), "first": 1})
+        item = -(-(full - one) // (PAGE_CAP - 1))
         fits = (room - (one - item)) // item if item > 0 else PAGE_CAP
-        return int(fits) if minimum <= fits < PAGE_CAP else PAGE_CAP
+        if not minimum <= fits < PAGE_CAP:
+            return PAGE_CAP
+        while fits >= minimum and self.price(query, {**(variables or {}), "first": fits}) > room:
+            fits -= 1
+        return int(fits) if fits >= minimum else PAGE_CAP
 
     def execute(self, query: str, variables: Mapping[str, Any] | None = None) -> dict[str, Any]:
-        """The ``data`` of one request; raises the errors described in the module docstring."""
-        cost = self.cost(query, variables)
+        """The ``data`` of one request, complete: partial answers are retried, then raise."""
+        return self._run(query, variables, allow_partial=False).data
+
+    def execute_partial(self, query: str, variables: Mapping[str, Any] | None = None) -> GraphQLResult:
+        """The ``data`` of one request with the ``errors`` beside it: failed items are ``null``.
+
+        For callers that can keep the good items of a page and set the bad ones aside
+        (see ``api/narrow.py``). A response without data still raises ``GraphQLQueryError``.
+        """
+        return self._run(query, variables, allow_partial=True)
+
+    def _run(self, query: str, variables: Mapping[str, Any] | None, allow_partial: bool) -> GraphQLResult:
         body = {"query": query, "variables": dict(variables or {})}
-        failures = 0
-        n_429 = 0
+        failures = n_429 = 0
         while True:
-            self.governor.before(cost)
-            problem = self._attempt(body, cost)
-            if isinstance(problem, dict):
-                return problem
-            if problem == "429":
+            estimate = self.cost(query, variables)
+            price = self.price(query, variables)
+            self.governor.before(price)
+            outcome = self._attempt(body, query, variables, estimate, price, allow_partial)
+            if isinstance(outcome, GraphQLResult):
+                return outcome
+            if isinstance(outcome, QueryTooComplexError):
+                if failures + 1 > self.max_retries:
+                    raise outcome  # said every time: the query must ask for less
+                problem = str(outcome)
+            elif outcome == "429":
                 n_429 += 1
                 if n_429 > MAX_429_PER_REQUEST:
                     raise ApiError(f"the API kept answering HTTP 429 ({n_429} times in a row) at {self.url}")
                 continue
+            else:
+                problem = str(outcome)
             failures += 1
             if failures > self.max_retries:
                 raise ApiError(self.mask(f"the API failed {failures} times in a row at {self.url}: {problem}"))
             self.retries += 1
             wait = min(MAX_BACKOFF_SECONDS, self.backoff_base * 2 ** (failures - 1)) * (0.5 + random.random())
-            logger.debug("retry {}/{} in {:.2f}s: {}", failures, self.max_retries, wait, self.mask(problem))
+            logger.info("retry {}/{} in {:.2f}s: {}", failures, self.max_retries, wait, self.mask(problem))
             self.governor.check_deadline(wait)
             self._sleep(wait)
 
-    def _attempt(self, body: dict[str, Any], cost: int) -> dict[str, Any] | str:
-        """One HTTP exchange: the data, ``"429"``, or a description of a retryable failure."""
-        with span("api.request", cost=cost) as current:
+    def _attempt(
+        self, body: dict[str, Any], query: str, variables: Mapping[str, Any] | None,
+        estimate: int, price: int, allow_partial: bool,
+    ) -> GraphQLResult | _Retry | QueryTooComplexError:
+        """One HTTP exchange: a result, ``"429"``, a retryable failure, or a complexity refusal."""
+        with span("api.request", cost=price) as current:
             try:
                 response = self._http.post(self.url, content=json.dumps(body))
             except httpx.TimeoutException as exc:
-                return f"timeout ({exc.__class__.__name__})"
+                return _Retry(f"timeout ({exc.__class__.__name__})")
             except httpx.TransportError as exc:
-                return f"connection error ({exc.__class__.__name__})"
+                return _Retry(f"connection error ({exc.__class__.__name__})")
             if current is not None:
                 current.set_attribute("http.status_code", response.status_code)
-        self.governor.observe(response.headers)
+        self.server_clock.observe(response.headers)
         status = response.status_code
+        shape = _shape(query, variables)
+
+        def settle(ran: bool) -> None:
+            self.governor.settle(response.headers, estimate, price, ran, query, shape)
+
         if status == 401:
             raise TokenRejectedError("the API rejected the token (HTTP 401): check PRODUCTHUNT_TOKEN")
         if status == 429:
+            self._learn_from_429(response, query, shape, estimate)
             self.governor.on_429(response.headers)
-            return "429"
+            return _Retry("429")
+        if not _is_json(response):
+            settle(False)
+            # A CDN, proxy or firewall answered for the API: worth retrying, never worth printing.
+            return _Retry(_describe_foreign(response))
         if status >= 500:
-            return f"HTTP {status}"
+            settle(False)
+            return _Retry(f"HTTP {status}")
         if status != 200:
-            raise ApiError(self.mask(f"the API answered HTTP {status} at {self.url}: {response.text[:200]}"))
+            settle(False)
+            detail = _json_errors(response)
+            raise ApiError(self.mask(f"the API answered HTTP {status} at {self.url}" + (f": {detail}" if detail else "")))
         try:
             payload = response.json()
         except (ValueError, UnicodeDecodeError):
-            return "malformed JSON in the response"
+            settle(False)
+            return _Retry("malformed JSON in the response")
         if not isinstance(payload, dict):
-            return "malformed response (not a JSON object)"
+            settle(False)
+            return _Retry("malformed response (not a JSON object)")
         errors = payload.get("errors")
+        raw_data = payload.get("data")
+        data: dict[str, Any] | None = raw_data if isinstance(raw_data, dict) else None
+        settle(data is not None)
         if errors:
             message = _error_message(errors)
+            matched = COMPLEXITY_MESSAGE.search(message)
+            if matched:
+                cost, limit = int(matched.group(1)), int(matched.group(2))
+                self.governor.prices.learn(query, shape, estimate, cost)
+                return QueryTooComplexError(
+                    self.mask(f"the API refused the query as too complex ({cost} points, its limit is {limit})"),
+                    cost, limit,
+                )
             if any(marker in message.lower() for marker in TRANSIENT_GRAPHQL_MARKERS):
-                return f"GraphQL error: {message}"
-            raise GraphQLQueryError(self.mask(f"the API refused the query: {message}"))
-        data = payload.get("data")
-        if not isinstance(data, dict):
-            return "malformed response (no data)"
-        self.governor.charged(cost)
-        return data
+                return _Retry(f"GraphQL error: {message}")
+            if data is None:
+                raise GraphQLQueryError(self.mask(f"the API refused the query: {message}"), _error_list(errors))
+            if not allow_partial:
+                return _Retry(f"partial response: {message}")
+            return GraphQLResult(data, _error_list(errors))
+        if data is None:
+            return _Retry("malformed response (no data)")
+        return GraphQLResult(data)
+
+    def _learn_from_429(self, response: httpx.Response, query: str, shape: Any, estimate: int) -> None:
+        """A 429 that names the query's cost (the emulator's does) teaches the real price."""
+        try:
+            payload = response.json()
+            cost = payload["errors"][0]["details"]["cost"]
+        except (ValueError, KeyError, IndexError, TypeError):
+            return
+        if isinstance(cost, int) and not isinstance(cost, bool):
+            self.governor.prices.learn(query, shape, estimate, cost)
+
+
+def _shape(query: str, variables: Mapping[str, Any] | None) -> tuple[str, Any, Any]:
+    """What decides a query's price: its text and its page sizes."""
+    values = variables or {}
+    return (query, values.get("first"), values.get("last"))
+
+
+def _is_json(response: httpx.Response) -> bool:
+    kind = response.headers.get("content-type", "")
+    return "json" in kind or (not kind and response.content[:1] in (b"{", b"["))
+
+
+def _describe_foreign(response: httpx.Response) -> str:
+    """One line about a non-JSON answer: status, content type, size and what it likely is."""
+    kind = response.headers.get("content-type", "no content type").split(";")[0].strip()
+    size = len(response.content)
+    status = response.status_code
+    if status == 403:
+        hint = "a firewall or CDN block page, not the API: check the network, VPN or proxy, or try later"
+    elif status == 429:
+        hint = "a rate limit in front of the API"
+    elif status >= 500:
+        hint = "a proxy or CDN error page: the API is down or unreachable"
+    else:
+        hint = "not the API's JSON: check PRODUCTHUNT_API_URL"
+    return f"HTTP {status} ({kind}, {size} bytes): {hint}"
+
+
+def _json_errors(response: httpx.Response) -> str:
+    try:
+        payload = response.json()
+    except (ValueError, UnicodeDecodeError):
+        return ""
+    if isinstance(payload, dict) and payload.get("errors"):
+        return _error_message(payload["errors"])[:200]
+    if isinstance(payload, dict) and payload.get("error"):
+        return str(payload["error"])[:200]
+    return ""
+
+
+def _error_list(errors: Any) -> list[dict[str, Any]]:
+    if isinstance(errors, list):
+        return [e if isinstance(e, dict) else {"message": str(e)} for e in errors]
+    return [{"message": str(errors)}]
 
 
 def _error_message(errors: Any) -> str:

@@ -15,7 +15,12 @@ from producthuntdb.errors import ConfigError
 DEFAULT_NOW = datetime(2026, 10, 1, 12, 0, 0, tzinfo=UTC)
 """The emulator's default clock: fixed so that every run of every test sees the same world."""
 
-FAULT_KINDS = ("500", "502", "503", "timeout", "slow", "malformed", "graphql_error", "reset")
+FAULT_KINDS = (
+    "500", "502", "503", "timeout", "slow", "malformed", "graphql_error", "reset",
+    # what a CDN, a WAF or the real API's edge cases send (issue 13)
+    "html_502", "waf_403", "429_bare", "retry_after", "epoch_reset", "partial", "complexity",
+)
+COST_MODELS = ("current", "legacy-nodes")
 SCALES = ("tiny", "small", "medium", "large")
 
 Scale = Literal["tiny", "small", "medium", "large"]
@@ -42,6 +47,12 @@ class EmulatorConfig:
     """How long a ``timeout`` fault holds the request: longer than any sane client read timeout."""
     slow_seconds: float = 2.0
     """How long a ``slow`` fault delays a correct answer."""
+    cost_model: str = "current"
+    """graphql-ruby's connection rule the server charges with: ``current`` or ``legacy-nodes``."""
+    cost_factor: float = 1.0
+    """Every charge is multiplied by this (rounded up): a server pricier than any known rule."""
+    poison_posts: int = 0
+    """This many posts (chosen from the seed) fail to resolve on every request, like a broken record."""
 
     def __post_init__(self) -> None:
         self.validate()
@@ -62,6 +73,12 @@ class EmulatorConfig:
             problems.append(f"unknown fault kind(s) {', '.join(unknown)}; known: {', '.join(FAULT_KINDS)}")
         if self.fault_rate > 0 and not self.faults:
             problems.append("fault_rate > 0 needs at least one fault kind (--faults 500,timeout,...)")
+        if self.cost_model not in COST_MODELS:
+            problems.append(f"cost_model must be one of {', '.join(COST_MODELS)}, not {self.cost_model!r}")
+        if not 0 < self.cost_factor <= 100:
+            problems.append(f"cost_factor must be in (0, 100], not {self.cost_factor}")
+        if self.poison_posts < 0:
+            problems.append(f"poison_posts must be >= 0, not {self.poison_posts}")
         if self.latency_ms < 0:
             problems.append(f"latency_ms must be >= 0, not {self.latency_ms}")
         if self.token is not None and not self.token.strip():

@@ -14,9 +14,9 @@ from typing import Any
 
 from graphql import DocumentNode, GraphQLError, GraphQLSchema, execute_sync, parse, validate
 
-from producthuntdb.api.complexity import ComplexityError, query_cost
 from producthuntdb.api.schema import load_schema
 from producthuntdb.emulator.fastexec import CompiledQuery, Fallback
+from producthuntdb.emulator.pricing import Pricer, PricingError
 from producthuntdb.emulator.resolvers import Ctx
 from producthuntdb.emulator.root import Root
 from producthuntdb.emulator.world import World
@@ -40,9 +40,12 @@ def _error(message: str, **extra: Any) -> dict[str, Any]:
 class Engine:
     """Thread-safe: the cache is locked, execution only reads the world."""
 
-    def __init__(self, world: World, schema: GraphQLSchema | None = None) -> None:
+    def __init__(
+        self, world: World, schema: GraphQLSchema | None = None, cost_model: str = "current", cost_factor: float = 1.0
+    ) -> None:
         self.world = world
         self.schema = schema or load_schema()
+        self.pricer = Pricer(self.schema, cost_model, cost_factor)
         self._documents: OrderedDict[str, DocumentNode | list[Any]] = OrderedDict()
         self._compiled: OrderedDict[tuple[str, str | None], CompiledQuery | None] = OrderedDict()
         self._lock = threading.Lock()
@@ -85,8 +88,8 @@ class Engine:
         if isinstance(document, list):
             return Prepared(None, document)
         try:
-            cost = query_cost(document, variables or {}, operation, self.schema)
-        except ComplexityError as error:
+            cost = self.pricer.price(document, variables, operation)
+        except PricingError as error:
             return Prepared(None, [_error(str(error))])
         return Prepared(document, [], cost)
 

@@ -50,6 +50,8 @@ class Ctx:
     now: int
     moment: Moment
     redaction: bool
+    poison: frozenset[int] = frozenset()
+    """Indices of posts that fail to resolve (``--poison-posts``)."""
 
 
 class Connection:
@@ -192,7 +194,7 @@ class UserNode(_RecordNode):
 
     def _posts(self, indices: np.ndarray, args: dict[str, Any]) -> Connection:
         existing = indices[indices < self.ctx.moment.posts][::-1]
-        return Connection(existing, _page_args(args), lambda i: PostNode(self.ctx, int(i)))
+        return Connection(existing, _page_args(args), lambda i: post_node(self.ctx, int(i)))
 
     def madePosts(self, info: Any, **args: Any) -> Connection:
         return self._posts(self.ctx.world.related("makers", self.u), args)
@@ -322,6 +324,24 @@ class PostNode(_FeaturedNode):
             return VoteNode(ctx, base + k, created + int(offsets[k]), world.vote_user(i, k))
 
         return Connection(range(lo, hi), _page_args(args), make)
+
+
+class PoisonedPost(PostNode):
+    """A broken record: its id and dates resolve, its name does not, on every request.
+
+    ``name`` is non-null, so graphql-core nulls the nearest nullable parent and reports the
+    error with its path, as the real API does for a record it cannot serialize.
+    """
+
+    __slots__ = ()
+
+    @property
+    def name(self) -> str:
+        raise GraphQLError(f"Internal error while resolving Post {self.s.id}: record could not be loaded")
+
+
+def post_node(ctx: Ctx, i: int) -> PostNode:
+    return PoisonedPost(ctx, i) if i in ctx.poison else PostNode(ctx, i)
 
 
 def _time_window(offsets: np.ndarray, created: int, args: dict[str, Any]) -> tuple[int, int]:
@@ -504,7 +524,7 @@ class CollectionNode(_FeaturedNode):
 
     def posts(self, info: Any, **args: Any) -> Connection:
         return Connection(
-            self.ctx.world.collection_posts(self.c), _page_args(args), lambda i: PostNode(self.ctx, int(i))
+            self.ctx.world.collection_posts(self.c), _page_args(args), lambda i: post_node(self.ctx, int(i))
         )
 
     def topics(self, info: Any, **args: Any) -> Connection:

@@ -24,6 +24,7 @@ from producthuntdb.emulator.resolvers import (
     _page_args,
     _time_arg,
     _viewer_follows_topic,
+    post_node,
     user_node,
 )
 from producthuntdb.emulator.world import VIEWER
@@ -97,12 +98,12 @@ class Root:
         return Connection(world.listing(key, build), page, make)
 
     def _post(self, i: Any) -> PostNode:
-        return PostNode(self.ctx, int(i))
+        return post_node(self.ctx, int(i))
 
     def post(self, info: Any, id: str | None = None, slug: str | None = None) -> PostNode | None:
         world = self.ctx.world
         i = _lookup(id, world.post_index, slug, world.slug_index, "post needs an id or a slug")
-        return None if i is None or i >= self.ctx.moment.posts else PostNode(self.ctx, i)
+        return None if i is None or i >= self.ctx.moment.posts else post_node(self.ctx, i)
 
     # ------------------------------------------------------------------ topics
     def topics(self, info: Any, **args: Any) -> Connection:

@@ -5,8 +5,10 @@ control of the socket, which the ``reset`` fault (drop the connection) and the `
 fault (hold the request, yet let ``stop()`` return at once) need.
 
 Order of checks on the GraphQL endpoint: auth (401) → latency → body → fault draw →
-parse/validate (HTTP 200 with ``errors``, no charge) → price → budget (429, no charge) →
-execute and charge. Every GraphQL response carries the three ``X-Rate-Limit-*`` headers.
+parse/validate (HTTP 200 with ``errors``, no charge) → price (``emulator/pricing.py``, the
+server's own rule) → budget (429, no charge) → execute and charge. Every GraphQL response
+carries the three ``X-Rate-Limit-*`` headers, except the faults that model a CDN, a firewall
+or a bare 429; every response carries a ``Date`` from the world's clock.
 """
 
 from __future__ import annotations
@@ -21,20 +23,24 @@ import threading
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
+from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from producthuntdb.emulator import faults as fault_shapes
 from producthuntdb.emulator.clock import Clock, iso, parse_datetime
 from producthuntdb.emulator.config import EmulatorConfig
 from producthuntdb.emulator.engine import Engine
-from producthuntdb.emulator.faults import GRAPHQL_ERROR_BODY, MALFORMED_BODY, FaultInjector
+from producthuntdb.emulator.faults import GRAPHQL_ERROR_BODY, MALFORMED_BODY, FaultInjector, poisoned_posts
 from producthuntdb.emulator.limits import Quota, RateLimiter
+from producthuntdb.emulator.pricing import Pricer
 from producthuntdb.emulator.resolvers import Ctx
 from producthuntdb.emulator.world import World
 from producthuntdb.errors import ConfigError
 
 GRAPHQL_PATH = "/v2/api/graphql"
 JSON_TYPE = "application/json; charset=utf-8"
+HTML_TYPE = "text/html; charset=utf-8"
 MAX_BODY = 1 << 20
 
 
@@ -99,8 +105,9 @@ class Emulator:
     def __init__(self, config: EmulatorConfig, world: World | None = None) -> None:
         self.config = config
         self.world = world or World(config.seed, config.scale, config.now)
-        self.engine = Engine(self.world)
+        self.engine = Engine(self.world, cost_model=config.cost_model, cost_factor=config.cost_factor)
         self.clock = Clock(config.now)
+        self.poison = poisoned_posts(self.world, self.clock.now, config.seed, config.poison_posts)
         self.limiter = RateLimiter(config.budget, config.window_seconds)
         self.faults = FaultInjector(config.seed, config.fault_rate, config.faults)
         self.stats = Stats()
@@ -121,6 +128,10 @@ class Emulator:
 
     def _json(self, status: int, body: bytes, quota: Quota | None = None) -> Reply:
         return Reply(status, body, (quota or self.limiter.peek()).headers())
+
+    def date_header(self) -> dict[str, str]:
+        """The ``Date`` header, from the world's clock: the one clock a client should trust."""
+        return {"Date": formatdate(self.clock.now, usegmt=True)}
 
     def _graphql(self, authorization: str | None, raw: bytes) -> Reply:
         if not self._authorized(authorization):
@@ -143,6 +154,10 @@ class Emulator:
         prepared = self.engine.prepare(body)
         if prepared.document is None:
             return self._json(200, dumps({"errors": prepared.errors}))
+        if fault == "complexity":
+            limit = max(1, prepared.cost - 1)
+            message = f"Query has complexity of {prepared.cost}, which exceeds max complexity of {limit}"
+            return self._json(200, _error_body(message))
         allowed, quota = self.limiter.try_spend(prepared.cost)
         if not allowed:
             return self._json(
@@ -160,13 +175,18 @@ class Emulator:
                 quota,
             )
         now = self.clock.now
-        ctx = Ctx(self.world, now, self.world.moment(now), self.config.redaction)
+        ctx = Ctx(self.world, now, self.world.moment(now), self.config.redaction, self.poison)
         response, ran = self.engine.execute(prepared, body, ctx)
         if ran:
             self.stats.count(points=prepared.cost)
         else:
             quota = self.limiter.refund(prepared.cost)
-        return self._json(200, dumps(response), quota)
+        if fault == "partial" and ran:
+            response = fault_shapes.break_one_node(response)
+        reply = self._json(200, dumps(response), quota)
+        if fault == "epoch_reset":
+            reply.headers["X-Rate-Limit-Reset"] = str(now + quota.reset)
+        return reply
 
     def _authorized(self, authorization: str | None) -> bool:
         if not authorization:
@@ -196,6 +216,16 @@ class Emulator:
             if self.stopping.wait(self.config.slow_seconds):
                 return Reply(0, drop=True)
             return None
+        if kind == "html_502":
+            return Reply(502, fault_shapes.CDN_502_HTML, {"Content-Type": HTML_TYPE})
+        if kind == "waf_403":
+            return Reply(403, fault_shapes.WAF_403_HTML, {"Content-Type": HTML_TYPE})
+        if kind == "429_bare":
+            return Reply(429, _error_body("Too Many Requests"))
+        if kind == "retry_after":
+            return Reply(429, _error_body("Too Many Requests"), {"Retry-After": "1"})
+        if kind in ("epoch_reset", "partial", "complexity"):
+            return None  # the request runs; its answer is altered after pricing or execution
         raise AssertionError(kind)
 
     # ------------------------------------------------------------------ admin
@@ -259,6 +289,9 @@ class Emulator:
                 "latency_ms",
                 "timeout_seconds",
                 "slow_seconds",
+                "cost_model",
+                "cost_factor",
+                "poison_posts",
             }
             unknown = set(payload) - known
             if unknown:
@@ -278,6 +311,10 @@ class Emulator:
                 self.limiter.reconfigure(candidate.budget, candidate.window_seconds)
             if "fault_rate" in payload or "faults" in payload:
                 self.faults.configure(candidate.fault_rate, candidate.faults)
+            if "cost_model" in payload or "cost_factor" in payload:
+                self.engine.pricer = Pricer(self.engine.schema, candidate.cost_model, candidate.cost_factor)
+            if "poison_posts" in payload:
+                self.poison = poisoned_posts(self.world, self.clock.now, candidate.seed, candidate.poison_posts)
         c = self.config
         return Reply(
             200,
@@ -292,6 +329,10 @@ class Emulator:
                     "latency_ms": c.latency_ms,
                     "timeout_seconds": c.timeout_seconds,
                     "slow_seconds": c.slow_seconds,
+                    "cost_model": c.cost_model,
+                    "cost_factor": c.cost_factor,
+                    "poison_posts": c.poison_posts,
+                    "poisoned_post_ids": sorted(int(self.world.post_ids[i]) for i in self.poison),
                     "redaction": c.redaction,
                     "token_required": c.token is not None,
                 }
@@ -357,10 +398,13 @@ class _Handler(BaseHTTPRequestHandler):
             with contextlib.suppress(OSError):
                 self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             return
-        self.send_response(reply.status)
-        self.send_header("Content-Type", JSON_TYPE)
-        self.send_header("Content-Length", str(len(reply.body)))
-        for name, value in reply.headers.items():
+        # send_response would add a Date from the machine's clock; the world's clock is the server's
+        self.send_response_only(reply.status)
+        headers = {"Server": self.version_string(), "Content-Type": JSON_TYPE}
+        headers.update(self.server.app.date_header())
+        headers.update(reply.headers)
+        headers["Content-Length"] = str(len(reply.body))
+        for name, value in headers.items():
             self.send_header(name, value)
         self.end_headers_with(reply.body)
 
@@ -482,7 +526,10 @@ def serve(config: EmulatorConfig) -> None:
         f"  PRODUCTHUNT_API_URL={server.url}\n"
         f"  seed {config.seed}, scale {config.scale}: {truth['posts']:,} posts, {truth['topics']} topics, "
         f"{truth['users']:,} users at {iso(server.app.clock.now)} (built in {time.monotonic() - started:.1f} s)\n"
-        f"  budget {config.budget} points / {config.window_seconds:g} s, redaction {'on' if config.redaction else 'off'}"
+        f"  budget {config.budget} points / {config.window_seconds:g} s, cost model {config.cost_model}"
+        + (f" x{config.cost_factor:g}" if config.cost_factor != 1 else "")
+        + f", redaction {'on' if config.redaction else 'off'}"
+        + (f", {config.poison_posts} poisoned posts" if config.poison_posts else "")
         + (f", faults {','.join(config.faults)} at {config.fault_rate:g}" if config.fault_rate else "")
         + f"\n  admin: {server.base_url}/_emulator/stats | truth | clock | config — Ctrl-C to stop",
         flush=True,

@@ -44,6 +44,8 @@ VIEWER = 0
 """User index of the token's owner: the one user redaction never hides."""
 _MASK64 = (1 << 64) - 1
 _STEPS = 64
+WIDE_TOPIC_SHARE = 0.03
+"""Share of posts listed under 6-8 topics: more than a ``topics(first: 5)`` page shows."""
 
 
 @dataclass(frozen=True)
@@ -263,8 +265,16 @@ class World:
         counts = rng.choice(5, n, p=[0.2, 0.3, 0.25, 0.15, 0.1]) + 1
         matrix = rng.choice(t, (n, 5), p=self.topic_weights)
         _dedupe_rows(rng, matrix, t, self.topic_weights)
+        # Wide posts come from their own generator, so every other number of the world is unchanged.
+        wide_rng = np.random.default_rng([self.seed, 613])
+        wide = np.flatnonzero(wide_rng.random(n) < WIDE_TOPIC_SHARE)
+        counts[wide] = wide_rng.integers(6, 9, len(wide))
+        extended = np.concatenate([matrix, np.zeros((n, 3), dtype=matrix.dtype)], axis=1)
+        for i in wide:
+            others = np.setdiff1d(np.arange(t), matrix[i])
+            extended[i, 5:] = wide_rng.choice(others, 3, replace=False)
         self.topic_ptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-        self.topic_flat = matrix[np.arange(5) < counts[:, None]].astype(np.int32)
+        self.topic_flat = extended[np.arange(8) < counts[:, None]].astype(np.int32)
 
     def _build_post_links(self, rng: np.random.Generator) -> None:
         n = self.n_posts
@@ -683,6 +693,7 @@ class World:
             "collections": len(existing),
             "collection_posts": collection_posts,
             "post_topics": int(self.topic_ptr[m.posts]),
+            "post_topics_beyond_5": int(np.maximum(np.diff(self.topic_ptr[: m.posts + 1]) - 5, 0).sum()),
             "post_makers": int(self.maker_ptr[m.posts]),
             "featured_posts": int(m.featured.sum()),
         }
