@@ -21,7 +21,7 @@ export GX_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: help install demo test sync build check export publish run api bench lint format clean distclean
+.PHONY: help install demo test sync build check export publish run report docs api bench lint format clean distclean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -31,10 +31,12 @@ install: $(STAMP) ## create .venv (once) and install the package with the tested
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "ProductHuntDB needs Python >= 3.11, found " + sys.version.split()[0] + ": run make with PYTHON=/path/to/python3.11")'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "installing ProductHuntDB and its dependencies into $(VENV): this takes a few minutes the first time..."
 	$(BIN)/python -m pip install --disable-pip-version-check --quiet -c constraints.txt -e '.[dev]'
 	@touch $@
+	@echo "installed: $(BIN)/producthuntdb"
 
-demo: install ## emulator → sync → dbt build → gate → export into data/demo/, then a summary
+demo: install ## emulator → 3 simulated days of sync → build → gate → export → report → docs in data/demo/
 	$(BIN)/producthuntdb demo $(ARGS)
 
 # pytest's exit code is written to $PYTEST_RC_FILE when set, so .ci/run can tell "no tests
@@ -48,7 +50,7 @@ test: install ## the whole test suite with the coverage floor (what .ci/run call
 sync: install ## incremental sync from the API into data/producthunt.duckdb
 	$(BIN)/producthuntdb sync $(ARGS)
 
-build: install ## dbt build (models, snapshots, tests) on the DuckDB file
+build: install ## dbt build (models and their tests) on the DuckDB file
 	$(BIN)/producthuntdb build $(ARGS)
 
 check: install ## Great Expectations quality gate and Data Docs
@@ -60,8 +62,14 @@ export: install ## Parquet + CSV + manifest of the marts
 publish: install ## a new version of the Kaggle dataset from the export
 	$(BIN)/producthuntdb publish $(ARGS)
 
-run: install ## sync → build → check → export
+run: install ## sync → build → check → export → report
 	$(BIN)/producthuntdb run $(ARGS)
+
+report: install ## the launch report: data/report/report.html (charts, opens offline)
+	$(BIN)/producthuntdb report $(ARGS)
+
+docs: install ## dbt docs + Data Docs + report under data/docs/ (open index.html, offline)
+	$(BIN)/producthuntdb docs $(ARGS)
 
 api: install ## serve the local API emulator (see ARGS: --port, --scale, --seed ...)
 	$(BIN)/producthuntdb api serve $(ARGS)

@@ -37,8 +37,10 @@ from producthuntdb.serialize import jsonable
 from producthuntdb.settings import Settings, load_settings, mask_secrets
 
 if TYPE_CHECKING:
+    from producthuntdb.docsite import DocsResult
     from producthuntdb.export import ExportReport
     from producthuntdb.quality.gate import GateReport
+    from producthuntdb.report import ReportResult
     from producthuntdb.sync import SyncOptions, SyncReport
     from producthuntdb.transform import BuildReport
 
@@ -247,11 +249,32 @@ def print_report(title: str, report: Any, *, as_json: bool = False) -> dict[str,
     table.add_column("key", style="cyan", no_wrap=True)
     table.add_column("value", overflow="fold")
     for key, value in data.items():
-        text = json.dumps(value) if isinstance(value, dict | list) else str(value)
+        if value is None or value == [] or value == {}:
+            continue  # "stop_reason None" tells nothing; --json keeps every key
+        text = human_value(key, value)
         limit = 2000 if isinstance(value, dict) else 200  # row counts per table are worth every line
-        table.add_row(key, escape(text if len(text) <= limit else text[: limit - 3] + "..."))
+        table.add_row(key.replace("_", " "), escape(text if len(text) <= limit else text[: limit - 3] + "..."))
     _out().print(table)
     return data
+
+
+def human_value(key: str, value: Any) -> str:
+    """One report value as a person reads it: ``1,234``, ``posts 20, topics 5``, ``3 windows, 99.7% used``."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:,.2f}".rstrip("0").rstrip(".")
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {human_value(str(k), v)}" for k, v in value.items())
+    if isinstance(value, list):
+        numbers = [v for v in value if isinstance(v, int | float) and not isinstance(v, bool)]
+        if numbers and len(numbers) == len(value) and key.endswith("usage"):
+            mean = sum(numbers) / len(numbers)
+            return f"{len(numbers)} window{'s' if len(numbers) != 1 else ''}, {mean:.1%} of the budget used on average"
+        return ", ".join(human_value(key, v) for v in value)
+    return str(value)
 
 
 SUMMARY_KEYS = (
@@ -274,7 +297,7 @@ def _show(stage: str, report: Any, quiet: bool) -> None:
         print_report(stage, report)
         return
     data = report_dict(report)
-    parts = [f"{k}={data[k]}" for k in SUMMARY_KEYS if data.get(k) not in (None, "", [], {})]
+    parts = [f"{k}={human_value(k, data[k])}" for k in SUMMARY_KEYS if data.get(k) not in (None, "", [], {})]
     _out().print(f"[bold cyan]{stage}[/bold cyan] " + " ".join(parts), highlight=False, soft_wrap=True)
 
 
@@ -651,7 +674,7 @@ def run(
         False, "--allow-shrink", help="Accept fewer rows than the last export."
     ),
 ) -> None:
-    """sync → build → check → export, stopping at the first failure (nothing is exported past a failed gate).
+    """sync → build → check → export → report, stopping at the first failure (nothing is exported past a failed gate).
 
     [bold]Examples[/bold]
 
@@ -665,7 +688,56 @@ def run(
         do_build(settings)
         do_check(settings, allow_shrink, before_export=True)
         do_export(settings, allow_shrink=allow_shrink)
-        _out().print(f"[green]done[/green]: {settings.db_path} and {settings.export_path}")
+        report = do_report(settings, quiet=True)
+        _out().print(f"[green]done[/green]: {settings.db_path}, {settings.export_path} and {report.html_path}")
+
+
+# ----------------------------------------------------------------------------- report / docs
+def do_report(settings: Settings, out: Path | None = None, *, quiet: bool = False) -> ReportResult:
+    """The HTML report; its headline PNGs go into the export (published with the dataset)."""
+    from producthuntdb.report import CHARTS_DIR, run_report
+
+    png_dir = settings.export_path / CHARTS_DIR if settings.export_path.is_dir() else None
+    return _run_shown(
+        settings, "report", "report: charts…", lambda: run_report(settings, out=out, png_dir=png_dir), quiet
+    )
+
+
+def do_docs(settings: Settings, *, quiet: bool = False) -> DocsResult:
+    from producthuntdb.docsite import run_docs_site
+
+    return _run_shown(settings, "docs", "docs: dbt docs, Data Docs…", lambda: run_docs_site(settings), quiet)
+
+
+@app.command()
+def report(
+    ctx: typer.Context,
+    out: Path | None = typer.Option(None, "--out", "-o", help="HTML file (default: DATA_DIR/report/report.html)."),
+) -> None:
+    """Write the launch report: one HTML file of charts over marts.*, opens offline.
+
+    Launches per day and weekday, the daily leaderboard, topic trends, launch trajectories,
+    makers and hunters, comment activity, and a freshness panel. PNGs of the headline charts
+    go into DATA_DIR/export/charts when an export exists.
+
+    [bold]Example[/bold]
+
+      producthuntdb report && xdg-open data/report/report.html
+    """
+    with session(ctx, "report", writable=False) as settings:
+        do_report(settings, out)
+
+
+@app.command()
+def docs(ctx: typer.Context) -> None:
+    """Write DATA_DIR/docs: dbt docs, the quality gate's Data Docs and the report, all offline.
+
+    [bold]Example[/bold]
+
+      producthuntdb docs && xdg-open data/docs/index.html
+    """
+    with session(ctx, "docs") as settings:
+        do_docs(settings)
 
 
 # ----------------------------------------------------------------------------- status / doctor
@@ -834,11 +906,19 @@ def demo(
     scale: Scale = typer.Option(Scale.small, "--scale", help="Emulator world size."),
     data_dir: Path = typer.Option(Path("data/demo"), "--out", help="Demo data directory."),
     fresh: bool = typer.Option(True, "--fresh/--keep", help="Start from an empty demo directory (default)."),
+    redaction: str = typer.Option(
+        "off",
+        "--redaction",
+        help="off (default): users, makers and voters shown, the API's pre-2023 shape; "
+        "on: \\[REDACTED] as the API is today.",
+    ),
 ) -> None:
-    """The whole pipeline on the local emulator, no token needed: sync → build → check → export.
+    """The whole pipeline on the local emulator, no token needed: several simulated days of sync
+    (with comments and votes) → build → check → export → report → docs.
 
-    Starts the emulator on a free loopback port, writes data/demo/producthunt.duckdb, Parquet
-    exports and Data Docs, stops the emulator (even on failure) and prints a summary.
+    Starts the emulator on a free loopback port, moves its clock 12 h between syncs so launch
+    trajectories build up, writes data/demo/producthunt.duckdb, Parquet exports, the report and
+    the docs, stops the emulator (even on failure) and prints commands to explore the result.
 
     [bold]Examples[/bold]
 
@@ -847,8 +927,10 @@ def demo(
     """
     from producthuntdb import demo as demo_mod
 
+    if redaction not in ("on", "off"):
+        raise typer.BadParameter(f"must be on or off, not {redaction!r}", param_hint="--redaction")
     with session(ctx, "demo", overrides={"data_dir": data_dir}) as base:
-        demo_mod.run_demo(base, scale=scale.value, fresh=fresh, console=_out())
+        demo_mod.run_demo(base, scale=scale.value, fresh=fresh, console=_out(), redaction=redaction == "on")
 
 
 @app.command()
@@ -863,6 +945,30 @@ def interactive(ctx: typer.Context) -> None:
 
     with session(ctx, "menu", writable=False) as settings:
         interactive_mod.run_menu(settings, _globals(ctx), console=_out())
+
+
+def _hide_flag_types(*apps: typer.Typer) -> None:
+    """Boolean flags take no value: typer 0.29 still prints ``<bool>`` beside them in ``--help``
+    (``--full-refresh <bool>``, while ``--full-refresh yes`` is an error). An empty metavar hides it."""
+    import inspect
+
+    from typer.models import OptionInfo
+
+    for one in apps:
+        callbacks = [c.callback for c in one.registered_commands]
+        if one.registered_callback is not None:
+            callbacks.append(one.registered_callback.callback)
+        for callback in callbacks:
+            for parameter in inspect.signature(callback).parameters.values() if callback else ():
+                info = parameter.default
+                if not isinstance(info, OptionInfo) or info.metavar is not None:
+                    continue
+                on_off = any("/" in name for name in info.param_decls or ())
+                if isinstance(info.default, bool) or on_off:
+                    info.metavar = ""
+
+
+_hide_flag_types(app, api_app)
 
 
 def main(argv: list[str] | None = None) -> int:

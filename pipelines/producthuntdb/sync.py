@@ -349,10 +349,12 @@ def run_sync(settings: Settings, options: SyncOptions) -> SyncReport:
                 raise
             logger.error("could not record the failed run: {}", error)
     logger.info(
-        "sync {} {}{}: {} pages, {} points ({} per post), {} rows, {} retries, {} 429s",
+        "sync {} {}{}: {} pages, {} points{}, {} rows, {} retries, {} 429s",
         run_id, report.status, f" ({report.stop_reason})" if report.stop_reason else "", report.pages,
-        report.points, report.points_per_post, sum(v for k, v in report.rows.items() if k != "_sync_runs"),
-        report.retries, report.n_429,
+        report.points,
+        # nothing new harvested: there is no per-post price to tell
+        f" ({report.points_per_post} per post)" if report.points_per_post is not None else "",
+        sum(v for k, v in report.rows.items() if k != "_sync_runs"), report.retries, report.n_429,
     )
     if error is not None:
         raise error

@@ -23,6 +23,7 @@ from loguru import logger
 from typer.testing import CliRunner
 
 from producthuntdb.cli import app
+from producthuntdb.demo import SYNCS
 from tests.plugins.cli import WIDE
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -150,10 +151,52 @@ def test_demo_exits_0_and_fills_the_marts(demo: DemoRun) -> None:
     finally:
         con.close()
     assert posts > 0
-    assert runs == [("ok",)]
+    assert runs == [("ok",)] * SYNCS, "one sync per simulated half day"
     assert "marts.posts" in demo.stdout and f"{posts:,}" in demo.stdout
-    assert "duckdb -readonly demo/producthunt.duckdb" in demo.stdout, "paths are shown relative to the cwd"
+    assert "--data-dir demo status --offline" in demo.stdout, "paths are shown relative to the cwd"
     assert "API points spent" in demo.stdout
+
+
+def test_demo_data_answers_the_everyday_questions(demo: DemoRun) -> None:
+    """Trajectories, comments, votes, users and makers: the demo has something for each."""
+    assert demo.exit_code == 0
+    con = duckdb.connect(str(demo.out / "producthunt.duckdb"), read_only=True)
+    try:
+        observed = con.execute(
+            """
+            with recent as (
+                select post_id from marts.posts
+                where created_at > (select max(created_at) from marts.posts) - interval 3 days
+            )
+            select count(*) filter (where n >= 4), count(*) from (
+                select recent.post_id, count(h.post_id) as n from recent
+                left join marts.post_metrics_history h using (post_id) group by recent.post_id
+            )
+            """
+        ).fetchone()
+        counts = {
+            name: con.execute(f"select count(*) from marts.{name}").fetchone()[0]  # type: ignore[index]
+            for name in ("comments", "votes", "users", "posts")
+        }
+        makers = con.execute(
+            "select count(*) filter (where maker_id is not null), count(*) from marts.post_makers"
+        ).fetchone()
+    finally:
+        con.close()
+    assert observed is not None and observed[1] > 0
+    assert observed[0] / observed[1] > 0.6, f"posts of the last 3 days with >= 4 observations: {observed}"
+    assert counts["comments"] > 0 and counts["votes"] > 0, counts
+    assert counts["users"] > counts["posts"] / 2, counts
+    assert makers is not None and makers[0] > makers[1] * 0.9, f"non-NULL maker ids: {makers}"
+    assert "pre-2023" in demo.stdout, "an unredacted demo says which API shape it shows"
+
+
+def test_demo_writes_the_report_and_the_docs(demo: DemoRun) -> None:
+    assert demo.exit_code == 0
+    assert (demo.out / "report" / "report.html").is_file()
+    assert (demo.out / "docs" / "index.html").is_file()
+    pngs = sorted(p.name for p in (demo.out / "export" / "charts").glob("*.png"))
+    assert pngs == ["launches_per_day.png", "topic_trends.png", "vote_trajectories.png"]
 
 
 def test_demo_writes_parquet_exports_and_data_docs(demo: DemoRun) -> None:
@@ -194,7 +237,7 @@ def test_demo_logs_are_json_lines_with_run_id_per_stage(demo: DemoRun) -> None:
     records = [json.loads(line) for f in files for line in f.read_text().splitlines()]
     assert records and all(r["run_id"] for r in records)
     stages = {r["stage"] for r in records}
-    assert {"demo", "sync", "build", "check", "export"} <= stages, stages
+    assert {"demo", "sync", "build", "check", "export", "report", "docs"} <= stages, stages
 
 
 def test_demo_rerun_refuses_a_foreign_directory(tmp_path: Path) -> None:
@@ -261,8 +304,8 @@ def test_run_on_top_of_the_demo_is_incremental(
         runs = con.execute("select points from raw._sync_runs order by started_at").fetchall()
     finally:
         con.close()
-    assert len(runs) == 2
-    assert runs[1][0] < runs[0][0] / 2, f"the second sync should be incremental: {runs}"
+    assert len(runs) == SYNCS + 1
+    assert runs[-1][0] < runs[0][0] / 2, f"the last sync should be incremental: {runs}"
 
 
 def test_check_on_a_broken_mart_exits_1_with_the_failures(
