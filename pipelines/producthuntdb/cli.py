@@ -695,9 +695,9 @@ def run(
 # ----------------------------------------------------------------------------- report / docs
 def do_report(settings: Settings, out: Path | None = None, *, quiet: bool = False) -> ReportResult:
     """The HTML report; its headline PNGs go into the export (published with the dataset)."""
-    from producthuntdb.report import CHARTS_DIR, run_report
+    from producthuntdb.report import run_report
 
-    png_dir = settings.export_path / CHARTS_DIR if settings.export_path.is_dir() else None
+    png_dir = settings.export_path if settings.export_path.is_dir() else None
     return _run_shown(
         settings, "report", "report: charts…", lambda: run_report(settings, out=out, png_dir=png_dir), quiet
     )
@@ -718,7 +718,7 @@ def report(
 
     Launches per day and weekday, the daily leaderboard, topic trends, launch trajectories,
     makers and hunters, comment activity, and a freshness panel. PNGs of the headline charts
-    go into DATA_DIR/export/charts when an export exists.
+    go into the export (chart_*.png, published with the dataset) when an export exists.
 
     [bold]Example[/bold]
 
@@ -903,7 +903,9 @@ def emulator_config(
 @app.command()
 def demo(
     ctx: typer.Context,
-    scale: Scale = typer.Option(Scale.small, "--scale", help="Emulator world size."),
+    scale: Scale = typer.Option(
+        Scale.tiny, "--scale", help="Emulator world size (tiny: 200 posts over 30 days, with every vote)."
+    ),
     data_dir: Path = typer.Option(Path("data/demo"), "--out", help="Demo data directory."),
     fresh: bool = typer.Option(True, "--fresh/--keep", help="Start from an empty demo directory (default)."),
     redaction: str = typer.Option(
@@ -923,7 +925,7 @@ def demo(
     [bold]Examples[/bold]
 
       producthuntdb demo
-      producthuntdb demo --scale tiny --out /tmp/ph-demo
+      producthuntdb demo --redaction on --out /tmp/ph-demo    # users redacted, as the API is today
     """
     from producthuntdb import demo as demo_mod
 

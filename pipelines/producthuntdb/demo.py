@@ -30,9 +30,10 @@ from producthuntdb.settings import Settings
 DEMO_WINDOW_SECONDS = 1.0
 """The real budget (6,250 points) per 1-second window instead of 15 minutes: the governor still
 spends each window to the last request and waits for the reset — for real, but briefly."""
-HISTORY_DAYS = 14
-"""The demo harvests this many days back from the emulator's clock: comments, votes and every
-voter of a year of the small world would take the demo well past five minutes."""
+HISTORY_DAYS = 30
+"""The demo harvests this many days back from the emulator's clock: all of the tiny world (its
+default), a month of the larger ones (comments, votes and every voter of a year of the small
+world would take the demo well past five minutes)."""
 SYNCS = 9
 SYNC_EVERY_HOURS = 6
 """Simulated days: the emulator's clock moves this far between syncs, so votes and comments grow
@@ -186,7 +187,7 @@ def sync_days(settings: Settings, base_url: str, syncs: int, console: Console) -
 def run_demo(
     base: Settings,
     *,
-    scale: str = "small",
+    scale: str = "tiny",
     fresh: bool = True,
     console: Console,
     window_seconds: float = DEMO_WINDOW_SECONDS,

@@ -23,8 +23,8 @@ from producthuntdb.errors import StageError
 from producthuntdb.settings import Settings
 
 REPORT_FILE = "report.html"
-CHARTS_DIR = "charts"
-"""Where the headline PNGs go inside the export (published with the dataset)."""
+PNG_PREFIX = "chart_"
+"""Headline PNGs sit at the top of the export (``chart_<name>.png``): publish uploads its files, not subfolders."""
 TOP_TOPICS = 8
 TRAJECTORY_POSTS = 8
 RECENT_DAYS = 3
@@ -170,10 +170,10 @@ def _leaderboard(con: duckdb.DuckDBPyConnection) -> tuple[Chart, list[tuple[Any,
 
 
 def _grain(con: duckdb.DuckDBPyConnection) -> str:
-    """Days for a few weeks of data (a new harvest, the demo), weeks up to a year, then months."""
+    """Days for up to three weeks of data (a new harvest), weeks up to a year, then months."""
     row = con.execute("select max(launch_date) - min(launch_date) from marts.posts").fetchone()
     days = int(row[0]) if row and row[0] is not None else 0
-    return "day" if days <= 45 else "week" if days <= 400 else "month"
+    return "day" if days <= 21 else "week" if days <= 400 else "month"
 
 
 def _topics(con: duckdb.DuckDBPyConnection) -> list[Chart]:
@@ -418,7 +418,7 @@ def _gate_summary(settings: Settings) -> dict[str, Any]:
 
 # ----------------------------------------------------------------------------- rendering
 def _figure(chart: Chart) -> Any:
-    import plotly.graph_objects as go
+    import plotly.graph_objects as go  # type: ignore[import-untyped]
 
     fig = go.Figure()
     for s in chart.series:
@@ -515,8 +515,8 @@ def _freshness_panel(data: ReportData) -> str:
 
 def render_html(data: ReportData, title: str) -> str:
     """The whole page: plotly.js inlined once, each chart a div, no external URL anywhere."""
-    import plotly.io as pio
-    from plotly.offline import get_plotlyjs
+    import plotly.io as pio  # type: ignore[import-untyped]
+    from plotly.offline import get_plotlyjs  # type: ignore[import-untyped]
 
     blocks: list[str] = []
     for chart in data.charts:
@@ -582,7 +582,7 @@ def render_pngs(data: ReportData, out_dir: Path) -> list[Path]:
             ax.legend(fontsize=8, loc="upper left")
         fig.autofmt_xdate()
         fig.tight_layout()
-        path = out_dir / f"{chart.key}.png"
+        path = out_dir / f"{PNG_PREFIX}{chart.key}.png"
         fig.savefig(path)
         plt.close(fig)
         written.append(path)

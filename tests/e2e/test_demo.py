@@ -195,8 +195,9 @@ def test_demo_writes_the_report_and_the_docs(demo: DemoRun) -> None:
     assert demo.exit_code == 0
     assert (demo.out / "report" / "report.html").is_file()
     assert (demo.out / "docs" / "index.html").is_file()
-    pngs = sorted(p.name for p in (demo.out / "export" / "charts").glob("*.png"))
-    assert pngs == ["launches_per_day.png", "topic_trends.png", "vote_trajectories.png"]
+    pngs = sorted(p.name for p in (demo.out / "export").glob("chart_*.png"))
+    assert pngs == ["chart_launches_per_day.png", "chart_topic_trends.png", "chart_vote_trajectories.png"]
+    assert all((demo.out / "export" / name).stat().st_size > 10_000 for name in pngs)
 
 
 def test_demo_writes_parquet_exports_and_data_docs(demo: DemoRun) -> None:

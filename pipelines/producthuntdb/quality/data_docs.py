@@ -70,8 +70,12 @@ def localize_page(text: str, prefix: str) -> tuple[str, set[str]]:
         dropped.add(url)
         return ""
 
+    def drop(match: re.Match[str]) -> str:
+        dropped.add(match.group(0))
+        return ""
+
     text = _REMOTE_TAG.sub(swap, text)
-    text = _REMOTE_IMG.sub(lambda m: (dropped.add(m.group(0)), "")[1], text)
+    text = _REMOTE_IMG.sub(drop, text)
     return text, dropped
 
 

@@ -198,7 +198,6 @@ def _validate(settings: Settings, plans: list[_Plan], docs_dir: Path) -> tuple[l
 
     from producthuntdb.logs import current_run_id
     from producthuntdb.quality.data_docs import localize_site
-
     from producthuntdb.quality.duckdb_compat import connection_url
     from producthuntdb.quality.expectations import build_expectations
 
