@@ -224,7 +224,8 @@ def run_demo(
         settings = base.model_copy(update={"api_url": server.url, "token": SecretStr(token)})
         logs.setup_logging(settings, logs.current_run_id(), "demo")  # mask the demo token too
         logger.info("emulator ({} world) on {}", scale, server.url)
-        console.print(f"emulator ({scale} world) listening on {server.base_url}; users {shape}")
+        console.print(f"emulator ({scale} world) listening on {server.base_url}")
+        console.print(f"users: {shape}", highlight=False)
         points = sync_days(settings, server.base_url, syncs, console)
     finally:
         server.stop()

@@ -61,7 +61,6 @@ def test_notebook_executes_headless(demo_db: Path, monkeypatch: pytest.MonkeyPat
     from nbclient import NotebookClient
 
     monkeypatch.setenv("PRODUCTHUNT_DUCKDB_PATH", str(demo_db))
-    monkeypatch.setenv("MPLBACKEND", "Agg")
     notebook = nbformat.read(EXAMPLES / "explore.ipynb", as_version=4)
     client = NotebookClient(
         notebook, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(EXAMPLES)}}

@@ -46,7 +46,7 @@ class OfflineBrowser:
     def __init__(self, browser: Any) -> None:
         self._browser = browser
 
-    def open(self, path: Path, screenshot: Path | None = None, settle_ms: int = 1500) -> Visit:
+    def open(self, path: Path, screenshot: Path | None = None, settle_ms: int = 1500, fragment: str = "") -> Visit:
         context = self._browser.new_context(viewport={"width": 1280, "height": 900})
         page = context.new_page()
         visit = Visit(page)
@@ -61,7 +61,7 @@ class OfflineBrowser:
 
         context.route("**/*", route)
         page.on("console", lambda msg: visit.console_errors.append(msg.text) if msg.type == "error" else None)
-        page.goto(path.resolve().as_uri(), wait_until="load")
+        page.goto(path.resolve().as_uri() + fragment, wait_until="load")
         page.wait_for_timeout(settle_ms)
         if screenshot is not None:
             screenshot.parent.mkdir(parents=True, exist_ok=True)
