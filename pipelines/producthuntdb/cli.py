@@ -949,38 +949,40 @@ def interactive(ctx: typer.Context) -> None:
         interactive_mod.run_menu(settings, _globals(ctx), console=_out())
 
 
-def _hide_flag_types(*apps: typer.Typer) -> None:
-    """Boolean flags take no value: typer 0.29 still prints ``<bool>`` beside them in ``--help``
-    (``--full-refresh <bool>``, while ``--full-refresh yes`` is an error). An empty metavar hides it."""
-    import inspect
+def _flags_show_no_type() -> None:
+    """Boolean flags take no value, yet typer 0.29 prints ``<bool>`` beside every one of them in
+    ``--help`` (``--full-refresh <bool>``, while ``--full-refresh yes`` is an error; even ``--help``
+    itself). Help must not invite a value: flags show no type column."""
+    from typer.core import TyperOption
 
-    from typer.models import OptionInfo
+    shown = TyperOption.display_type_rich
+    if getattr(shown, "flags_hidden", False):
+        return
 
-    for one in apps:
-        callbacks = [c.callback for c in one.registered_commands]
-        if one.registered_callback is not None:
-            callbacks.append(one.registered_callback.callback)
-        for callback in callbacks:
-            for parameter in inspect.signature(callback).parameters.values() if callback else ():
-                info = parameter.default
-                if not isinstance(info, OptionInfo) or info.metavar is not None:
-                    continue
-                on_off = any("/" in name for name in info.param_decls or ())
-                if isinstance(info.default, bool) or on_off:
-                    info.metavar = ""
+    def display_type_rich(self: TyperOption, ctx: Any) -> str | None:
+        return None if self.is_flag else shown(self, ctx)
+
+    display_type_rich.flags_hidden = True  # type: ignore[attr-defined]
+    TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign]
 
 
-_hide_flag_types(app, api_app)
+_flags_show_no_type()
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Console-script entry: run the app, and make sure even an escaped error is one line."""
+def main(argv: list[str] | None = None, *, only: str | None = None, prog_name: str = "producthuntdb") -> int:
+    """Console-script entry: run the app, and make sure even an escaped error is one line.
+
+    ``only`` runs one command as if it were the whole program (``pipelines/producthunt.py`` is
+    ``sync``), so its help and errors name ``prog_name`` rather than ``producthuntdb sync``.
+    """
     logger.remove()  # nothing logs to the console before setup_logging has masked it
     try:
-        command = typer.main.get_command(app)
+        command: Any = typer.main.get_command(app)
+        if only is not None:
+            command = command.commands[only]
         # Not standalone: click hands back typer.Exit codes as the return value and lets usage
         # errors through, so they become one line here instead of a framed panel.
-        result = command.main(args=argv, prog_name="producthuntdb", standalone_mode=False)
+        result = command.main(args=argv, prog_name=prog_name, standalone_mode=False)
     except click_exceptions.NoArgsIsHelpError as exc:
         # A bare `producthuntdb` or `producthuntdb api` shows the help it asks for.
         print(exc.ctx.get_help() if exc.ctx else exc.format_message())

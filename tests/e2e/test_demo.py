@@ -191,6 +191,24 @@ def test_demo_data_answers_the_everyday_questions(demo: DemoRun) -> None:
     assert "pre-2023" in demo.stdout, "an unredacted demo says which API shape it shows"
 
 
+def test_the_commands_the_demo_prints_work_as_printed(demo: DemoRun) -> None:
+    """Pasted into a shell where the demo ran (no venv activated, no variables set), they run."""
+    import shlex
+    import subprocess
+
+    assert demo.exit_code == 0
+    printed = [line.strip() for line in demo.stdout.splitlines() if line.startswith("  status ")]
+    assert printed, demo.stdout
+    command = shlex.split(printed[0].removeprefix("status").strip())
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PRODUCTHUNT_")}
+    env["PATH"] = "/usr/bin:/bin"  # `producthuntdb` itself is not on a fresh shell's PATH
+    done = subprocess.run(command, cwd=demo.out.parent, env={**env, **WIDE}, capture_output=True, text=True,
+                          check=False, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "marts" in done.stdout and "no database" not in done.stdout
+    assert "backfill: posts from" in done.stdout, "the backfill position of the demo's syncs"
+
+
 def test_demo_writes_the_report_and_the_docs(demo: DemoRun) -> None:
     assert demo.exit_code == 0
     assert (demo.out / "report" / "report.html").is_file()

@@ -42,7 +42,9 @@ HELP_FLAGS = {
     "run": ["--max-minutes", "--max-points", "--with", "--allow-shrink", "--lookback"],
     "status": ["--json", "--offline"],
     "doctor": ["✓", "lock"],
-    "demo": ["--scale", "--out", "--fresh"],
+    "demo": ["--scale", "--out", "--fresh", "--redaction", "pre-2023"],
+    "report": ["--out", "offline"],
+    "docs": ["dbt", "Data Docs"],
     "interactive": ["menu"],
     "api serve": [
         "--host",
@@ -68,6 +70,29 @@ def test_every_command_help_lists_its_flags_and_an_example(command: str) -> None
     for flag in HELP_FLAGS[command]:
         assert flag in result.stdout, (command, flag)
     assert "producthuntdb " + command in result.stdout, "help should show an example invocation"
+
+
+@pytest.mark.parametrize("command", ["", "sync", "run", "build", "check", "export", "publish", "status", "demo"])
+def test_flags_take_no_value_and_help_says_none(command: str) -> None:
+    """``--full-refresh <bool>`` in help while ``--full-refresh yes`` is an error: help must not invite it."""
+    result = invoke(*command.split(), "--help")
+    assert result.exit_code == 0, result.output
+    assert "<bool>" not in result.stdout
+
+
+def test_the_plain_pipeline_script_names_itself_in_help_and_errors() -> None:
+    import subprocess
+    import sys
+
+    script = Path(__file__).resolve().parents[2] / "pipelines" / "producthunt.py"
+    shown = subprocess.run([sys.executable, str(script), "--help"], capture_output=True, text=True, check=False,
+                           env={**WIDE, "PATH": "/usr/bin:/bin"})
+    assert shown.returncode == 0, shown.stderr
+    assert "Usage: python pipelines/producthunt.py [OPTIONS]" in shown.stdout
+    assert "--full-refresh" in shown.stdout and "<bool>" not in shown.stdout
+    bad = subprocess.run([sys.executable, str(script), "--bogus"], capture_output=True, text=True, check=False)
+    assert bad.returncode == 2
+    assert bad.stderr.strip() == "error: No such option: --bogus (see: python pipelines/producthunt.py --help)"
 
 
 def test_root_help_lists_commands_globals_and_completion() -> None:
