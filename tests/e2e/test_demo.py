@@ -155,6 +155,9 @@ def test_demo_exits_0_and_fills_the_marts(demo: DemoRun) -> None:
     assert "marts.posts" in demo.stdout and f"{posts:,}" in demo.stdout
     assert "--data-dir demo status --offline" in demo.stdout, "paths are shown relative to the cwd"
     assert "API points spent" in demo.stdout
+    said = demo.stdout + demo.stderr + demo.fd_output
+    assert "None per post" not in said, "a sync with nothing new has no per-post price to print"
+    assert "sync " in said and "0 429s" in said, "the sync's summary line is on the console"
 
 
 def test_demo_data_answers_the_everyday_questions(demo: DemoRun) -> None:
