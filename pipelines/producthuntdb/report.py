@@ -92,22 +92,6 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = N
     return con.execute(sql, params or []).fetchall()
 
 
-def _tables(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    names = [
-        r[0]
-        for r in _rows(
-            con,
-            "select table_name from information_schema.tables where table_schema = 'marts' "
-            "and table_type = 'BASE TABLE' order by table_name",
-        )
-    ]
-    counts = {}
-    for name in names:
-        row = con.execute(f'select count(*) from marts."{name}"').fetchone()
-        counts[name] = int(row[0]) if row else 0
-    return counts
-
-
 def _launches(con: duckdb.DuckDBPyConnection) -> list[Chart]:
     days = _rows(con, "select launch_date, launches, featured from marts.daily_launches order by launch_date")
     weekdays = _rows(
@@ -338,9 +322,9 @@ def _people(con: duckdb.DuckDBPyConnection) -> list[Chart]:
     ]
 
 
-def _comments(con: duckdb.DuckDBPyConnection, tables: dict[str, int]) -> Chart:
+def _comments(con: duckdb.DuckDBPyConnection, present: bool) -> Chart:
     rows: list[tuple[Any, ...]] = []
-    if tables.get("comments"):
+    if present:
         rows = _rows(
             con,
             "select cast(timezone('UTC', created_at) as date) as day, count(*) from marts.comments "
@@ -357,21 +341,11 @@ def _comments(con: duckdb.DuckDBPyConnection, tables: dict[str, int]) -> Chart:
     )
 
 
-def _last_run(con: duckdb.DuckDBPyConnection, raw_schema: str) -> dict[str, Any]:
-    exists = con.execute(
-        "select count(*) from information_schema.tables where table_schema = ? and table_name = '_sync_runs'",
-        [raw_schema],
-    ).fetchone()
-    if not exists or not exists[0]:
-        return {}
-    cursor = con.execute(f'select * from "{raw_schema}"."_sync_runs" order by started_at desc limit 1')
-    names = [d[0] for d in cursor.description or []]
-    row = cursor.fetchone()
-    return dict(zip(names, row, strict=False)) if row else {}
-
-
 def collect(settings: Settings) -> ReportData:
-    """Every number the report shows, from one read-only connection."""
+    """Every number the report shows: the charts from one read-only connection, the freshness
+    panel from ``status`` (row counts, last sync, backfill position), the gate from its summary."""
+    from producthuntdb.status import collect_status
+
     db = settings.db_path
     if not db.is_file():
         raise StageError(f"no database at {db}: run sync and build first")
@@ -382,9 +356,12 @@ def collect(settings: Settings) -> ReportData:
 
         raise StageError(open_problem(db, exc)) from None
     try:
-        tables = _tables(con)
-        needed = {"posts", "daily_launches", "leaderboard_daily", "topic_trends", "post_metrics_history"}
-        missing = sorted(needed - set(tables))
+        marts = {
+            r[0]
+            for r in _rows(con, "select table_name from information_schema.tables where table_schema = 'marts'")
+        }
+        needed = {"posts", "daily_launches", "leaderboard_daily", "post_topics", "post_metrics_history"}
+        missing = sorted(needed - marts)
         if missing:
             raise StageError(f"{db} lacks marts {', '.join(missing)}: run build first")
         leaderboard_chart, leaderboard = _leaderboard(con)
@@ -394,17 +371,20 @@ def collect(settings: Settings) -> ReportData:
             *_topics(con),
             *_trajectories(con),
             *_people(con),
-            _comments(con, tables),
+            _comments(con, "comments" in marts),
         ]
-        freshness = {
-            "last_run": _last_run(con, settings.dataset_name),
-            "newest_post": (con.execute("select max(created_at) from marts.posts").fetchone() or [None])[0],
-            "oldest_post": (con.execute("select min(created_at) from marts.posts").fetchone() or [None])[0],
-        }
+        span = con.execute("select min(created_at), max(created_at) from marts.posts").fetchone() or (None, None)
     finally:
         con.close()
-    freshness["gate"] = _gate_summary(settings)
-    return ReportData(charts, leaderboard, tables, freshness)
+    status = collect_status(settings, estimate=False)  # never the network: the report is offline
+    freshness = {
+        "oldest_post": span[0],
+        "newest_post": span[1],
+        "last_run": (status.get("last_runs") or [{}])[0],
+        "backfill": status.get("backfill") or {},
+        "gate": _gate_summary(settings),
+    }
+    return ReportData(charts, leaderboard, dict(status.get("tables", {}).get("marts", {})), freshness)
 
 
 def _gate_summary(settings: Settings) -> dict[str, Any]:
@@ -486,6 +466,7 @@ def _table(headers: list[str], rows: list[tuple[Any, ...]]) -> str:
 def _freshness_panel(data: ReportData) -> str:
     fresh = data.freshness
     run = fresh.get("last_run") or {}
+    backfill = fresh.get("backfill") or {}
     gate = fresh.get("gate") or {}
     if gate:
         failed = len(gate.get("failures") or [])
@@ -501,7 +482,8 @@ def _freshness_panel(data: ReportData) -> str:
         ("posts up to", fresh.get("newest_post")),
         ("last sync started", run.get("started_at")),
         ("last sync", " — ".join(str(run[k]) for k in ("status", "stop_reason") if run.get(k)) or None),
-        ("backfill position", run.get("backfill_position")),
+        ("harvested from", backfill.get("floor")),
+        ("harvested up to", backfill.get("high_water") or run.get("backfill_position")),
         ("API points, last sync", run.get("points")),
     ]
     rows = "".join(f"<tr><th>{_esc(k)}</th><td>{_esc(v)}</td></tr>" for k, v in facts)
