@@ -8,9 +8,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.e2e.test_demo import DemoRun, demo_run
+from tests.e2e.test_demo import DEMO_TIMEOUT, DemoRun, demo_run
 
-pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+pytestmark = [pytest.mark.e2e, pytest.mark.slow, DEMO_TIMEOUT]
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 SQL_FILES = sorted(EXAMPLES.glob("*.sql"))

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.test_demo import DemoRun, demo_run
+from tests.e2e.test_demo import DEMO_TIMEOUT, DemoRun, demo_run
 from tests.plugins.browser import OfflineBrowser
 
-pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+pytestmark = [pytest.mark.e2e, pytest.mark.slow, DEMO_TIMEOUT]
 
 MIN_SCREENSHOT_BYTES = 10_000
 """A blank 1280x900 PNG is a few kB; a rendered page is tens of kB."""
