@@ -24,7 +24,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 CLIENTS := tests/clients
 CLIENTS_STAMP := $(CLIENTS)/node_modules/.installed
 
-.PHONY: help install clients demo test sync build check serve export publish run api bench lint format clean distclean
+.PHONY: help install clients demo test sync build check serve export publish run report docs api bench lint format clean distclean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -34,8 +34,10 @@ install: $(STAMP) ## create .venv (once) and install the package with the tested
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "ProductHuntDB needs Python >= 3.11, found " + sys.version.split()[0] + ": run make with PYTHON=/path/to/python3.11")'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "installing ProductHuntDB and its dependencies into $(VENV): this takes a few minutes the first time..."
 	$(BIN)/python -m pip install --disable-pip-version-check --quiet -c constraints.txt -e '.[dev]'
 	@touch $@
+	@echo "installed: $(BIN)/producthuntdb"
 
 # The DuckDB clients people use, for the tests that open the served file with them: the CLI comes
 # from PyPI with the dev extra (duckdb-cli); Node's @duckdb/node-api from npm, here. Without npm the
@@ -49,7 +51,7 @@ $(CLIENTS_STAMP): $(CLIENTS)/package.json $(CLIENTS)/package-lock.json
 		echo "make clients: npm not found; the Node client tests will be skipped"; \
 	fi
 
-demo: install ## emulator → sync → dbt build → gate → export into data/demo/, then a summary
+demo: install ## emulator → 3 simulated days of sync → build → gate → serve → export → report → docs in data/demo/
 	$(BIN)/producthuntdb demo $(ARGS)
 
 # pytest's exit code is written to $PYTEST_RC_FILE when set, so .ci/run can tell "no tests
@@ -78,8 +80,14 @@ export: install ## Parquet + CSV + manifest of the marts
 publish: install ## a new version of the Kaggle dataset from the export
 	$(BIN)/producthuntdb publish $(ARGS)
 
-run: install ## sync → build → check → serve → export
+run: install ## sync → build → check → serve → export → report
 	$(BIN)/producthuntdb run $(ARGS)
+
+report: install ## the launch report: data/report/report.html (charts, opens offline)
+	$(BIN)/producthuntdb report $(ARGS)
+
+docs: install ## dbt docs + Data Docs + report under data/docs/ (open index.html, offline)
+	$(BIN)/producthuntdb docs $(ARGS)
 
 api: install ## serve the local API emulator (see ARGS: --port, --scale, --seed ...)
 	$(BIN)/producthuntdb api serve $(ARGS)

@@ -13,4 +13,4 @@ from producthuntdb.cli import app, main
 __all__ = ["app", "main"]
 
 if __name__ == "__main__":
-    sys.exit(main(["sync", *sys.argv[1:]]))
+    sys.exit(main(sys.argv[1:], only="sync", prog_name="python pipelines/producthunt.py"))

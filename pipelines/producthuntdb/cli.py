@@ -491,7 +491,7 @@ def run(
         False, "--publish", help="Also publish a Kaggle dataset version (needs the Kaggle credentials)."
     ),
 ) -> None:
-    """sync → build → check → serve → export (→ publish), stopping at the first failure.
+    """sync → build → check → serve → export (→ publish) → report, stopping at the first failure.
 
     The gate runs once; nothing is served, exported or published past a failed gate.
 
@@ -504,14 +504,48 @@ def run(
     _check_sync_flags(flags)
     with session(ctx, "run", token=True, kaggle=publish, overrides=_sync_overrides(flags)) as settings:
         check_export_target(settings.export_path.absolute())
-        pipeline.run(
+        result = pipeline.run(
             settings,
             _sync_options(settings, flags),
             allow_shrink=allow_shrink,
             publish_after=publish,
             hooks=_hooks(settings),
         )
-        _out().print(f"[green]done[/green]: {settings.served_path} and {settings.export_path}")
+        _out().print(
+            f"[green]done[/green]: {settings.served_path}, {settings.export_path} and {result.report.html_path}"
+        )
+
+
+# ----------------------------------------------------------------------------- report / docs
+@app.command()
+def report(
+    ctx: typer.Context,
+    out: Path | None = typer.Option(None, "--out", "-o", help="HTML file (default: DATA_DIR/report/report.html)."),
+) -> None:
+    """Write the launch report: one HTML file of charts over the served marts, opens offline.
+
+    Launches per day and weekday, the daily leaderboard, topic trends, launch trajectories,
+    makers and hunters, comment activity, and a freshness panel. PNGs of the headline charts
+    go into the export (chart_*.png, published with the dataset) when an export exists.
+
+    [bold]Example[/bold]
+
+      producthuntdb report && xdg-open data/report/report.html
+    """
+    with session(ctx, "report", writable=False) as settings:
+        pipeline.report(settings, out, hooks=_hooks(settings))
+
+
+@app.command()
+def docs(ctx: typer.Context) -> None:
+    """Write DATA_DIR/docs: dbt docs, the quality gate's Data Docs and the report, all offline.
+
+    [bold]Example[/bold]
+
+      producthuntdb docs && xdg-open data/docs/index.html
+    """
+    with session(ctx, "docs") as settings:
+        pipeline.docs(settings, hooks=_hooks(settings))
 
 
 # ----------------------------------------------------------------------------- status / doctor
@@ -691,24 +725,37 @@ def emulator_config(
 @app.command()
 def demo(
     ctx: typer.Context,
-    scale: Scale = typer.Option(Scale.small, "--scale", help="Emulator world size."),
+    scale: Scale = typer.Option(
+        Scale.tiny, "--scale", help="Emulator world size (tiny: 200 posts over 30 days, with every vote)."
+    ),
     data_dir: Path = typer.Option(Path("data/demo"), "--out", help="Demo data directory."),
     fresh: bool = typer.Option(True, "--fresh/--keep", help="Start from an empty demo directory (default)."),
+    redaction: str = typer.Option(
+        "off",
+        "--redaction",
+        help="off (default): users, makers and voters shown, the API's pre-2023 shape; "
+        "on: \\[REDACTED] as the API is today.",
+    ),
 ) -> None:
-    """The whole pipeline on the local emulator, no token needed: sync → build → check → export.
+    """The whole pipeline on the local emulator, no token needed: several simulated days of sync
+    (with comments and votes) → build → check → serve → export → report → docs.
 
-    Starts the emulator on a free loopback port, writes data/demo/producthunt.duckdb, Parquet
-    exports and Data Docs, stops the emulator (even on failure) and prints a summary.
+    Starts the emulator on a free loopback port, moves its clock between syncs so launch
+    trajectories build up, writes data/demo/producthunt.duckdb (the served file), Parquet
+    exports, the report and the docs, stops the emulator (even on failure) and prints commands
+    to explore the result.
 
     [bold]Examples[/bold]
 
       producthuntdb demo
-      producthuntdb demo --scale tiny --out /tmp/ph-demo
+      producthuntdb demo --redaction on --out /tmp/ph-demo    # users redacted, as the API is today
     """
     from producthuntdb import demo as demo_mod
 
+    if redaction not in ("on", "off"):
+        raise typer.BadParameter(f"must be on or off, not {redaction!r}", param_hint="--redaction")
     with session(ctx, "demo", overrides={"data_dir": data_dir}) as base:
-        demo_mod.run_demo(base, scale=scale.value, fresh=fresh, console=_out())
+        demo_mod.run_demo(base, scale=scale.value, fresh=fresh, console=_out(), redaction=redaction == "on")
 
 
 @app.command()
@@ -725,14 +772,40 @@ def interactive(ctx: typer.Context) -> None:
         interactive_mod.run_menu(settings, _globals(ctx), console=_out())
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Console-script entry: run the app, and make sure even an escaped error is one line."""
+def _flags_show_no_type() -> None:
+    """Boolean flags take no value, yet typer 0.29 prints ``<bool>`` beside every one of them in
+    ``--help`` (``--full-refresh <bool>``, while ``--full-refresh yes`` is an error; even ``--help``
+    itself). Help must not invite a value: flags show no type column."""
+    from typer.core import TyperOption
+
+    shown = TyperOption.display_type_rich
+    if getattr(shown, "flags_hidden", False):
+        return
+
+    def display_type_rich(self: TyperOption, ctx: Any) -> str | None:
+        return None if self.is_flag else shown(self, ctx)
+
+    display_type_rich.flags_hidden = True  # type: ignore[attr-defined]
+    TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign]
+
+
+_flags_show_no_type()
+
+
+def main(argv: list[str] | None = None, *, only: str | None = None, prog_name: str = "producthuntdb") -> int:
+    """Console-script entry: run the app, and make sure even an escaped error is one line.
+
+    ``only`` runs one command as if it were the whole program (``pipelines/producthunt.py`` is
+    ``sync``), so its help and errors name ``prog_name`` rather than ``producthuntdb sync``.
+    """
     logger.remove()  # nothing logs to the console before setup_logging has masked it
     try:
-        command = typer.main.get_command(app)
+        command: Any = typer.main.get_command(app)
+        if only is not None:
+            command = command.commands[only]
         # Not standalone: click hands back typer.Exit codes as the return value and lets usage
         # errors through, so they become one line here instead of a framed panel.
-        result = command.main(args=argv, prog_name="producthuntdb", standalone_mode=False)
+        result = command.main(args=argv, prog_name=prog_name, standalone_mode=False)
     except click_exceptions.NoArgsIsHelpError as exc:
         # A bare `producthuntdb` or `producthuntdb api` shows the help it asks for.
         print(exc.ctx.get_help() if exc.ctx else exc.format_message())

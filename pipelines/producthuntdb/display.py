@@ -76,11 +76,32 @@ def print_report(title: str, report: Any, *, as_json: bool = False, console: Con
     table.add_column("key", style="cyan", no_wrap=True)
     table.add_column("value", overflow="fold")
     for key, value in data.items():
-        text = json.dumps(value) if isinstance(value, dict | list) else str(value)
+        if value is None or value == [] or value == {}:
+            continue  # "stop_reason None" tells nothing; --json keeps every key
+        text = human_value(key, value)
         limit = 2000 if isinstance(value, dict) else 200  # row counts per table are worth every line
-        table.add_row(key, escape(text if len(text) <= limit else text[: limit - 3] + "..."))
+        table.add_row(key.replace("_", " "), escape(text if len(text) <= limit else text[: limit - 3] + "..."))
     console.print(table)
     return data
+
+
+def human_value(key: str, value: Any) -> str:
+    """One report value as a person reads it: ``1,234``, ``posts 20, topics 5``, ``3 windows, 99.7% used``."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:,.2f}".rstrip("0").rstrip(".")
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {human_value(str(k), v)}" for k, v in value.items())
+    if isinstance(value, list):
+        numbers = [v for v in value if isinstance(v, int | float) and not isinstance(v, bool)]
+        if numbers and len(numbers) == len(value) and key.endswith("usage"):
+            mean = sum(numbers) / len(numbers)
+            return f"{len(numbers)} window{'s' if len(numbers) != 1 else ''}, {mean:.1%} of the budget used on average"
+        return ", ".join(human_value(key, v) for v in value)
+    return str(value)
 
 
 def show(stage: str, report: Any, *, quiet: bool = False, console: Console | None = None) -> None:
@@ -90,7 +111,7 @@ def show(stage: str, report: Any, *, quiet: bool = False, console: Console | Non
         print_report(stage, report, console=console)
         return
     data = report_dict(report)
-    parts = [f"{k}={data[k]}" for k in SUMMARY_KEYS if data.get(k) not in (None, "", [], {})]
+    parts = [f"{k}={human_value(k, data[k])}" for k in SUMMARY_KEYS if data.get(k) not in (None, "", [], {})]
     console.print(f"[bold cyan]{stage}[/bold cyan] " + " ".join(parts), highlight=False, soft_wrap=True)
 
 

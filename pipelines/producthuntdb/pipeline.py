@@ -1,4 +1,4 @@
-"""The stage runner: sync → build → check → serve → export → publish, for every entry point.
+"""The stage runner: sync → build → check → serve → export → report → publish, for every entry point.
 
 ``cli``, ``demo``, ``interactive`` (and through the CLI the scheduled workflow) call these
 functions; none of them strings stages together itself. :func:`run` is the one written
@@ -30,16 +30,18 @@ from producthuntdb.errors import ProductHuntDBError, StageError
 from producthuntdb.settings import Settings
 
 if TYPE_CHECKING:
+    from producthuntdb.docsite import DocsResult
     from producthuntdb.export import ExportReport
     from producthuntdb.publish import PublishReport
     from producthuntdb.quality.gate import GateReport
+    from producthuntdb.report import ReportResult
     from producthuntdb.serve import ServeReport
     from producthuntdb.sync import SyncOptions, SyncReport
     from producthuntdb.transform import BuildReport
 
 R = TypeVar("R")
 
-STAGES = ("sync", "build", "check", "serve", "export", "publish")
+STAGES = ("sync", "build", "check", "serve", "export", "publish", "report", "docs")
 WHILE_RUNNING = {
     "sync": "sync: harvesting the API…",
     "build": "dbt build: models and tests…",
@@ -47,6 +49,8 @@ WHILE_RUNNING = {
     "serve": "serve: publishing the gated marts…",
     "export": "export: Parquet, CSV, manifest…",
     "publish": "publish: Kaggle…",
+    "report": "report: charts…",
+    "docs": "docs: dbt docs, Data Docs…",
 }
 
 
@@ -80,6 +84,7 @@ class RunReport:
     gate: GateReport
     serve: ServeReport
     export: ExportReport
+    report: ReportResult
     publish: PublishReport | None = None
 
 
@@ -176,6 +181,22 @@ def publish(
     return _stage("publish", hooks, lambda: run_publish(settings, export_dir=export_dir, dry_run=dry_run, gate=gate))
 
 
+def report(settings: Settings, out: Path | None = None, hooks: Hooks = SILENT) -> ReportResult:
+    """The HTML launch report from the served marts; its headline PNGs go into the export when there is one
+    (they are published with the dataset)."""
+    from producthuntdb.report import run_report
+
+    png_dir = settings.export_path if settings.export_path.is_dir() else None
+    return _stage("report", hooks, lambda: run_report(settings, out=out, png_dir=png_dir))
+
+
+def docs(settings: Settings, hooks: Hooks = SILENT) -> DocsResult:
+    """dbt's static docs, the gate's Data Docs (assets local) and the report under one offline index."""
+    from producthuntdb.docsite import run_docs_site
+
+    return _stage("docs", hooks, lambda: run_docs_site(settings))
+
+
 def run(
     settings: Settings,
     options: SyncOptions,
@@ -184,12 +205,25 @@ def run(
     publish_after: bool = False,
     hooks: Hooks = SILENT,
 ) -> RunReport:
-    """sync → build → check → serve → export (→ publish), stopping at the first failure; the gate runs once."""
+    """sync → build → check → serve → export → report (→ publish), stopping at the first failure; the gate runs once."""
     synced = sync(settings, options, hooks)
+    return after_sync(settings, synced, allow_shrink=allow_shrink, publish_after=publish_after, hooks=hooks)
+
+
+def after_sync(
+    settings: Settings,
+    synced: SyncReport,
+    *,
+    allow_shrink: bool = False,
+    publish_after: bool = False,
+    hooks: Hooks = SILENT,
+) -> RunReport:
+    """What follows the harvest in a run (the demo syncs several simulated days, then calls this)."""
     built = build(settings, hooks=hooks)
     gate = check(settings, allow_shrink, hooks)
     require_passed(gate, "; nothing was served, exported or published")
     served = serve(settings, gate, hooks)
     exported = export(settings, gate, hooks=hooks)
+    reported = report(settings, hooks=hooks)  # its chart PNGs join the export before it is published
     published = publish(settings, gate, hooks=hooks) if publish_after else None
-    return RunReport(synced, built, gate, served, exported, published)
+    return RunReport(synced, built, gate, served, exported, reported, published)

@@ -46,7 +46,16 @@ from producthuntdb.source.contract import TABLES, empty_relation
 from producthuntdb.source.helpers import HarvestRun, Stats, iso, ts
 from producthuntdb.source.windows import remaining_ranges
 from producthuntdb.tracing import span
-from producthuntdb.warehouse import database_problem, describe_holder, lock_holder, open_problem, prepare_working_file
+from producthuntdb.warehouse import (
+    DatabaseUnavailable,
+    check_writable,
+    database_problem,
+    describe_holder,
+    lock_holder,
+    opened,
+    prepare_working_file,
+    quote_identifier,
+)
 
 WITH_CHOICES = frozenset({"comments", "votes"})
 T = TypeVar("T")
@@ -151,8 +160,15 @@ def _chain(exc: BaseException) -> list[BaseException]:
     return seen
 
 
+def _holder(e: BaseException) -> dict[str, Any] | None:
+    return e.holder if isinstance(e, DatabaseUnavailable) else lock_holder(e)
+
+
 def _is_lock(exc: BaseException) -> bool:
-    return any("Could not set lock" in str(e) or lock_holder(e) is not None for e in _chain(exc))
+    return any(
+        "Could not set lock" in (e.reason if isinstance(e, DatabaseUnavailable) else str(e)) or _holder(e) is not None
+        for e in _chain(exc)
+    )
 
 
 def one_line(exc: BaseException) -> str:
@@ -189,7 +205,7 @@ def wait_for_lock(
         except Exception as exc:
             if not _is_lock(exc):
                 raise
-            holder = next((h for h in (lock_holder(e) for e in _chain(exc)) if h), None)
+            holder = next((h for h in (_holder(e) for e in _chain(exc)) if h), None)
             who = describe_holder(holder) if holder else "another process"
             waited = time.monotonic() - started
             if waited + delay > settings.lock_wait_seconds:
@@ -209,21 +225,16 @@ def wait_for_lock(
 
 def check_database(settings: Settings) -> None:
     """Refuse a corrupt file, and wait for a locked one, before a single point is spent."""
-    import duckdb
-
     if not settings.db_path.exists():
         return
     problem = database_problem(settings.db_path)
     if problem is not None:
         raise ProductHuntDBError(f"{problem}; sync will not write into it (nothing was harvested)")
 
-    def _open() -> None:
-        duckdb.connect(str(settings.db_path)).close()
-
     try:
-        wait_for_lock(settings, "open it", _open, outcome="nothing was harvested")
-    except duckdb.Error as exc:
-        raise ProductHuntDBError(open_problem(settings.db_path, exc) + "; nothing was harvested") from None
+        wait_for_lock(settings, "open it", lambda: check_writable(settings.db_path), outcome="nothing was harvested")
+    except DatabaseUnavailable as exc:
+        raise ProductHuntDBError(f"{exc}; nothing was harvested") from None
 
 
 # ----------------------------------------------------------------------------- the pipeline
@@ -424,10 +435,12 @@ def run_sync(settings: Settings, options: SyncOptions) -> SyncReport:
         else:
             _fill_report(report, run, governor, client.retries, read_position(dict(pipeline.state)), None)
     logger.info(
-        "sync {} {}{}: {} pages, {} points ({} per post), {} rows, {} retries, {} 429s",
+        "sync {} {}{}: {} pages, {} points{}, {} rows, {} retries, {} 429s",
         run_id, report.status, f" ({report.stop_reason})" if report.stop_reason else "", report.pages,
-        report.points, report.points_per_post, sum(v for k, v in report.rows.items() if k != "_sync_runs"),
-        report.retries, report.n_429,
+        report.points,
+        # nothing new harvested: there is no per-post price to tell
+        f" ({report.points_per_post} per post)" if report.points_per_post is not None else "",
+        sum(v for k, v in report.rows.items() if k != "_sync_runs"), report.retries, report.n_429,
     )
     if error is not None:
         raise error
@@ -474,10 +487,7 @@ def _record(loader: _Loader, run: HarvestRun, report: SyncReport, error: Product
 
 def saved_position(settings: Settings) -> dict[str, Any] | None:
     """The position stored *in the database* (dlt's state table), read-only; None if there is none."""
-    import duckdb
-
-    con = duckdb.connect(str(settings.db_path), read_only=True)
-    try:
+    with opened(settings.db_path) as con:
         exists = con.execute(
             "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
             [settings.dataset_name, "_dlt_pipeline_state"],
@@ -485,13 +495,11 @@ def saved_position(settings: Settings) -> dict[str, Any] | None:
         if not exists or not exists[0]:
             return None
         row = con.execute(
-            f'select state from "{settings.dataset_name}"."_dlt_pipeline_state" where pipeline_name = ? '
-            f'and _dlt_load_id in (select load_id from "{settings.dataset_name}"."_dlt_loads" where status = 0) '
+            f"select state from {quote_identifier(settings.dataset_name)}._dlt_pipeline_state where pipeline_name = ? "
+            f"and _dlt_load_id in (select load_id from {quote_identifier(settings.dataset_name)}._dlt_loads where status = 0) "
             "order by version desc limit 1",
             [settings.pipeline_name],
         ).fetchone()
-    finally:
-        con.close()
     if not row:
         return None
     from dlt.pipeline.state_sync import decompress_state

@@ -291,10 +291,14 @@ def run_build(settings: Settings, select: str | None = None, full_refresh: bool 
 
 
 def run_docs(settings: Settings) -> Path:
-    """Run ``dbt docs generate``; returns the target dir holding index.html and catalog.json."""
+    """Run ``dbt docs generate --static``; returns the target dir holding catalog.json and the pages.
+
+    ``static_index.html`` carries the manifest and catalog inside it, so it opens from disk
+    (``index.html`` fetches them and needs a web server).
+    """
     with span("docs"):
-        done, elapsed, target = _run_dbt(settings, ["docs", "generate"])
-    if done.returncode != 0 or not (target / "catalog.json").is_file():
+        done, elapsed, target = _run_dbt(settings, ["docs", "generate", "--static"])
+    if done.returncode != 0 or not (target / "static_index.html").is_file():
         raise StageError(f"dbt docs generate failed: {_first_error_line(done.stdout + done.stderr)}")
     logger.info("dbt docs generated in {:.1f}s: {}", elapsed, target / "index.html")
     return target

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.test_demo import KNOWN_KAGGLE_KEY, KNOWN_TOKEN, DemoRun, demo_run
+from tests.e2e.test_demo import DEMO_TIMEOUT, KNOWN_KAGGLE_KEY, KNOWN_TOKEN, DemoRun, demo_run
 
-pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+pytestmark = [pytest.mark.e2e, pytest.mark.slow, DEMO_TIMEOUT]
 
 
 @pytest.fixture(scope="session")

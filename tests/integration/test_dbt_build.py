@@ -283,3 +283,21 @@ def test_missing_dbt_project_is_one_clear_error(small_built: Settings, tmp_path:
         run_build(elsewhere)
     with pytest.raises(StageError, match="dbt project not found"):
         run_docs(elsewhere)
+
+
+def test_plain_dbt_build_on_an_unsynced_file_says_to_sync_first(tmp_path: Path) -> None:
+    """``cd dbt_project && dbt build`` on a fresh clone: one clear line, not a page of compile errors."""
+    import os
+    import subprocess
+
+    from producthuntdb.transform import dbt_executable, project_dir
+
+    env = {**os.environ, "PRODUCTHUNT_DUCKDB_PATH": str(tmp_path / "never-synced.duckdb")}
+    project = project_dir(Settings(environment="testing", data_dir=tmp_path))
+    done = subprocess.run(
+        [str(dbt_executable()), "build", "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path)],
+        cwd=project, env=env, capture_output=True, text=True, check=False,
+    )
+    assert done.returncode != 0
+    assert "has no raw.posts table" in done.stdout and "make sync" in done.stdout, done.stdout[-2000:]
+    assert "models" not in done.stdout.split("has no raw.posts")[1].split("\n")[0]

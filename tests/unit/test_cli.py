@@ -43,7 +43,9 @@ HELP_FLAGS = {
     "run": ["--max-minutes", "--max-points", "--with", "--allow-shrink", "--lookback", "--publish"],
     "status": ["--json", "--offline"],
     "doctor": ["✓", "lock"],
-    "demo": ["--scale", "--out", "--fresh"],
+    "demo": ["--scale", "--out", "--fresh", "--redaction", "pre-2023"],
+    "report": ["--out", "offline"],
+    "docs": ["dbt", "Data Docs"],
     "interactive": ["menu"],
     "api serve": [
         "--host",
@@ -69,6 +71,29 @@ def test_every_command_help_lists_its_flags_and_an_example(command: str) -> None
     for flag in HELP_FLAGS[command]:
         assert flag in result.stdout, (command, flag)
     assert "producthuntdb " + command in result.stdout, "help should show an example invocation"
+
+
+@pytest.mark.parametrize("command", ["", "sync", "run", "build", "check", "export", "publish", "status", "demo"])
+def test_flags_take_no_value_and_help_says_none(command: str) -> None:
+    """``--full-refresh <bool>`` in help while ``--full-refresh yes`` is an error: help must not invite it."""
+    result = invoke(*command.split(), "--help")
+    assert result.exit_code == 0, result.output
+    assert "<bool>" not in result.stdout
+
+
+def test_the_plain_pipeline_script_names_itself_in_help_and_errors() -> None:
+    import subprocess
+    import sys
+
+    script = Path(__file__).resolve().parents[2] / "pipelines" / "producthunt.py"
+    shown = subprocess.run([sys.executable, str(script), "--help"], capture_output=True, text=True, check=False,
+                           env={**WIDE, "PATH": "/usr/bin:/bin"})
+    assert shown.returncode == 0, shown.stderr
+    assert "Usage: python pipelines/producthunt.py [OPTIONS]" in shown.stdout
+    assert "--full-refresh" in shown.stdout and "<bool>" not in shown.stdout
+    bad = subprocess.run([sys.executable, str(script), "--bogus"], capture_output=True, text=True, check=False)
+    assert bad.returncode == 2
+    assert bad.stderr.strip() == "error: No such option: --bogus (see: python pipelines/producthunt.py --help)"
 
 
 def test_root_help_lists_commands_globals_and_completion() -> None:
@@ -232,8 +257,22 @@ def test_print_report_json_and_table(capsys: pytest.CaptureFixture[str], tmp_pat
     assert json.loads(capsys.readouterr().out) == data
     print_report("title", {"nested": {"a": [1, 2]}, "long": "y" * 500})
     out = capsys.readouterr().out
-    assert '{"a": [1, 2]}' in out
+    assert "a 1, 2" in out
     assert "..." in out  # values longer than 200 characters are cut, not dumped
+
+
+def test_reports_read_as_sentences_not_raw_fields(capsys: pytest.CaptureFixture[str]) -> None:
+    """No ``stop_reason None``, no ``window_usage [0.99744, …]``, no rows as JSON."""
+    from producthuntdb.sync import SyncReport
+
+    report = SyncReport(run_id="r", pages=3, points=1395, window_usage=[0.99744, 0.9812, 0.5])
+    report.rows = {"posts": 60, "post_topics": 1234}
+    print_report("sync", report)
+    out = capsys.readouterr().out
+    assert "None" not in out and "stop reason" not in out
+    assert "3 windows, 82.6% of the budget used on average" in out
+    assert "posts 60, post_topics 1,234" in out
+    assert "{" not in out and "0.99744" not in out
 
 
 @pytest.mark.parametrize(
@@ -302,4 +341,4 @@ def test_a_report_shows_every_table_row_count(capsys: pytest.CaptureFixture[str]
     counts = {f"table_number_{i:02d}": 1000 + i for i in range(20)}  # > 200 characters as JSON
     print_report("build", {"mart_rows": counts})
     out = "".join(c for c in capsys.readouterr().out if not c.isspace() and c != "│")  # folded cells
-    assert '"table_number_19":1019' in out and "..." not in out
+    assert "table_number_191,019" in out and "..." not in out

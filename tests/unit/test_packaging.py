@@ -282,3 +282,17 @@ def test_every_fixture_plugin_is_registered() -> None:
     assert set(conftest.pytest_plugins) == present, (
         "register new tests/plugins/*.py in tests/conftest.py PLUGINS"
     )
+
+
+def test_make_help_promises_only_what_exists_and_install_says_it_takes_minutes() -> None:
+    """`make help` once promised dbt snapshots (there are none); a first install printed nothing for minutes."""
+    done = subprocess.run(["make", "help"], cwd=ROOT, capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0, done.stderr
+    assert "snapshot" not in done.stdout.lower()
+    assert not list((ROOT / "dbt_project" / "snapshots").glob("*.sql")), "snapshots exist again: say so in make help"
+    for target in ("report", "docs"):
+        assert f"make {target} " in done.stdout
+    install = subprocess.run(
+        ["make", "-n", "-B", "install"], cwd=ROOT, capture_output=True, text=True, timeout=30
+    )
+    assert "this takes a few minutes" in install.stdout

@@ -232,8 +232,11 @@ def _validate(settings: Settings, plans: list[_Plan], docs_dir: Path) -> tuple[l
     os.environ["GX_ANALYTICS_ENABLED"] = "false"  # before GX is imported: no telemetry, ever
     import great_expectations as gx
     from great_expectations.checkpoint import UpdateDataDocsAction
+    from great_expectations.core.run_identifier import RunIdentifier
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
+    from producthuntdb.logs import current_run_id
+    from producthuntdb.quality.data_docs import localize_site
     from producthuntdb.quality.duckdb_compat import connection_url
     from producthuntdb.quality.expectations import build_expectations
 
@@ -279,10 +282,12 @@ def _validate(settings: Settings, plans: list[_Plan], docs_dir: Path) -> tuple[l
     )
     engines = (source.get_engine(), source.get_execution_engine().engine)
     try:
-        result = checkpoint.run()
+        # Named after this invocation's run id, so a Data Docs page can be joined to the logs.
+        result = checkpoint.run(run_id=RunIdentifier(run_name=current_run_id() or "gate"))
     finally:
         for engine in engines:  # GX pools connections: close them all, DuckDB is single-writer
             engine.dispose()
+    localize_site(docs_dir)
     failures: list[Failure] = []
     samples: list[tuple[int, str, str]] = []
     evaluated = 0

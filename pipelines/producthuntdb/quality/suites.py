@@ -103,6 +103,37 @@ MART_SPECS: tuple[MartSpec, ...] = (
         references=(Reference("post_id", "posts", "post_id"),),
     ),
     MartSpec(
+        # no reference to posts: a collection lists posts older than a --since harvest holds
+        table="collection_posts",
+        key=("collection_id", "post_id"),
+        optional=True,
+    ),
+    # The analytics marts: dbt tests their logic; the gate adds keys and sane counts so that
+    # every published table has a page in the Data Docs.
+    MartSpec(
+        table="post_metrics_history",
+        key=("post_id", "observed_at"),
+        non_negative=COUNTS,
+        timestamps=("observed_at",),
+        references=(Reference("post_id", "posts", "post_id"),),
+    ),
+    MartSpec(
+        table="daily_launches",
+        key=("launch_date",),
+        non_negative=("launches", "featured", "votes", "comments", "makers", "top_votes"),
+    ),
+    MartSpec(
+        table="leaderboard_daily",
+        key=("launch_date", "post_id"),
+        non_negative=COUNTS,
+        bounds={"daily_rank": (1, 1_000_000)},
+    ),
+    MartSpec(
+        table="topic_trends",
+        key=("topic_id", "month"),
+        non_negative=("posts", "featured_posts", "votes", "comments"),
+    ),
+    MartSpec(
         table="collections",
         key=("collection_id",),
         optional=True,

@@ -1,0 +1,588 @@
+"""The launch report: one self-contained HTML page of charts over the marts, and PNGs of the headlines.
+
+The page must open anywhere — a laptop on a train, a CI artifact, a Kaggle dataset page — so
+plotly's JavaScript and the page's styles are inlined and nothing is fetched at view time.
+Queries run over one short read-only DuckDB connection (a BI tool may hold the file too).
+The PNGs are drawn with matplotlib, which needs no browser, so a scheduled run can make them.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import time
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+from loguru import logger
+
+from producthuntdb import warehouse
+from producthuntdb.errors import StageError
+from producthuntdb.settings import Settings
+
+REPORT_FILE = "report.html"
+PNG_PREFIX = "chart_"
+"""Headline PNGs sit at the top of the export (``chart_<name>.png``): publish uploads its files, not subfolders."""
+TOP_TOPICS = 8
+TRAJECTORY_POSTS = 8
+RECENT_DAYS = 3
+"""Trajectories follow the most voted posts launched in the last few days of the data."""
+LEADERS = 15
+
+
+@dataclass
+class Series:
+    """One line or bar set: what the HTML and the PNG renderers both draw."""
+
+    name: str
+    x: list[Any]
+    y: list[Any]
+
+
+@dataclass
+class Chart:
+    """A chart as data: ``kind`` is ``bar``, ``hbar`` or ``line``; empty series mean "nothing to show"."""
+
+    key: str
+    title: str
+    kind: str
+    x_title: str
+    y_title: str
+    series: list[Series]
+    note: str = ""
+    empty_reason: str = ""
+    """Why there is no chart (e.g. users are redacted); shown instead of an empty frame."""
+
+    @property
+    def empty(self) -> bool:
+        return not any(s.x for s in self.series)
+
+
+@dataclass
+class ReportData:
+    charts: list[Chart]
+    leaderboard: list[tuple[Any, ...]]
+    row_counts: dict[str, int]
+    freshness: dict[str, Any]
+
+
+@dataclass
+class ReportResult:
+    html_path: Path
+    png_paths: list[Path]
+    charts: list[str]
+    """Keys of the charts drawn (those with data)."""
+    elapsed: float
+    skipped: dict[str, str] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "report": str(self.html_path),
+            "charts": len(self.charts),
+            "pngs": len(self.png_paths),
+            "skipped": ", ".join(f"{k} ({v})" for k, v in self.skipped.items()) or "none",
+            "elapsed_seconds": round(self.elapsed, 1),
+        }
+
+
+# ----------------------------------------------------------------------------- queries
+def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
+    return con.execute(sql, params or []).fetchall()
+
+
+def _launches(con: duckdb.DuckDBPyConnection) -> list[Chart]:
+    days = _rows(con, "select launch_date, launches, featured from marts.daily_launches order by launch_date")
+    weekdays = _rows(
+        con,
+        """
+        select strftime(launch_date, '%a') as weekday, isodow(launch_date) as dow, avg(launches)
+        from marts.daily_launches group by all order by dow
+        """,
+    )
+    return [
+        Chart(
+            "launches_per_day",
+            "Launches per day",
+            "bar",
+            "launch day (Pacific time)",
+            "posts",
+            [
+                Series("all launches", [r[0] for r in days], [r[1] for r in days]),
+                Series("featured", [r[0] for r in days], [r[2] for r in days]),
+            ],
+        ),
+        Chart(
+            "weekday_pattern",
+            "Average launches by weekday",
+            "bar",
+            "weekday",
+            "posts per day",
+            [Series("average launches", [r[0] for r in weekdays], [round(float(r[2]), 1) for r in weekdays])],
+        ),
+    ]
+
+
+def _leaderboard(con: duckdb.DuckDBPyConnection) -> tuple[Chart, list[tuple[Any, ...]]]:
+    latest = con.execute("select max(launch_date) from marts.leaderboard_daily").fetchone()
+    day = latest[0] if latest else None
+    top = _rows(
+        con,
+        "select name, votes_count from marts.leaderboard_daily where launch_date = ? "
+        "order by daily_rank limit 10",
+        [day],
+    )
+    table = _rows(
+        con,
+        """
+        select launch_date, daily_rank, name, votes_count, comments_count
+        from marts.leaderboard_daily
+        where daily_rank <= 3 and launch_date > (select max(launch_date) from marts.leaderboard_daily) - 7
+        order by launch_date desc, daily_rank
+        """,
+    )
+    chart = Chart(
+        "leaderboard",
+        f"Daily leaderboard: top posts of {day}" if day else "Daily leaderboard",
+        "hbar",
+        "votes",
+        "",
+        [Series("votes", [r[1] for r in reversed(top)], [r[0] for r in reversed(top)])],
+    )
+    return chart, table
+
+
+def _grain(con: duckdb.DuckDBPyConnection) -> str:
+    """Days for up to three weeks of data (a new harvest), weeks up to a year, then months."""
+    row = con.execute("select max(launch_date) - min(launch_date) from marts.posts").fetchone()
+    days = int(row[0]) if row and row[0] is not None else 0
+    return "day" if days <= 21 else "week" if days <= 400 else "month"
+
+
+def _topics(con: duckdb.DuckDBPyConnection) -> list[Chart]:
+    # From posts x post_topics rather than the monthly topic_trends mart, at a grain that suits
+    # the span: a few weeks of data still draw lines, and years of it stay readable.
+    grain = _grain(con)
+    trends = _rows(
+        con,
+        f"""
+        with tagged as (
+            select pt.topic_id, coalesce(t.name, pt.topic_id) as topic,
+                   cast(date_trunc('{grain}', p.launch_date) as date) as week
+            from marts.post_topics pt
+            join marts.posts p using (post_id)
+            left join marts.topics t using (topic_id)
+        ),
+        top as (
+            select topic_id from tagged group by topic_id order by count(*) desc, topic_id limit {TOP_TOPICS}
+        )
+        select topic_id, any_value(topic), week, count(*) from tagged
+        where topic_id in (select topic_id from top)
+        group by topic_id, week order by topic_id, week
+        """,
+    )
+    lines: dict[str, Series] = {}
+    for topic_id, name, week, posts in trends:
+        lines.setdefault(topic_id, Series(str(name), [], [])).x.append(week)
+        lines[topic_id].y.append(posts)
+    top = sorted(lines, key=lambda t: (-sum(lines[t].y), t))
+    rising = _rows(
+        con,
+        """
+        with bounds as (select max(launch_date) as last_day from marts.posts),
+        counted as (
+            select coalesce(t.name, pt.topic_id) as topic,
+                   count(*) filter (where p.launch_date > b.last_day - 7) as recent,
+                   count(*) filter (where p.launch_date <= b.last_day - 7
+                                    and p.launch_date > b.last_day - 14) as before
+            from marts.post_topics pt
+            join marts.posts p using (post_id)
+            left join marts.topics t using (topic_id)
+            cross join bounds b
+            group by all
+        )
+        select topic, recent - before as growth from counted
+        where recent > before order by growth desc, topic limit 10
+        """,
+    )
+    return [
+        Chart(
+            "topic_trends",
+            f"Top {TOP_TOPICS} topics: launches per {grain}",
+            "line",
+            grain,
+            "posts",
+            [lines[t] for t in top],
+        ),
+        Chart(
+            "rising_topics",
+            "Rising topics: launches in the last 7 days minus the 7 before",
+            "hbar",
+            "more launches than the 7 days before",
+            "",
+            [Series("growth", [r[1] for r in reversed(rising)], [r[0] for r in reversed(rising)])],
+            empty_reason="no topic grew over the last 7 days",
+        ),
+    ]
+
+
+def _trajectories(con: duckdb.DuckDBPyConnection) -> list[Chart]:
+    rows = _rows(
+        con,
+        f"""
+        with recent as (
+            select post_id, name, created_at, votes_count from marts.posts
+            where launch_date > (select max(launch_date) from marts.posts) - {RECENT_DAYS}
+        ),
+        observed as (
+            select h.post_id, count(*) as n from marts.post_metrics_history h
+            join recent using (post_id) group by h.post_id having count(*) >= 2
+        ),
+        chosen as (
+            select recent.* from recent join observed using (post_id)
+            order by recent.votes_count desc, recent.post_id limit {TRAJECTORY_POSTS}
+        )
+        select c.post_id, c.name,
+               round(epoch(h.observed_at - c.created_at) / 3600.0, 1) as hours,
+               h.votes_count, h.comments_count
+        from chosen c join marts.post_metrics_history h using (post_id)
+        where h.observed_at >= c.created_at
+        order by c.votes_count desc, c.post_id, h.observed_at
+        """,
+    )
+    votes: dict[str, Series] = {}
+    comments: dict[str, Series] = {}
+    for post_id, name, hours, vote_count, comment_count in rows:
+        for target, value in ((votes, vote_count), (comments, comment_count)):
+            line = target.setdefault(post_id, Series(str(name), [], []))
+            line.x.append(float(hours))
+            line.y.append(value)
+    why = "no post of the last days was observed twice yet: run sync again later (or see the demo)"
+    return [
+        Chart(
+            "vote_trajectories",
+            "Launch trajectories: votes by hours since launch",
+            "line",
+            "hours since launch",
+            "votes",
+            list(votes.values()),
+            note=f"The {TRAJECTORY_POSTS} most voted posts of the last {RECENT_DAYS} days, one point per sync.",
+            empty_reason=why,
+        ),
+        Chart(
+            "comment_trajectories",
+            "Launch trajectories: comments by hours since launch",
+            "line",
+            "hours since launch",
+            "comments",
+            list(comments.values()),
+            empty_reason=why,
+        ),
+    ]
+
+
+def _people(con: duckdb.DuckDBPyConnection) -> list[Chart]:
+    makers = _rows(
+        con,
+        f"""
+        select coalesce(u.name, u.username, m.maker_id) as who, count(distinct m.post_id) as launches
+        from marts.post_makers m left join marts.users u on u.user_id = m.maker_id
+        where m.maker_id is not null group by all order by launches desc, who limit {LEADERS}
+        """,
+    )
+    hunters = _rows(
+        con,
+        f"""
+        select coalesce(u.name, u.username, p.user_id) as who, count(*) as launches
+        from marts.posts p left join marts.users u on u.user_id = p.user_id
+        where p.user_id is not null group by all order by launches desc, who limit {LEADERS}
+        """,
+    )
+    redacted = "users are redacted by the API since 2023 (the demo can show them: --redaction off)"
+    return [
+        Chart(
+            "top_makers",
+            "Makers with the most launches",
+            "hbar",
+            "posts made",
+            "",
+            [Series("launches", [r[1] for r in reversed(makers)], [r[0] for r in reversed(makers)])],
+            empty_reason=redacted,
+        ),
+        Chart(
+            "top_hunters",
+            "Hunters with the most launches",
+            "hbar",
+            "posts hunted",
+            "",
+            [Series("launches", [r[1] for r in reversed(hunters)], [r[0] for r in reversed(hunters)])],
+            empty_reason=redacted,
+        ),
+    ]
+
+
+def _comments(con: duckdb.DuckDBPyConnection, present: bool) -> Chart:
+    rows: list[tuple[Any, ...]] = []
+    if present:
+        rows = _rows(
+            con,
+            "select cast(timezone('UTC', created_at) as date) as day, count(*) from marts.comments "
+            "where created_at is not null group by all order by day",
+        )
+    return Chart(
+        "comment_activity",
+        "Comment activity: comments written per day",
+        "bar",
+        "day (UTC)",
+        "comments",
+        [Series("comments", [r[0] for r in rows], [r[1] for r in rows])],
+        empty_reason="comments are not harvested: sync --with comments",
+    )
+
+
+def collect(settings: Settings) -> ReportData:
+    """Every number the report shows: the charts from one read-only connection, the freshness
+    panel from ``status`` (row counts, last sync, backfill position), the gate from its summary."""
+    from producthuntdb.status import collect_status
+
+    db = settings.served_path  # the gated marts readers see, never a half-built working file
+    if not db.is_file():
+        raise StageError(f"no served database at {db}: run `producthuntdb run` (or check, then serve) first")
+    con = warehouse.connect(db)
+    try:
+        marts = {
+            r[0]
+            for r in _rows(con, "select table_name from information_schema.tables where table_schema = 'marts'")
+        }
+        needed = {"posts", "daily_launches", "leaderboard_daily", "post_topics", "post_metrics_history"}
+        missing = sorted(needed - marts)
+        if missing:
+            raise StageError(f"{db} lacks marts {', '.join(missing)}: run build first")
+        leaderboard_chart, leaderboard = _leaderboard(con)
+        charts = [
+            *_launches(con),
+            leaderboard_chart,
+            *_topics(con),
+            *_trajectories(con),
+            *_people(con),
+            _comments(con, "comments" in marts),
+        ]
+        span = con.execute("select min(created_at), max(created_at) from marts.posts").fetchone() or (None, None)
+    finally:
+        con.close()
+    status = collect_status(settings, estimate=False)  # never the network: the report is offline
+    freshness = {
+        "oldest_post": span[0],
+        "newest_post": span[1],
+        "last_run": (status.get("last_runs") or [{}])[0],
+        "backfill": status.get("backfill") or {},
+        "gate": _gate_summary(settings),
+    }
+    return ReportData(charts, leaderboard, dict(status.get("tables", {}).get("marts", {})), freshness)
+
+
+def _gate_summary(settings: Settings) -> dict[str, Any]:
+    path = settings.data_dir / "quality" / "summary.json"
+    try:
+        summary = json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {k: summary.get(k) for k in ("passed", "evaluated", "failures")}
+
+
+# ----------------------------------------------------------------------------- rendering
+def _figure(chart: Chart) -> Any:
+    import plotly.graph_objects as go  # type: ignore[import-untyped]
+
+    fig = go.Figure()
+    for s in chart.series:
+        if chart.kind == "line":
+            fig.add_trace(go.Scatter(x=s.x, y=s.y, name=s.name, mode="lines+markers"))
+        elif chart.kind == "hbar":
+            fig.add_trace(go.Bar(x=s.x, y=s.y, name=s.name, orientation="h"))
+        else:
+            fig.add_trace(go.Bar(x=s.x, y=s.y, name=s.name))
+    fig.update_layout(
+        title={"text": chart.title},
+        xaxis_title=chart.x_title,
+        yaxis_title=chart.y_title,
+        barmode="overlay" if chart.key == "launches_per_day" else "group",
+        template="plotly_white",
+        height=max(380, 26 * len(chart.series[0].x)) if chart.kind == "hbar" and chart.series else 420,
+        margin={"l": 60, "r": 20, "t": 60, "b": 50},
+        legend={"orientation": "h", "y": -0.2},
+        showlegend=len(chart.series) > 1,
+    )
+    if chart.kind == "hbar":
+        fig.update_yaxes(automargin=True)
+    return fig
+
+
+STYLE = """
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 0; color: #1f2937;
+       background: #f8fafc; }
+header { background: #da552f; color: white; padding: 1.2rem 2rem; }
+header h1 { margin: 0 0 .3rem 0; font-size: 1.6rem; }
+main { max-width: 1200px; margin: 0 auto; padding: 1rem 2rem 3rem; }
+section.panel { background: white; border: 1px solid #e5e7eb; border-radius: 8px; margin: 1rem 0;
+                padding: .5rem 1rem 1rem; }
+.grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(480px, 1fr)); gap: 1rem; }
+table { border-collapse: collapse; font-size: .9rem; }
+th, td { text-align: left; padding: .25rem .75rem; border-bottom: 1px solid #e5e7eb; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
+.note { color: #6b7280; font-size: .9rem; }
+.empty { color: #6b7280; font-style: italic; padding: 2rem 0; }
+.pass { color: #15803d; font-weight: 600; } .fail { color: #b91c1c; font-weight: 600; }
+"""
+
+
+def _esc(value: Any) -> str:
+    if isinstance(value, datetime):
+        value = value.strftime("%Y-%m-%d %H:%M UTC")
+    elif isinstance(value, date):
+        value = value.isoformat()
+    return html.escape("-" if value is None else str(value))
+
+
+def _table(headers: list[str], rows: list[tuple[Any, ...]]) -> str:
+    head = "".join(f"<th>{_esc(h)}</th>" for h in headers)
+    body = "".join(
+        "<tr>"
+        + "".join(
+            f'<td class="num">{v:,}</td>' if isinstance(v, int) else f"<td>{_esc(v)}</td>" for v in row
+        )
+        + "</tr>"
+        for row in rows
+    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _freshness_panel(data: ReportData) -> str:
+    fresh = data.freshness
+    run = fresh.get("last_run") or {}
+    backfill = fresh.get("backfill") or {}
+    gate = fresh.get("gate") or {}
+    if gate:
+        failed = len(gate.get("failures") or [])
+        verdict = (
+            f'<span class="pass">passed</span> ({gate.get("evaluated")} expectations)'
+            if gate.get("passed")
+            else f'<span class="fail">failed</span> ({failed} of {gate.get("evaluated")} expectations)'
+        )
+    else:
+        verdict = "not run yet"
+    facts = [
+        ("posts from", fresh.get("oldest_post")),
+        ("posts up to", fresh.get("newest_post")),
+        ("last sync started", run.get("started_at")),
+        ("last sync", " — ".join(str(run[k]) for k in ("status", "stop_reason") if run.get(k)) or None),
+        ("harvested from", backfill.get("floor")),
+        ("harvested up to", backfill.get("high_water") or run.get("backfill_position")),
+        ("API points, last sync", run.get("points")),
+    ]
+    rows = "".join(f"<tr><th>{_esc(k)}</th><td>{_esc(v)}</td></tr>" for k, v in facts)
+    rows += f"<tr><th>quality gate</th><td>{verdict}</td></tr>"
+    marts = _table(["mart", "rows"], [(f"marts.{k}", v) for k, v in data.row_counts.items()])
+    return (
+        '<section class="panel" id="freshness"><h2>Freshness and coverage</h2><div class="grid">'
+        f"<div><table>{rows}</table></div><div>{marts}</div></div></section>"
+    )
+
+
+def render_html(data: ReportData, title: str) -> str:
+    """The whole page: plotly.js inlined once, each chart a div, no external URL anywhere."""
+    import plotly.io as pio  # type: ignore[import-untyped]
+    from plotly.offline import get_plotlyjs  # type: ignore[import-untyped]
+
+    blocks: list[str] = []
+    for chart in data.charts:
+        if chart.empty:
+            body = f'<p class="empty">No chart: {_esc(chart.empty_reason or "no data yet")}.</p>'
+            blocks.append(
+                f'<section class="panel" id="{chart.key}"><h2>{_esc(chart.title)}</h2>{body}</section>'
+            )
+            continue
+        div = pio.to_html(
+            _figure(chart),
+            full_html=False,
+            include_plotlyjs=False,
+            div_id=f"chart-{chart.key}",
+            config={"displaylogo": False, "responsive": True},
+        )
+        note = f'<p class="note">{_esc(chart.note)}</p>' if chart.note else ""
+        blocks.append(f'<section class="panel chart" id="{chart.key}">{div}{note}</section>')
+        if chart.key == "leaderboard" and data.leaderboard:
+            table = _table(["day", "rank", "post", "votes", "comments"], data.leaderboard)
+            blocks.append(
+                '<section class="panel" id="leaderboard_table"><h2>Top 3 of each of the last 7 days</h2>'
+                f"{table}</section>"
+            )
+    generated = datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
+    return (
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+        f"<title>{_esc(title)}</title><style>{STYLE}</style>"
+        f"<script type='text/javascript'>{get_plotlyjs()}</script></head><body>"
+        f"<header><h1>{_esc(title)}</h1><div>Generated {generated} from the marts; "
+        "works offline (no external requests).</div></header><main>"
+        f"{_freshness_panel(data)}{''.join(blocks)}</main></body></html>"
+    )
+
+
+HEADLINES = ("launches_per_day", "topic_trends", "vote_trajectories")
+"""The charts drawn as PNGs for the dataset page."""
+
+
+def render_pngs(data: ReportData, out_dir: Path) -> list[Path]:
+    """The headline charts as PNG files (matplotlib, no browser needed)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for chart in data.charts:
+        if chart.key not in HEADLINES or chart.empty:
+            continue
+        fig, ax = plt.subplots(figsize=(10, 4.5), dpi=100)
+        for s in chart.series:
+            if chart.kind == "line":
+                ax.plot(s.x, s.y, marker="o", markersize=3, label=s.name)
+            else:
+                ax.bar(s.x, s.y, label=s.name, width=1.0, alpha=0.85)
+        ax.set_title(chart.title)
+        ax.set_xlabel(chart.x_title)
+        ax.set_ylabel(chart.y_title)
+        if len(chart.series) > 1:
+            ax.legend(fontsize=8, loc="upper left")
+        fig.autofmt_xdate()
+        fig.tight_layout()
+        path = out_dir / f"{PNG_PREFIX}{chart.key}.png"
+        fig.savefig(path)
+        plt.close(fig)
+        written.append(path)
+    return written
+
+
+def run_report(settings: Settings, out: Path | None = None, png_dir: Path | None = None) -> ReportResult:
+    """Write the HTML report (default ``DATA_DIR/report/report.html``) and, into ``png_dir``, the PNGs."""
+    started = time.monotonic()
+    data = collect(settings)
+    target = out or settings.data_dir / "report" / REPORT_FILE
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(target.name + ".tmp")
+    tmp.write_text(render_html(data, "ProductHuntDB launch report"), "utf-8")
+    tmp.replace(target)
+    pngs = render_pngs(data, png_dir) if png_dir is not None else []
+    result = ReportResult(
+        html_path=target,
+        png_paths=pngs,
+        charts=[c.key for c in data.charts if not c.empty],
+        elapsed=time.monotonic() - started,
+        skipped={c.key: c.empty_reason for c in data.charts if c.empty},
+    )
+    logger.info("report written to {} ({} charts, {} PNGs)", target, len(result.charts), len(pngs))
+    return result
