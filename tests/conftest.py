@@ -27,6 +27,7 @@ PLUGINS = (
     "tests.plugins.warehouse",
     "tests.plugins.kaggle_standin",
     "tests.plugins.cli",
+    "tests.plugins.postgres",
 )
 
 
