@@ -1,7 +1,7 @@
 """Export the marts as a versioned dataset: Parquet + CSV per mart, manifest.json, Kaggle metadata.
 
 The gate runs first and a failed gate exports nothing. Files are written by DuckDB's ``COPY``
-(streamed, never through pandas) into a temporary directory next to the target, checked
+(streamed, never through pandas; a server destination streams through ``server_export``) into a temporary directory next to the target, checked
 (row counts re-read from the Parquet files, sha256 of every file), and only then renamed into
 place, so a crash leaves either the old export or the new one, never half of one.
 """
@@ -111,6 +111,10 @@ def run_export(settings: Settings, out_dir: Path | None = None, allow_shrink: bo
 
 
 def _write_files(settings: Settings, tmp: Path, gate: GateReport) -> dict[str, Any]:
+    from producthuntdb import destination, server_export
+
+    if destination.is_warehouse(settings):
+        return _manifest(settings, gate, *server_export.write_files(settings, tmp, MARTS_SCHEMA, FORMATS))
     con = duckdb.connect(str(settings.db_path), read_only=True)
     try:
         con.execute("set TimeZone = 'UTC'")  # CSV timestamps in UTC, whatever the machine's zone
@@ -137,6 +141,12 @@ def _write_files(settings: Settings, tmp: Path, gate: GateReport) -> dict[str, A
         window = _sync_window(con, tables)
     finally:
         con.close()
+    return _manifest(settings, gate, entries, window)
+
+
+def _manifest(
+    settings: Settings, gate: GateReport, entries: dict[str, Any], window: dict[str, str | None]
+) -> dict[str, Any]:
     return {
         "dataset": settings.kaggle_dataset,
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),

@@ -31,6 +31,7 @@ from loguru import logger
 from producthuntdb.api.client import GraphQLClient
 from producthuntdb.api.governor import BudgetGovernor, StopRun
 from producthuntdb.api.queries import load_query
+from producthuntdb.destination import connection_problem, dlt_destination, is_warehouse
 from producthuntdb.errors import ConfigError, ProductHuntDBError
 from producthuntdb.harvest import (
     PRODUCT_HUNT_EPOCH,
@@ -114,13 +115,14 @@ def parse_lookback(text: str) -> float:
 
 
 def make_pipeline(settings: Settings) -> dlt.Pipeline:
-    """The dlt pipeline into ``settings.db_path``; merge staging tables are emptied after each load
-    so the file does not carry a second copy of the last chunk."""
+    """The dlt pipeline into the configured destination (``settings.db_path`` by default); merge
+    staging tables are emptied after each load so the database does not carry a second copy of
+    the last chunk."""
     dlt.config["load.truncate_staging_dataset"] = True
     pipeline = dlt.pipeline(
         pipeline_name=settings.pipeline_name,
         pipelines_dir=str(settings.dlt_dir),
-        destination=dlt.destinations.duckdb(str(settings.db_path)),
+        destination=dlt_destination(settings),
         dataset_name=settings.dataset_name,
     )
     route_library_loggers()
@@ -137,12 +139,29 @@ def check_database(settings: Settings) -> None:
 
     from producthuntdb.status import open_problem
 
+    if is_warehouse(settings):
+        _check_warehouse(settings)
+        return
     if not settings.db_path.exists():
         return
     try:
         duckdb.connect(str(settings.db_path)).close()
     except duckdb.Error as exc:
         raise ProductHuntDBError(open_problem(settings.db_path, exc) + "; nothing was harvested") from None
+
+
+def _check_warehouse(settings: Settings) -> None:
+    """Reach the warehouse before a single point is spent (one line when it cannot be reached)."""
+    if settings.destination != "postgres":
+        return  # MotherDuck/BigQuery: dlt reports connection problems at the first load
+    from producthuntdb import destination
+
+    try:
+        destination.query(settings, "select 1")
+    except ProductHuntDBError as exc:
+        raise ProductHuntDBError(f"{exc}; nothing was harvested") from None
+    except Exception as exc:
+        raise ProductHuntDBError(connection_problem(settings, exc) + "; nothing was harvested") from None
 
 
 def _load(pipeline: dlt.Pipeline, batch: Batch) -> None:
@@ -161,11 +180,13 @@ def _root_cause(exc: BaseException) -> str:
 
 def _finish_pending(pipeline: dlt.Pipeline, settings: Settings) -> None:
     """Load what a killed run extracted but did not load, before fetching anything new."""
-    if pipeline.first_run and settings.db_path.exists():
+    if pipeline.first_run and (is_warehouse(settings) or settings.db_path.exists()):
         try:
             pipeline.sync_destination()  # local dlt dir lost (fresh CI runner): restore state from the DB
         except Exception as exc:
-            raise ProductHuntDBError(f"reading the saved position from {settings.db_path} failed: {_root_cause(exc)}") from exc
+            raise ProductHuntDBError(
+                f"reading the saved position from {pipeline.destination} failed: {_root_cause(exc)}"
+            ) from exc
     if pipeline.has_pending_data:
         logger.info("finishing the load package(s) of an interrupted run")
         try:
@@ -173,7 +194,7 @@ def _finish_pending(pipeline: dlt.Pipeline, settings: Settings) -> None:
             pipeline.load()
         except Exception as exc:  # dlt wraps everything in PipelineStepFailed
             raise ProductHuntDBError(
-                f"finishing an interrupted load into {settings.db_path} failed: {_root_cause(exc)}"
+                f"finishing an interrupted load into {pipeline.destination} failed: {_root_cause(exc)}"
             ) from exc
 
 
@@ -208,10 +229,16 @@ def _utc(value: datetime | None) -> datetime | None:
 
 
 class _DB:
-    """Reads ``raw.*`` through dlt's own SQL client (same connection settings as the loader)."""
+    """Reads ``raw.*`` through dlt's own SQL client (same connection settings as the loader).
 
-    def __init__(self, pipeline: dlt.Pipeline) -> None:
+    The harvester writes DuckDB-style ``?`` placeholders; a server destination gets ``%s`` and
+    its absent tables as empty temporary tables (PostgreSQL 15 wants an alias on every subquery
+    in FROM, which the harvester's templates do not give).
+    """
+
+    def __init__(self, pipeline: dlt.Pipeline, warehouse: bool = False) -> None:
         self.pipeline = pipeline
+        self.warehouse = warehouse
 
     def query(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
         if not self.pipeline.default_schema_name:
@@ -220,17 +247,25 @@ class _DB:
             existing = set(self.pipeline.default_schema.data_table_names())
         try:
             with self.pipeline.sql_client() as client:
-                names = {
-                    name: client.make_qualified_table_name(name) if name in existing else _empty(name)
-                    for name in TABLES
-                }
-                with client.execute_query(sql.format(**names), *params) as cursor:
+                names = {}
+                for name in TABLES:
+                    if name in existing:
+                        names[name] = client.make_qualified_table_name(name)
+                    elif self.warehouse and f"{{{name}}}" in sql:
+                        client.execute_sql(f"CREATE TEMPORARY TABLE IF NOT EXISTS _empty_{name} AS {_empty(name)}")
+                        names[name] = f"_empty_{name}"
+                    else:
+                        names[name] = _empty(name)
+                statement = sql.format(**names)
+                if self.warehouse:
+                    statement = statement.replace("?", "%s")
+                with client.execute_query(statement, *params) as cursor:
                     return [tuple(r) for r in cursor.fetchall()]
         except Exception as exc:
             raise ProductHuntDBError(f"reading {self.pipeline.destination} failed: {_root_cause(exc)}") from exc
 
 
-_SQL_TYPES = {"text": "VARCHAR", "bigint": "BIGINT", "double": "DOUBLE", "bool": "BOOLEAN", "timestamp": "TIMESTAMPTZ"}
+_SQL_TYPES = {"text": "VARCHAR", "bigint": "BIGINT", "double": "DOUBLE PRECISION", "bool": "BOOLEAN", "timestamp": "TIMESTAMPTZ"}
 
 
 def _empty(table: str) -> str:
@@ -315,7 +350,7 @@ def run_sync(settings: Settings, options: SyncOptions) -> SyncReport:
         pipeline = make_pipeline(settings)
         _finish_pending(pipeline, settings)
         state = _initial_state(_read_state(pipeline), options)
-        db = _DB(pipeline)
+        db = _DB(pipeline, warehouse=is_warehouse(settings))
         tty = sys.stderr.isatty() if options.progress is None else options.progress
         progress = _Progress(tty, governor)
         harvester = Harvester(

@@ -5,7 +5,7 @@ source as (
         'id': 'varchar', 'name': 'varchar', 'tagline': 'varchar', 'description': 'varchar',
         'slug': 'varchar', 'url': 'varchar', 'website': 'varchar',
         'votes_count': 'bigint', 'comments_count': 'bigint', 'reviews_count': 'bigint',
-        'reviews_rating': 'double', 'created_at': 'timestamptz', 'featured_at': 'timestamptz',
+        'reviews_rating': type_double(), 'created_at': 'timestamptz', 'featured_at': 'timestamptz',
         'user_id': 'varchar'
     }, required=true) }}
 ),
