@@ -665,7 +665,9 @@ def run(
         do_build(settings)
         do_check(settings, allow_shrink, before_export=True)
         do_export(settings, allow_shrink=allow_shrink)
-        _out().print(f"[green]done[/green]: {settings.db_path} and {settings.export_path}")
+        from producthuntdb.destination import describe
+
+        _out().print(f"[green]done[/green]: {describe(settings)} and {settings.export_path}")
 
 
 # ----------------------------------------------------------------------------- status / doctor

@@ -256,3 +256,34 @@ def query(settings: Settings, sql: str, params: tuple[Any, ...] | list[Any] = ()
     with connect(settings) as con, con.cursor() as cur:
         cur.execute(sql, tuple(params))
         return [tuple(r) for r in cur.fetchall()] if cur.description else []
+
+
+@dataclass(frozen=True)
+class ServerFacts:
+    """What ``doctor`` reports about a PostgreSQL destination."""
+
+    version: str
+    version_num: int
+    user: str
+    database: str
+    can_create: bool
+    """The user may create the schemas a sync and a build need (or they exist and are writable)."""
+
+
+def postgres_facts(settings: Settings, schemas: tuple[str, ...]) -> ServerFacts:
+    """Version and rights of the configured PostgreSQL user; ``StageError`` when unreachable."""
+    with connect(settings) as con, con.cursor() as cur:
+        cur.execute(
+            "select current_setting('server_version'), current_setting('server_version_num')::int,"
+            " current_user, current_database(), has_database_privilege(current_database(), 'CREATE')"
+        )
+        version, number, user, database, can_create_schemas = cur.fetchone()
+        if not can_create_schemas:
+            cur.execute(
+                "select count(*) from pg_namespace where nspname = any(%s)"
+                " and has_schema_privilege(oid, 'CREATE')",
+                (list(schemas),),
+            )
+            writable = cur.fetchone()
+            can_create_schemas = bool(writable and writable[0] == len(schemas))
+    return ServerFacts(str(version), int(number), str(user), str(database), bool(can_create_schemas))
