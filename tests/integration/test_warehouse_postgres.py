@@ -19,6 +19,7 @@ from pydantic import SecretStr
 from producthuntdb.emulator import EmulatorConfig, EmulatorServer
 from producthuntdb.export import ExportReport, run_export
 from producthuntdb.settings import Settings
+from producthuntdb.status import collect_status
 from producthuntdb.sync import SyncReport
 from producthuntdb.transform import BuildReport, run_build
 from tests.plugins.checksum import duckdb_checksums, postgres_checksums
@@ -111,6 +112,17 @@ def test_every_mart_matches_the_duckdb_build(pg_run: PgRun, small_built: Setting
         assert on_postgres[mart][1] == columns, mart
         assert on_postgres[mart][2] == checksum, f"{mart}: content differs"
     assert on_duckdb["posts"][0] > 0 and on_duckdb["leaderboard_daily"][0] > 0
+
+
+def test_status_reads_the_warehouse(pg_run: PgRun) -> None:
+    info = collect_status(pg_run.settings, estimate=False)
+    assert "error" not in info, info.get("error")
+    assert info["destination"] == "postgres" and info["db_path"].startswith("postgresql://postgres@127.0.0.1:")
+    assert info["posts"] == pg_run.truth["posts"] == info["tables"]["raw"]["posts"]
+    assert info["tables"]["marts"] == pg_run.build.mart_rows
+    assert "raw_staging" not in info["tables"], "dlt's merge staging schema is bookkeeping"
+    assert info["last_runs"][0]["run_id"] == pg_run.sync.run_id and info["last_runs"][0]["status"] == "ok"
+    assert info["backfill"]["high_water"] is not None
 
 
 def test_incremental_round_on_postgres(pg_run: PgRun) -> None:
