@@ -85,7 +85,7 @@ def test_postgres_recipe(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     assert (config.credentials.host, config.credentials.port, config.credentials.password) == (
         "db.example", 6543, "p@ss w0rd"
     )
-    rendered, credentials = _dbt_target(settings, monkeypatch)
+    _rendered, credentials = _dbt_target(settings, monkeypatch)
     assert credentials.type == "postgres"
     assert (credentials.host, credentials.port, credentials.user, credentials.database) == (
         "db.example", 6543, "loader", "phdb"
@@ -101,7 +101,7 @@ def test_motherduck_recipe(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     settings = load_settings(data_dir=tmp_path, environment="testing", destination="motherduck")
     config = _resolved(destination.dlt_destination(settings))
     assert config.credentials.database == "producthunt" and config.credentials.password == MD_TOKEN
-    rendered, credentials = _dbt_target(settings, monkeypatch)
+    _rendered, credentials = _dbt_target(settings, monkeypatch)
     assert credentials.type == "duckdb" and credentials.path == "md:producthunt"
     assert os.environ["MOTHERDUCK_TOKEN"] == MD_TOKEN  # dbt-duckdb's MotherDuck plugin reads it there
     assert MD_TOKEN not in settings.mask(f"token {MD_TOKEN}")
@@ -118,7 +118,7 @@ def test_bigquery_recipe(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     assert (config.credentials.project_id, config.credentials.client_email, config.location) == (
         "phdb-project", SERVICE_ACCOUNT["client_email"], "EU"
     )
-    rendered, credentials = _dbt_target(settings, monkeypatch)
+    rendered, _credentials = _dbt_target(settings, monkeypatch)
     # dbt-bigquery's service-account method needs exactly these (its profile docs)
     assert rendered["type"] == "bigquery" and rendered["method"] == "service-account"
     assert (rendered["project"], rendered["keyfile"], rendered["location"]) == (
