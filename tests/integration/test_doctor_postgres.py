@@ -10,6 +10,7 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
+import httpx
 import pytest
 from typer.testing import CliRunner
 
@@ -80,3 +81,18 @@ def test_database_without_create_rights(emulator: EmulatorServer, tmp_path: Path
     finally:
         server.execute(f'drop owned by "{role}" cascade', database=pg_database.name)
         server.execute(f'drop role "{role}"')
+
+
+def test_sync_to_a_stopped_server_is_one_line_and_spends_nothing(emulator: EmulatorServer, tmp_path: Path) -> None:
+    env = {
+        **api_env(tmp_path, emulator.url, EMULATOR_TOKEN),
+        "PRODUCTHUNT_DESTINATION": "postgres",
+        "PRODUCTHUNT_POSTGRES_URL": f"postgresql://postgres:pw-y@127.0.0.1:{_closed_port()}/db",
+    }
+    result = CliRunner().invoke(app, ["sync"], env=env)
+    assert result.exit_code == 1, result.output
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "server not reachable" in lines[0] and "nothing was harvested" in lines[0], lines
+    assert "pw-y" not in result.output
+    stats = httpx.get(f"{emulator.base_url}/_emulator/stats", timeout=10).json()
+    assert stats["points_spent"] == 0
