@@ -2,7 +2,7 @@
     config(
         materialized='incremental',
         unique_key='post_id',
-        incremental_strategy='delete+insert',
+        incremental_strategy=incremental_strategy(),
         on_schema_change='append_new_columns',
         indexes=[
             {'columns': ['created_at']},
