@@ -28,6 +28,7 @@ PLUGINS = (
     "tests.plugins.kaggle_standin",
     "tests.plugins.cli",
     "tests.plugins.postgres",
+    "tests.plugins.checksum",
 )
 
 
