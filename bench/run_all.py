@@ -15,6 +15,8 @@ never makes anyone wait):
   * the time from "gate passed" to "served file swapped" (``gate_to_swap_s``), and the latency of
     a reader querying the served file every 0.2 s while build → check → serve run again
     (``reader_ms``: idle p50 vs during-run p50/p95/max, and any failed query).
+The same full sync and ``dbt build`` on a throwaway PostgreSQL server (``bench_postgres.py``),
+per ``--postgres-sizes`` (default ``medium``), beside the DuckDB figures of the same size.
 On ``small`` only, under a compressed window (6,250 points per 10 s): a full backfill's share of
 the available budget, its 429s, and its wall time over the ideal (points ÷ budget rate) — once
 per server pricing rule (``current``, ``legacy-nodes``, ``current`` × 1.5), side by side.
@@ -41,6 +43,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from baselines import BASELINES, harvest
+from bench_postgres import bench_postgres
 from common import (
     ROOT,
     TOKEN,
@@ -306,6 +309,15 @@ def headline(results: dict[str, Any]) -> dict[str, Any]:
     }
     if budget:
         top["peak_rss_mb"]["throttled_backfill"] = budget.get("peak_rss_mb")
+    top["warehouse"] = {
+        size: {
+            "postgres_rows_per_s": f.get("rows_per_s"),
+            "duckdb_rows_per_s": sizes.get(size, {}).get("rows_per_s"),
+            "postgres_dbt_build_s": f.get("dbt_build_s"),
+            "duckdb_dbt_build_s": sizes.get(size, {}).get("dbt_build_s"),
+        }
+        for size, f in (results.get("postgres") or {}).items()
+    }
     return top
 
 
@@ -395,6 +407,26 @@ def report(results: dict[str, Any]) -> None:
                 per_size.append((f"{size}: {key}", f[key], ""))
     if per_size:
         print_table("Per size", per_size)
+    warehouse: list[tuple[str, Any, str]] = []
+    for size, f in (results.get("warehouse") or {}).items():
+        warehouse += [
+            (
+                f"{size}: sync rows/s PostgreSQL vs DuckDB",
+                f"{f.get('postgres_rows_per_s') or 0:,.0f} vs {f.get('duckdb_rows_per_s') or 0:,.0f}",
+                "same world, same process layout",
+            ),
+            (
+                f"{size}: dbt build s PostgreSQL vs DuckDB",
+                f"{f.get('postgres_dbt_build_s') or 0:.1f} vs {f.get('duckdb_dbt_build_s') or 0:.1f}",
+                "4 threads vs 1 (DuckDB has one writer)",
+            ),
+        ]
+    for size, f in (results.get("postgres") or {}).items():
+        for key in ("error", "sync_error", "build_error"):
+            if f.get(key):
+                warehouse.append((f"{size}: postgres {key}", f[key], ""))
+    if warehouse:
+        print_table("On a warehouse (PostgreSQL)", warehouse)
     budget = results.get("budget") or {}
     if budget:
         print_table(
@@ -440,6 +472,9 @@ def main(argv: list[str] | None = None) -> int:
         "--emulator-seconds", type=float, default=5.0, help="emulator throughput run (0 skips)"
     )
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
+    parser.add_argument(
+        "--postgres-sizes", default="medium", help="sizes also run on a throwaway PostgreSQL ('' to skip)"
+    )
     args = parser.parse_args(argv)
 
     started = time.perf_counter()
@@ -456,6 +491,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for size in [s.strip() for s in args.sizes.split(",") if s.strip()]:
             results["sizes"][size] = bench_size(size, work)
+        for size in [s.strip() for s in args.postgres_sizes.split(",") if s.strip()]:
+            results.setdefault("postgres", {})[size] = bench_postgres(size, work, log)
         if args.budget_size:
             results["cost_models"] = bench_cost_models(args.budget_size, work, args.window_seconds)
             results["budget"] = results["cost_models"]["current"]

@@ -48,6 +48,8 @@ def _settings(spec: dict[str, Any]) -> Any:
         dbt_project_dir=ROOT / "dbt_project",
         log_level="ERROR",
         progress=False,
+        destination=spec.get("destination"),
+        postgres_url=spec.get("postgres_url"),
     )
 
 
@@ -69,6 +71,27 @@ def raw_tables(db_path: Path) -> dict[str, int]:
         return warehouse.table_counts(con, "raw", sorted(names))
 
 
+def raw_tables_postgres(url: str) -> dict[str, int]:
+    """``raw_tables`` for a PostgreSQL destination."""
+    import psycopg2
+
+    con = psycopg2.connect(url)
+    try:
+        with con.cursor() as cur:
+            cur.execute(
+                "select table_name from information_schema.tables where table_schema = 'raw' "
+                "and table_type = 'BASE TABLE' and table_name not like '\\_%' order by table_name"
+            )
+            counts = {}
+            for (name,) in cur.fetchall():
+                cur.execute(f'select count(*) from raw."{name}"')
+                row = cur.fetchone()
+                counts[name] = int(row[0]) if row else 0
+    finally:
+        con.close()
+    return counts
+
+
 def stage_sync(spec: dict[str, Any]) -> dict[str, Any]:
     from producthuntdb.sync import SyncOptions, run_sync
 
@@ -77,7 +100,7 @@ def stage_sync(spec: dict[str, Any]) -> dict[str, Any]:
     started = time.perf_counter()
     report = run_sync(settings, options)
     seconds = time.perf_counter() - started
-    rows = raw_tables(settings.db_path)
+    rows = raw_tables_postgres(spec["postgres_url"]) if spec.get("postgres_url") else raw_tables(settings.db_path)
     return {"seconds": seconds, "report": _jsonable(report), "raw_rows": rows, "rows": sum(rows.values())}
 
 

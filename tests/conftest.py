@@ -28,6 +28,8 @@ PLUGINS = (
     "tests.plugins.kaggle_standin",
     "tests.plugins.cli",
     "tests.plugins.browser",
+    "tests.plugins.postgres",
+    "tests.plugins.checksum",
 )
 
 

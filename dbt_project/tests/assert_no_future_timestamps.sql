@@ -10,7 +10,7 @@
 union all
 select '{{ relation.identifier }}.{{ column }} in the future' as problem
 from {{ relation }}
-where {{ adapter.quote(column) }} > cast(timezone('UTC', now()) as timestamp) + interval 1 day
+where {{ adapter.quote(column) }} > {{ to_utc(dbt.current_timestamp()) }} + interval '1 day'
 {%- endfor %}
 {%- endfor %}
 {%- endif %}

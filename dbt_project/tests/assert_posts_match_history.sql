@@ -1,9 +1,11 @@
 -- A post's counts equal its newest observation in post_metrics_history whenever that
 -- observation is the source of the counts (counts_observed_at is set).
-with latest as (
-    select post_id, observed_at, votes_count, comments_count
-    from {{ ref('post_metrics_history') }}
-    qualify row_number() over (partition by post_id order by observed_at desc) = 1
+with history as (
+    select post_id, observed_at, votes_count, comments_count from {{ ref('post_metrics_history') }}
+),
+
+latest as (
+    {{ latest_per_key('history', 'post_id', 'observed_at desc') }}
 )
 select posts.post_id
 from {{ ref('posts') }} as posts

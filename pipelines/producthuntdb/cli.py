@@ -511,9 +511,10 @@ def run(
             publish_after=publish,
             hooks=_hooks(settings),
         )
-        _out().print(
-            f"[green]done[/green]: {settings.served_path}, {settings.export_path} and {result.report.html_path}"
-        )
+        from producthuntdb.destination import describe, is_warehouse
+
+        where = describe(settings) if is_warehouse(settings) else settings.served_path
+        _out().print(f"[green]done[/green]: {where}, {settings.export_path} and {result.report.html_path}")
 
 
 # ----------------------------------------------------------------------------- report / docs

@@ -207,6 +207,42 @@ def check_served(settings: Settings) -> Check:
     )
 
 
+MIN_POSTGRES = 120000
+"""PostgreSQL 12: the oldest release dlt and dbt-postgres 1.11 support."""
+
+
+def check_warehouse(settings: Settings) -> Check:
+    """Reach a server destination the way a sync would: connectivity, version, create rights."""
+    from producthuntdb import destination
+    from producthuntdb.errors import ProductHuntDBError
+
+    name = f"{settings.destination} destination"
+    problems = destination.problems(settings)
+    if problems:
+        return Check(name, False, problems[0], "see README, 'Running on a warehouse'")
+    where = destination.describe(settings)
+    if settings.destination != "postgres":
+        return Check(
+            name, True, f"{where} configured (untested recipe: the first sync proves the connection)"
+        )
+    schemas = (settings.dataset_name, f"{settings.dataset_name}_staging", "staging", "marts")
+    try:
+        facts = destination.postgres_facts(settings, schemas)
+    except ProductHuntDBError as exc:
+        return Check(name, False, str(exc), "start the server, or fix PRODUCTHUNT_POSTGRES_URL")
+    if facts.version_num < MIN_POSTGRES:
+        return Check(name, False, f"PostgreSQL {facts.version} at {where} is older than 12", "upgrade the server")
+    if not facts.can_create:
+        return Check(
+            name,
+            False,
+            f"user {facts.user} may not create schemas in database {facts.database} at {where}",
+            f'GRANT CREATE ON DATABASE "{facts.database}" TO "{facts.user}" (or create schemas'
+            f" {', '.join(schemas)} owned by that user)",
+        )
+    return Check(name, True, f"PostgreSQL {facts.version} at {where}; {facts.user} may create schemas")
+
+
 def _existing_parent(path: Path) -> Path | None:
     for candidate in (path, *path.parents):
         if candidate.exists():
@@ -269,8 +305,13 @@ def run_doctor(settings: Settings) -> list[Check]:
     """Every check, in the order an operator would fix them."""
     checks = check_config(settings)
     checks += check_api(settings)
-    checks.append(check_duckdb(settings))
-    checks.append(check_served(settings))
+    from producthuntdb.destination import is_warehouse
+
+    if is_warehouse(settings):
+        checks.append(check_warehouse(settings))  # no DuckDB files: the server is both
+    else:
+        checks.append(check_duckdb(settings))
+        checks.append(check_served(settings))
     checks.append(check_disk(settings))
     checks.append(check_dbt_project(settings))
     checks += check_packages()

@@ -15,6 +15,10 @@ CSV is read by spreadsheets, which run a cell starting with ``=``, ``+``, ``-``,
 carriage return as a formula, and product names, taglines and comments are user-written. As
 OWASP recommends, such text cells get a leading ``'`` in the CSV, and control characters (NUL and
 the like; tab, newline and carriage return are kept) are removed. Parquet keeps the exact values.
+
+On a warehouse (``PRODUCTHUNT_DESTINATION`` other than duckdb) there is no served file: the
+export streams the server's marts through ``server_export``, vouched for by this run's (or the
+last ``check``'s) passing gate report.
 """
 
 from __future__ import annotations
@@ -143,6 +147,10 @@ def served_gate_record(con: duckdb.DuckDBPyConnection, served: Path, gate: GateR
 
 
 def _write_files(settings: Settings, tmp: Path, gate: GateReport | None) -> dict[str, Any]:
+    from producthuntdb import destination
+
+    if destination.is_warehouse(settings):
+        return _write_warehouse_files(settings, tmp, gate)
     served = settings.served_path
     if not served.is_file():
         raise StageError(f"no served file at {served}: run `producthuntdb run` (or check, then serve) first")
@@ -172,6 +180,33 @@ def _write_files(settings: Settings, tmp: Path, gate: GateReport | None) -> dict
                 "files": files,
             }
         window = _sync_window(con, tables)
+    return _manifest(settings, publication, entries, window)
+
+
+def _write_warehouse_files(settings: Settings, tmp: Path, gate: GateReport | None) -> dict[str, Any]:
+    """A server's marts, streamed in batches; the gate report must have passed on them."""
+    from producthuntdb import destination, server_export
+    from producthuntdb.logs import current_run_id
+    from producthuntdb.quality.gate import last_report
+
+    report = gate or last_report(settings)
+    where = destination.describe(settings)
+    if report is None or not report.passed:
+        raise StageError(f"{where} has no passing quality gate report: run `producthuntdb check` first")
+    entries, window = server_export.write_files(settings, tmp, MARTS_SCHEMA, FORMATS)
+    counts = {name: int(info["rows"]) for name, info in entries.items()}
+    if report.row_counts and counts != report.row_counts:
+        raise StageError(f"{where}: the marts changed after the quality gate ran; run check again")
+    record = {
+        "gate_passed": report.passed, "gate_evaluated": report.evaluated, "row_counts": counts,
+        "published_at": None, "run_id": current_run_id(),
+    }
+    return _manifest(settings, record, entries, window)
+
+
+def _manifest(
+    settings: Settings, publication: dict[str, Any], entries: dict[str, Any], window: dict[str, str | None]
+) -> dict[str, Any]:
     return {
         "dataset": settings.kaggle_dataset,
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),

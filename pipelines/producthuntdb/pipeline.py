@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from loguru import logger
 
-from producthuntdb import logs
+from producthuntdb import destination, logs
 from producthuntdb.errors import ProductHuntDBError, StageError
 from producthuntdb.settings import Settings
 
@@ -82,7 +82,8 @@ class RunReport:
     sync: SyncReport
     build: BuildReport
     gate: GateReport
-    serve: ServeReport
+    serve: ServeReport | None
+    """None on a warehouse: the server is what readers query, there is no file to publish."""
     export: ExportReport
     report: ReportResult
     publish: PublishReport | None = None
@@ -222,7 +223,7 @@ def after_sync(
     built = build(settings, hooks=hooks)
     gate = check(settings, allow_shrink, hooks)
     require_passed(gate, "; nothing was served, exported or published")
-    served = serve(settings, gate, hooks)
+    served = None if destination.is_warehouse(settings) else serve(settings, gate, hooks)
     exported = export(settings, gate, hooks=hooks)
     reported = report(settings, hooks=hooks)  # its chart PNGs join the export before it is published
     published = publish(settings, gate, hooks=hooks) if publish_after else None

@@ -13,7 +13,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
@@ -43,7 +43,7 @@ PROFILE_DEFAULTS: dict[str, dict[str, Any]] = {
 }
 
 LOG_LEVELS = ("TRACE", "DEBUG", "INFO", "SUCCESS", "WARNING", "ERROR", "CRITICAL")
-SECRET_FIELDS = frozenset({"token", "kaggle_key"})
+SECRET_FIELDS = frozenset({"token", "kaggle_key", "postgres_url", "motherduck_token"})
 """Fields whose value never appears in an error message, even a validation error."""
 MIN_MASKED_LENGTH = 6
 """Shorter secret values are not masked: replacing every ``a`` in the logs would hide more than it protects."""
@@ -82,7 +82,41 @@ class _SecretsTomlSource(PydanticBaseSettingsSource):
         for key in ("token", "kaggle_username", "kaggle_key"):
             if section.get(key):
                 found[key] = section[key]
+        found.update(_destination_secrets(data.get("destination"), self.path))
         return found
+
+
+def _destination_secrets(section: Any, path: Path) -> dict[str, Any]:
+    """Warehouse credentials from dlt's own sections, so one secrets.toml serves dlt users as usual.
+
+    ``[destination.postgres] credentials = "postgresql://..."`` (or the table form with
+    ``database``, ``username``, ``password``, ``host``, ``port``) and
+    ``[destination.motherduck.credentials] password = "<token>"``.
+    """
+    if not isinstance(section, dict):
+        return {}
+    found: dict[str, Any] = {}
+    credentials = (section.get("postgres") or {}).get("credentials") if isinstance(section.get("postgres"), dict) else None
+    if isinstance(credentials, str) and credentials.strip():
+        found["postgres_url"] = credentials.strip()
+    elif isinstance(credentials, dict):
+        missing = [k for k in ("database", "username", "host") if not credentials.get(k)]
+        if missing:
+            raise ConfigError(f"{path}: [destination.postgres.credentials] lacks {', '.join(missing)}")
+        from urllib.parse import quote
+
+        password = credentials.get("password")
+        auth = quote(str(credentials["username"]), safe="") + (f":{quote(str(password), safe='')}" if password else "")
+        found["postgres_url"] = (
+            f"postgresql://{auth}@{credentials['host']}:{int(credentials.get('port') or 5432)}/{credentials['database']}"
+        )
+    motherduck = section.get("motherduck")
+    md_credentials = motherduck.get("credentials") if isinstance(motherduck, dict) else None
+    if isinstance(md_credentials, dict) and md_credentials.get("password"):
+        found["motherduck_token"] = md_credentials["password"]
+        if md_credentials.get("database"):
+            found["motherduck_database"] = md_credentials["database"]
+    return found
 
 
 class Settings(BaseSettings):
@@ -114,6 +148,24 @@ class Settings(BaseSettings):
     dbt_project_dir: Path = Field(default=Path("dbt_project"), description="The dbt project")
     pipeline_name: str = "producthunt"
     dataset_name: str = "raw"
+
+    destination: Literal["duckdb", "postgres", "motherduck", "bigquery"] = Field(
+        default="duckdb", description="Where raw and marts live: duckdb (a file) or a warehouse"
+    )
+    postgres_url: SecretStr | None = Field(
+        default=None, description="postgresql://user:password@host:5432/db (destination postgres)"
+    )
+    motherduck_token: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("motherduck_token", "PRODUCTHUNT_MOTHERDUCK_TOKEN", "MOTHERDUCK_TOKEN"),
+        description="MotherDuck access token (destination motherduck)",
+    )
+    motherduck_database: str = Field(default="producthunt", description="MotherDuck database name")
+    bigquery_keyfile: Path | None = Field(
+        default=None, description="Service-account JSON key file (destination bigquery)"
+    )
+    bigquery_project: str | None = Field(default=None, description="GCP project (default: the key's)")
+    bigquery_location: str = Field(default="US", description="BigQuery dataset location")
 
     budget_share: float = Field(
         default=1.0, gt=0.0, le=1.0, description="Share of the API budget this app may use"
@@ -201,7 +253,14 @@ class Settings(BaseSettings):
             raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}")
         return value.strip().upper() if value is not None else None
 
-    @field_validator("token", mode="before")
+    @field_validator("motherduck_database")
+    @classmethod
+    def _md_database(cls, value: str) -> str:
+        if not NAME_PATTERN.match(value):
+            raise ValueError("must be lowercase letters, digits and '_'")
+        return value
+
+    @field_validator("token", "postgres_url", "motherduck_token", mode="before")
     @classmethod
     def _blank_token(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
@@ -319,6 +378,9 @@ class Settings(BaseSettings):
         if token:
             problems += self.token_problems()
         problems += self.kaggle_problems(required=kaggle)
+        from producthuntdb.destination import problems as destination_problems
+
+        problems += destination_problems(self)
         if writable:
             problems += self.data_dir_problems()
         if problems:
@@ -327,7 +389,17 @@ class Settings(BaseSettings):
 
     def secrets(self) -> list[str]:
         """Every secret value, so logs and errors can mask them (longest first, so no partial masks)."""
-        values = [s.get_secret_value() for s in (self.token, self.kaggle_key) if s is not None]
+        values = [s.get_secret_value() for s in (self.token, self.kaggle_key, self.motherduck_token) if s is not None]
+        if self.postgres_url is not None:
+            from urllib.parse import unquote, urlsplit
+
+            try:
+                password = urlsplit(self.postgres_url.get_secret_value()).password
+            except ValueError:
+                password = None
+            values += [self.postgres_url.get_secret_value()]
+            if password:
+                values += [password, unquote(password)]
         return sorted({v for v in values if len(v) >= MIN_MASKED_LENGTH}, key=len, reverse=True)
 
     def mask(self, text: str) -> str:

@@ -123,6 +123,44 @@ def _backfill(settings: Settings, runs: list[dict[str, Any]], estimate: bool) ->
     return {"position": position}
 
 
+class _Executing:
+    """A DB-API (psycopg2) connection answering ``execute(sql, params)`` like a DuckDB connection,
+    so the status queries are written once (``?`` placeholders become ``%s``)."""
+
+    def __init__(self, con: Any) -> None:
+        self.cur = con.cursor()
+
+    def execute(self, sql: str, params: list[Any] | None = None) -> Any:
+        if params:
+            self.cur.execute(sql.replace("?", "%s"), tuple(params))
+        else:
+            self.cur.execute(sql)
+        return self.cur
+
+
+def _warehouse_status(settings: Settings, info: dict[str, Any], estimate: bool) -> dict[str, Any]:
+    from producthuntdb import destination
+    from producthuntdb.errors import ProductHuntDBError
+
+    info.update(destination=settings.destination, exists=True)
+    if settings.destination != "postgres":
+        info["error"] = f"status reads only postgres among the warehouses ({settings.destination} is untested)"
+        return info
+    try:
+        info["db_path"] = destination.describe(settings)
+        with destination.connect(settings) as con:
+            executing = _Executing(con)
+            tables, views = _table_counts(executing)  # type: ignore[arg-type]
+            runs = _last_runs(executing, settings.dataset_name)  # type: ignore[arg-type]
+    except ProductHuntDBError as exc:
+        info["error"] = str(exc)
+        return info
+    info.update(tables=tables, views=views, posts=tables.get("marts", {}).get("posts"), last_runs=runs)
+    info["budget"] = _budget(runs)
+    info["backfill"] = _backfill(settings, runs, estimate)
+    return info
+
+
 def collect_status(settings: Settings, *, estimate: bool = True) -> dict[str, Any]:
     """Everything ``status`` shows, as a JSON-friendly dict (``--json`` prints exactly this).
 
@@ -147,6 +185,10 @@ def collect_status(settings: Settings, *, estimate: bool = True) -> dict[str, An
         else [],
         "served": served_status(settings.served_path),
     }
+    from producthuntdb.destination import is_warehouse
+
+    if is_warehouse(settings):
+        return _warehouse_status(settings, info, estimate)
     if not info["exists"]:
         return info
     problem = warehouse.database_problem(db)

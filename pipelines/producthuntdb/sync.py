@@ -38,6 +38,7 @@ from loguru import logger
 from producthuntdb.api.client import GraphQLClient
 from producthuntdb.api.governor import BudgetGovernor
 from producthuntdb.api.queries import load_query
+from producthuntdb.destination import connection_problem, describe, dlt_destination, is_warehouse
 from producthuntdb.errors import ConfigError, ProductHuntDBError
 from producthuntdb.logs import route_library_loggers
 from producthuntdb.settings import Settings
@@ -130,20 +131,24 @@ def pipelines_dir(settings: Settings) -> str:
     Keyed on the resolved path, so pointing ``PRODUCTHUNT_DUCKDB_PATH`` at another file never
     loads one file's pending rows into another or reads its position.
     """
+    if is_warehouse(settings):  # the server (and database) the state belongs to, never its password
+        where = describe(settings)
+        return str(settings.dlt_dir / f"{settings.destination}-{hashlib.sha1(where.encode()).hexdigest()[:10]}")
     resolved = str(settings.db_path.resolve())
     key = hashlib.sha1(resolved.encode()).hexdigest()[:10]
     return str(settings.dlt_dir / f"{settings.db_path.stem}-{key}")
 
 
 def make_pipeline(settings: Settings) -> dlt.Pipeline:
-    """The dlt pipeline into ``settings.db_path``; merge staging tables are emptied after each load
-    so the file does not carry a second copy of the last chunk; resources run in order."""
+    """The dlt pipeline into the configured destination (the working file ``settings.db_path`` by
+    default); merge staging tables are emptied after each load so the database does not carry a
+    second copy of the last chunk; resources run in order."""
     dlt.config["load.truncate_staging_dataset"] = True
     dlt.config["extract.next_item_mode"] = "fifo"
     pipeline = dlt.pipeline(
         pipeline_name=settings.pipeline_name,
         pipelines_dir=pipelines_dir(settings),
-        destination=dlt.destinations.duckdb(str(settings.db_path)),
+        destination=dlt_destination(settings),
         dataset_name=settings.dataset_name,
     )
     route_library_loggers()
@@ -224,7 +229,10 @@ def wait_for_lock(
 
 
 def check_database(settings: Settings) -> None:
-    """Refuse a corrupt file, and wait for a locked one, before a single point is spent."""
+    """Refuse a corrupt file, and wait for a locked one (or reach the warehouse), before a single point is spent."""
+    if is_warehouse(settings):
+        _check_warehouse(settings)
+        return
     if not settings.db_path.exists():
         return
     problem = database_problem(settings.db_path)
@@ -235,6 +243,20 @@ def check_database(settings: Settings) -> None:
         wait_for_lock(settings, "open it", lambda: check_writable(settings.db_path), outcome="nothing was harvested")
     except DatabaseUnavailable as exc:
         raise ProductHuntDBError(f"{exc}; nothing was harvested") from None
+
+
+def _check_warehouse(settings: Settings) -> None:
+    """Reach the warehouse before a single point is spent (one line when it cannot be reached)."""
+    if settings.destination != "postgres":
+        return  # MotherDuck/BigQuery: dlt reports connection problems at the first load
+    from producthuntdb import destination
+
+    try:
+        destination.query(settings, "select 1")
+    except ProductHuntDBError as exc:
+        raise ProductHuntDBError(f"{exc}; nothing was harvested") from None
+    except Exception as exc:
+        raise ProductHuntDBError(connection_problem(settings, exc) + "; nothing was harvested") from None
 
 
 # ----------------------------------------------------------------------------- the pipeline
@@ -258,7 +280,7 @@ class _Loader:
             except Exception as exc:
                 raise _as_error(exc, f"finishing an interrupted load into {settings.db_path}") from None
         pipeline.drop()
-        if settings.db_path.exists():
+        if is_warehouse(settings) or settings.db_path.exists():
             try:
                 wait_for_lock(settings, "read the saved position", pipeline.sync_destination)
             except Exception as exc:
@@ -283,7 +305,12 @@ class _Loader:
 
 
 class _DB:
-    """Reads ``raw.*`` through dlt's own SQL client (same connection settings as the loader)."""
+    """Reads ``raw.*`` through dlt's own SQL client (same connection settings as the loader).
+
+    The source writes DuckDB-style ``?`` placeholders; a server destination gets ``%s`` and its
+    absent tables as empty temporary tables (PostgreSQL wants an alias on every subquery in FROM,
+    which the source's templates do not give).
+    """
 
     def __init__(self, pipeline: dlt.Pipeline, settings: Settings) -> None:
         self.pipeline = pipeline
@@ -295,13 +322,23 @@ class _DB:
         else:
             existing = set(self.pipeline.default_schema.data_table_names())
 
+        server = is_warehouse(self.settings)
+
         def _run() -> list[tuple[Any, ...]]:
             with self.pipeline.sql_client() as client:
-                names = {
-                    name: client.make_qualified_table_name(name) if name in existing else empty_relation(name)
-                    for name in TABLES
-                }
-                with client.execute_query(sql.format(**names), *params) as cursor:
+                names = {}
+                for name in TABLES:
+                    if name in existing:
+                        names[name] = client.make_qualified_table_name(name)
+                    elif server and f"{{{name}}}" in sql:
+                        client.execute_sql(f"create temporary table if not exists _empty_{name} as {empty_relation(name)}")
+                        names[name] = f"_empty_{name}"
+                    else:
+                        names[name] = empty_relation(name)
+                statement = sql.format(**names)
+                if server:
+                    statement = statement.replace("?", "%s")
+                with client.execute_query(statement, *params) as cursor:
                     return [tuple(r) for r in cursor.fetchall()]
 
         try:
@@ -410,7 +447,8 @@ def run_sync(settings: Settings, options: SyncOptions) -> SyncReport:
             raise run.error
         nodes = newest["posts"]["nodes"] if newest else []
         run.newest = ts(nodes[0]["createdAt"]) if nodes else None
-        prepare_working_file(settings)  # created in the storage version DuckDB 1.x clients read
+        if not is_warehouse(settings):
+            prepare_working_file(settings)  # created in the storage version DuckDB 1.x clients read
         pipeline = make_pipeline(settings)
         loader = _Loader(pipeline, settings, report)
         loader.finish_pending()

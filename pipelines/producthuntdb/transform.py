@@ -22,7 +22,7 @@ from typing import Any
 
 from loguru import logger
 
-from producthuntdb import warehouse
+from producthuntdb import destination, warehouse
 from producthuntdb.errors import ConfigError, StageError
 from producthuntdb.settings import Settings
 from producthuntdb.tracing import span
@@ -133,18 +133,17 @@ def dbt_paths(settings: Settings) -> tuple[Path, Path]:
 
 
 def dbt_env(settings: Settings) -> dict[str, str]:
-    """The subprocess environment: the working DuckDB file for profiles.yml, telemetry off."""
+    """The subprocess environment: the destination's connection for profiles.yml, telemetry off."""
     env = dict(os.environ)
-    env.update(
-        PRODUCTHUNT_WORK_DUCKDB_PATH=str(settings.db_path.resolve()),
-        DO_NOT_TRACK="1",
-        DBT_SEND_ANONYMOUS_USAGE_STATS="false",
-    )
+    env.update(destination.dbt_env(settings), DO_NOT_TRACK="1", DBT_SEND_ANONYMOUS_USAGE_STATS="false")
     return env
 
 
 def _check_raw(settings: Settings) -> None:
-    """Refuse a file that was never synced, with one clear line instead of dbt's errors."""
+    """Refuse a database that was never synced, with one clear line instead of dbt's errors."""
+    if destination.is_warehouse(settings):
+        _check_raw_warehouse(settings)
+        return
     if not settings.db_path.is_file():
         raise StageError(f"no DuckDB file at {settings.db_path}: run `producthuntdb sync` first")
     with warehouse.opened(settings.db_path) as con:
@@ -155,6 +154,20 @@ def _check_raw(settings: Settings) -> None:
     if not found or not found[0]:
         raise StageError(
             f"{settings.db_path} has no {settings.dataset_name}.posts table: run `producthuntdb sync` first"
+        )
+
+
+def _check_raw_warehouse(settings: Settings) -> None:
+    if settings.destination != "postgres":
+        return  # untested warehouses: dbt reports a missing source itself
+    found = destination.query(
+        settings,
+        "select count(*) from information_schema.tables where table_schema = %s and table_name = 'posts'",
+        (settings.dataset_name,),
+    )
+    if not found or not found[0][0]:
+        raise StageError(
+            f"{destination.describe(settings)} has no {settings.dataset_name}.posts table: run `producthuntdb sync` first"
         )
 
 
@@ -172,6 +185,7 @@ def _run_dbt(settings: Settings, args: list[str]) -> tuple[subprocess.CompletedP
         str(exe), *args,
         "--project-dir", str(project), "--profiles-dir", str(project),
         "--target-path", str(target), "--log-path", str(logs),
+        "--target", destination.dbt_target(settings),
         "--vars", json.dumps({"raw_schema": settings.dataset_name}),
         "--no-use-colors",
     ]
@@ -232,10 +246,17 @@ def parse_run_results(path: Path, command: str, elapsed: float) -> BuildReport:
     return report
 
 
-def _count_mart_rows(settings: Settings, report: BuildReport) -> None:
-    """Fill ``mart_rows`` and ``rows_written`` from the built file (best effort)."""
-    import duckdb
+_MART_TABLES_SQL = (
+    "select table_name, max(case when column_name = '_loaded_by' then 1 else 0 end) from information_schema.columns"
+    " where table_schema = 'marts' group by table_name order by table_name"
+)
 
+
+def _count_mart_rows(settings: Settings, report: BuildReport) -> None:
+    """Fill ``mart_rows`` and ``rows_written`` from the built database (best effort)."""
+    if destination.is_warehouse(settings):
+        _count_warehouse_mart_rows(settings, report)
+        return
     try:
         with warehouse.opened(settings.db_path) as con:
             columns = warehouse.table_columns(con)
@@ -246,8 +267,29 @@ def _count_mart_rows(settings: Settings, report: BuildReport) -> None:
                     [report.invocation_id],
                 ).fetchone()
                 report.rows_written[table] = int(row[0]) if row else 0
-    except (StageError, duckdb.Error) as exc:
+    except Exception as exc:  # counting is a report nicety: never fail a passed build over it
         logger.warning("could not count mart rows: {}", exc)
+
+
+def _count_warehouse_mart_rows(settings: Settings, report: BuildReport) -> None:
+    if settings.destination != "postgres":
+        return
+    try:
+        with destination.connect(settings) as con, con.cursor() as cur:
+            cur.execute(_MART_TABLES_SQL)
+            for table, incremental in cur.fetchall():
+                quoted = warehouse.quote_identifier(str(table))
+                cur.execute(
+                    f"select count(*), count(*) filter (where {'_loaded_by = %s' if incremental else 'false'})"
+                    f" from marts.{quoted}",
+                    (report.invocation_id,) if incremental else (),
+                )
+                rows, written = cur.fetchone()
+                report.mart_rows[table] = int(rows)
+                if incremental:
+                    report.rows_written[table] = int(written)
+    except Exception as exc:  # counting is a report nicety: never fail a passed build over it
+        logger.warning("could not count mart rows: {}", " ".join(str(exc).split())[:200])
 
 
 def _failure_line(report: BuildReport) -> str:

@@ -1,8 +1,8 @@
 {{
     config(
-        materialized='incremental',
+        materialized=bridge_materialization(),
         unique_key='post_id',
-        incremental_strategy='delete+insert',
+        incremental_strategy=incremental_strategy(),
         on_schema_change='append_new_columns',
         indexes=[{'columns': ['post_id']}, {'columns': ['maker_id']}],
     )

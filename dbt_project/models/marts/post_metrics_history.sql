@@ -2,7 +2,7 @@
     config(
         materialized='incremental',
         unique_key=['post_id', 'observed_at'],
-        incremental_strategy='delete+insert',
+        incremental_strategy=incremental_strategy(),
         on_schema_change='append_new_columns',
         indexes=[{'columns': ['post_id', 'observed_at']}, {'columns': ['observed_at']}],
     )

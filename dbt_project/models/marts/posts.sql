@@ -2,7 +2,7 @@
     config(
         materialized='incremental',
         unique_key='post_id',
-        incremental_strategy='delete+insert',
+        incremental_strategy=incremental_strategy(),
         on_schema_change='append_new_columns',
         indexes=[
             {'columns': ['created_at']},
@@ -43,10 +43,13 @@ changed as (
     select post_id from post_makers where {{ new_loads_only() }}
 ),
 
-latest_metrics as (
+changed_metrics as (
     select * from metrics
     where post_id in (select post_id from changed)
-    qualify row_number() over (partition by post_id order by observed_at desc, _dlt_load_id desc) = 1
+),
+
+latest_metrics as (
+    {{ latest_per_key('changed_metrics', 'post_id', 'observed_at desc, _dlt_load_id desc') }}
 ),
 
 topic_counts as (

@@ -15,8 +15,9 @@ topics as (
 final as (
     select
         post_topics.topic_id,
-        cast(date_trunc('month', posts.launch_date) as date) as month,
-        any_value(topics.name) as topic_name,
+        cast({{ dbt.date_trunc('month', 'posts.launch_date') }} as date) as month,
+        -- one name per topic_id: max() picks it on every database (PostgreSQL 15 has no any_value)
+        max(topics.name) as topic_name,
         count(*) as posts,
         count(*) filter (where posts.is_featured) as featured_posts,
         cast(sum(posts.votes_count) as bigint) as votes,
@@ -24,7 +25,7 @@ final as (
     from post_topics
     inner join posts on posts.post_id = post_topics.post_id
     left join topics on topics.topic_id = post_topics.topic_id
-    group by post_topics.topic_id, cast(date_trunc('month', posts.launch_date) as date)
+    group by post_topics.topic_id, cast({{ dbt.date_trunc('month', 'posts.launch_date') }} as date)
 )
 
 select * from final

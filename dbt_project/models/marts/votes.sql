@@ -2,7 +2,7 @@
     config(
         materialized='incremental',
         unique_key='vote_id',
-        incremental_strategy='delete+insert',
+        incremental_strategy=incremental_strategy(),
         on_schema_change='append_new_columns',
         indexes=[{'columns': ['post_id']}, {'columns': ['user_id']}, {'columns': ['created_at']}],
     )

@@ -1,6 +1,7 @@
 """Turn a :class:`MartSpec` into GX expectations (imported only once GX is allowed to load).
 
-Every check compiles to SQL that DuckDB runs: column-map expectations become one aggregate query
+Every check compiles to SQL that DuckDB and PostgreSQL both run (no ``epoch()``, ``contains()`` or
+``unpivot``): column-map expectations become one aggregate query
 per table (GX bundles them), and the checks GX has no expectation for (references, future
 timestamps, freshness) are ``UnexpectedRowsExpectation`` queries over ``{batch}``.
 """
@@ -15,7 +16,8 @@ from producthuntdb.quality.suites import FUTURE_TOLERANCE_MINUTES, REDACTED, Mar
 from producthuntdb.settings import Settings
 from producthuntdb.warehouse import quote_identifier
 
-TEXT_TYPES = ("VARCHAR",)
+TEXT_TYPES = ("VARCHAR", "TEXT", "CHARACTER VARYING")
+"""Text column types as DuckDB and PostgreSQL name them in information_schema."""
 
 
 def _literal(value: str) -> str:
@@ -82,7 +84,7 @@ def build_expectations(
     ]
     out += [
         _rows(
-            f"epoch({quote_identifier(c)}) <= epoch(now()) + {FUTURE_TOLERANCE_MINUTES * 60}",
+            f"extract(epoch from {quote_identifier(c)}) <= extract(epoch from now()) + {FUTURE_TOLERANCE_MINUTES * 60}",
             c,
             "<= now",
             "not in the future",
@@ -102,14 +104,12 @@ def build_expectations(
     ]
     text_columns = [c for c, data_type in columns.items() if data_type.upper() in TEXT_TYPES]
     if text_columns:
-        counts = ", ".join(
-            f"count(*) filter (where contains({quote_identifier(c)}, {_literal(REDACTED)})) as {quote_identifier(c)}"
+        counts = " union all ".join(
+            f"select {_literal(c)} as column_name, count(*) filter (where strpos({quote_identifier(c)}, "
+            f"{_literal(REDACTED)}) > 0) as hits from {{batch}}"
             for c in text_columns
         )
-        query = (
-            f"select column_name, hits from (select {counts} from {{batch}}) as t "
-            f"unpivot (hits for column_name in ({', '.join(map(quote_identifier, text_columns))})) where hits > 0"
-        )
+        query = f"select column_name, hits from ({counts}) as t where hits > 0"
         out.append(
             gxe.UnexpectedRowsExpectation(
                 unexpected_rows_query=query,
@@ -121,7 +121,7 @@ def build_expectations(
         seconds = int(settings.freshness_max_age_hours * 3600)
         stale = (
             "select newest from (select max(created_at) as newest from {batch}) as t "
-            f"where newest is null or epoch(newest) < epoch(now()) - {seconds}"
+            f"where newest is null or extract(epoch from newest) < extract(epoch from now()) - {seconds}"
         )
         out.append(
             gxe.UnexpectedRowsExpectation(

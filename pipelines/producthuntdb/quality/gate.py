@@ -70,6 +70,30 @@ def _gx_paths(settings: Settings) -> tuple[Path, Path]:
     return settings.data_dir / "gx" / "data_docs", settings.data_dir / "quality" / "summary.json"
 
 
+_MART_COLUMNS_SQL = (
+    "select table_name, column_name, data_type from information_schema.columns "
+    "where table_schema = ? and table_name in (select table_name from information_schema.tables "
+    "where table_schema = ? and table_type = 'BASE TABLE') order by table_name, ordinal_position"
+)
+
+
+def read_warehouse_marts(settings: Settings) -> dict[str, _Table]:
+    """``read_marts`` for a server destination (one connection, closed again)."""
+    from producthuntdb import destination
+
+    with destination.connect(settings) as con, con.cursor() as cur:
+        cur.execute(_MART_COLUMNS_SQL.replace("?", "%s"), (MARTS_SCHEMA, MARTS_SCHEMA))
+        columns: dict[str, dict[str, str]] = {}
+        for table, column, data_type in cur.fetchall():
+            columns.setdefault(table, {})[column] = data_type
+        tables = {}
+        for table, cols in columns.items():
+            cur.execute(f'select count(*) from {MARTS_SCHEMA}."{table}"')
+            result = cur.fetchone()
+            tables[table] = _Table(cols, int(result[0]) if result else 0)
+        return tables
+
+
 def read_marts(db_path: Path) -> dict[str, _Table]:
     """Column types and row counts of every table in ``marts`` (one short read-only connection)."""
     if not db_path.is_file():
@@ -146,11 +170,15 @@ def run_gate(
     """Validate every mart; never raises for bad data (that is a failed report), only for unusable input."""
     started = time.monotonic()
     docs_dir, summary_path = _gx_paths(settings)
-    with span("gate", db=str(settings.db_path)):
-        checked = fingerprint(settings.db_path)
-        tables = read_marts(settings.db_path)
+    from producthuntdb import destination
+
+    where = destination.describe(settings)
+    on_warehouse = destination.is_warehouse(settings)
+    with span("gate", db=where):
+        checked = "" if on_warehouse else fingerprint(settings.db_path)  # a server has no file to fingerprint
+        tables = read_warehouse_marts(settings) if on_warehouse else read_marts(settings.db_path)
         if not tables:
-            raise StageError(f"{settings.db_path} has no tables in schema '{MARTS_SCHEMA}': run build first")
+            raise StageError(f"{where} has no tables in schema '{MARTS_SCHEMA}': run build first")
         manifest = previous_manifest or settings.export_path / "manifest.json"
         previous = {} if allow_shrink else previous_row_counts(manifest)
         failures, skipped, plans = _plan(tables, previous)
@@ -235,9 +263,9 @@ def _validate(settings: Settings, plans: list[_Plan], docs_dir: Path) -> tuple[l
     from great_expectations.core.run_identifier import RunIdentifier
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
+    from producthuntdb import destination
     from producthuntdb.logs import current_run_id
     from producthuntdb.quality.data_docs import localize_site
-    from producthuntdb.quality.duckdb_compat import connection_url
     from producthuntdb.quality.expectations import build_expectations
 
     docs_dir.mkdir(parents=True, exist_ok=True)
@@ -251,14 +279,16 @@ def _validate(settings: Settings, plans: list[_Plan], docs_dir: Path) -> tuple[l
             "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
         },
     )
+    warehouse = destination.is_warehouse(settings)
     try:
         source = context.data_sources.add_sql(
             name="marts",
-            connection_string=connection_url(settings.db_path),
-            kwargs={"connect_args": {"read_only": True}},
+            connection_string=destination.sqlalchemy_url(settings),
+            kwargs={} if warehouse else {"connect_args": {"read_only": True}},
         )
     except Exception as exc:  # GX wraps every driver error in its own TestConnectionError
-        raise StageError(f"GX cannot open {settings.db_path}: {str(exc).splitlines()[0]}") from None
+        problem = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
+        raise StageError(settings.mask(f"GX cannot open {destination.describe(settings)}: {problem}")) from None
     definitions = []
     for plan in plans:
         batch = source.add_table_asset(
@@ -300,7 +330,10 @@ def _validate(settings: Settings, plans: list[_Plan], docs_dir: Path) -> tuple[l
                     samples.append((len(failures), run.suite_name, sample_sql))
                 failures.append(failure)
     if samples:
-        failures = _add_samples(settings.db_path, failures, samples)
+        failures = (
+            _add_warehouse_samples(settings, failures, samples) if warehouse
+            else _add_samples(settings.db_path, failures, samples)
+        )
     return failures, evaluated, docs_dir / "index.html"
 
 
@@ -342,15 +375,38 @@ def _add_samples(
                 counted = con.execute(f"select count(*) from ({query}) as bad").fetchone()
             except duckdb.Error:
                 continue
-            old = failures[index]
-            if old.column == "*":  # the redacted check answers (column, hits) pairs
-                observed = ", ".join(f"{r[0]}: {_count(r[1])}" for r in rows)
-                failures[index] = replace(old, column=", ".join(str(r[0]) for r in rows), observed=observed)
-            else:
-                values = ", ".join(_show(r[0]) for r in rows)
-                total = counted[0] if counted else "?"
-                failures[index] = replace(old, observed=f"{_count(total)}, e.g. {values}")
+            failures[index] = _with_sample(failures[index], rows, counted)
     return failures
+
+
+def _add_warehouse_samples(
+    settings: Settings, failures: list[Failure], samples: list[tuple[int, str, str]]
+) -> list[Failure]:
+    """``_add_samples`` over a server destination's connection."""
+    from producthuntdb import destination
+
+    failures = list(failures)
+    with destination.connect(settings) as con, con.cursor() as cur:
+        for index, table, sql in samples:
+            query = sql.replace("{batch}", f'{MARTS_SCHEMA}."{table}"')
+            try:
+                cur.execute(query + " limit 3")
+                rows = cur.fetchall()
+                cur.execute(f"select count(*) from ({query}) as bad")
+                counted = cur.fetchone()
+            except Exception:  # a sample is a nicety: the failure stands without it
+                continue
+            failures[index] = _with_sample(failures[index], rows, counted)
+    return failures
+
+
+def _with_sample(old: Failure, rows: list[Any], counted: Any) -> Failure:
+    if old.column == "*":  # the redacted check answers (column, hits) pairs
+        observed = ", ".join(f"{r[0]}: {_count(r[1])}" for r in rows)
+        return replace(old, column=", ".join(str(r[0]) for r in rows), observed=observed)
+    values = ", ".join(_show(r[0]) for r in rows)
+    total = counted[0] if counted else "?"
+    return replace(old, observed=f"{_count(total)}, e.g. {values}")
 
 
 def _count(rows: Any) -> str:

@@ -21,8 +21,8 @@ from typing import Any
 
 from dlt.common.schema.typing import TColumnSchema
 
-SQL_TYPES = {"text": "varchar", "bigint": "bigint", "double": "double", "bool": "boolean", "timestamp": "timestamptz"}
-"""dlt data type → DuckDB type (for the dbt staging models and empty stand-ins)."""
+SQL_TYPES = {"text": "varchar", "bigint": "bigint", "double": "double precision", "bool": "boolean", "timestamp": "timestamptz"}
+"""dlt data type → SQL type, the same on DuckDB and PostgreSQL (for the dbt staging models and empty stand-ins)."""
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,289 @@
+"""Where the data lives: one ``Settings.destination`` handed to dlt, dbt and the gate/export.
+
+``PRODUCTHUNT_DESTINATION`` is ``duckdb`` (the default: one local file), ``postgres``,
+``motherduck`` or ``bigquery``. This module is the only place that turns that setting into
+
+* the dlt destination ``sync`` loads into (:func:`dlt_destination`),
+* the dbt target ``build`` runs (:func:`dbt_target` — a target in ``dbt_project/profiles.yml``
+  that reads its connection from the environment :func:`dbt_env` sets), and
+* a SQLAlchemy URL for Great Expectations and a DB-API connection for everything else that reads
+  the warehouse (:func:`sqlalchemy_url`, :func:`connect`).
+
+PostgreSQL is tested against a real server; MotherDuck and BigQuery are configuration recipes
+checked offline (README, "Running on a warehouse"): nobody ran them against the live services.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import quote, unquote, urlsplit
+
+from producthuntdb.errors import ConfigError, StageError
+
+if TYPE_CHECKING:
+    from producthuntdb.settings import Settings
+
+DestinationName = Literal["duckdb", "postgres", "motherduck", "bigquery"]
+DESTINATIONS: tuple[str, ...] = ("duckdb", "postgres", "motherduck", "bigquery")
+WAREHOUSES = frozenset({"postgres", "motherduck", "bigquery"})
+"""Destinations that are a server, not a local file: no served file, no file lock."""
+EXTRAS = {"postgres": "postgres", "motherduck": "motherduck", "bigquery": "bigquery"}
+"""The ``pip install 'producthuntdb[EXTRA]'`` each warehouse needs."""
+DBT_TARGETS = {"duckdb": "dev", "postgres": "postgres", "motherduck": "motherduck", "bigquery": "bigquery"}
+
+
+@dataclass(frozen=True)
+class PostgresURL:
+    """The parts of a ``postgresql://user:password@host:port/database`` URL."""
+
+    host: str
+    port: int
+    user: str
+    password: str
+    database: str
+
+    @classmethod
+    def parse(cls, url: str) -> PostgresURL:
+        """Parse and check a URL; the message never quotes the URL (it holds a password)."""
+        try:
+            parts = urlsplit(url.strip())
+            port = parts.port or 5432
+        except ValueError:
+            raise ConfigError("PRODUCTHUNT_POSTGRES_URL is not a URL (postgresql://user:password@host:5432/db)") from None
+        if parts.scheme not in ("postgresql", "postgres", "postgresql+psycopg2"):
+            raise ConfigError("PRODUCTHUNT_POSTGRES_URL must start with postgresql://")
+        database = unquote(parts.path.lstrip("/"))
+        if not parts.hostname or not parts.username or not database:
+            raise ConfigError(
+                "PRODUCTHUNT_POSTGRES_URL needs a user, a host and a database (postgresql://user:password@host:5432/db)"
+            )
+        return cls(parts.hostname, port, unquote(parts.username), unquote(parts.password or ""), database)
+
+    def url(self, scheme: str = "postgresql") -> str:
+        auth = quote(self.user, safe="") + (f":{quote(self.password, safe='')}" if self.password else "")
+        return f"{scheme}://{auth}@{self.host}:{self.port}/{quote(self.database, safe='')}"
+
+    def where(self) -> str:
+        """How errors name the server: never with the password."""
+        return f"postgresql://{self.user}@{self.host}:{self.port}/{self.database}"
+
+
+def is_warehouse(settings: Settings) -> bool:
+    return settings.destination in WAREHOUSES
+
+
+def postgres(settings: Settings) -> PostgresURL:
+    if settings.postgres_url is None:
+        raise ConfigError(
+            "PRODUCTHUNT_DESTINATION=postgres needs PRODUCTHUNT_POSTGRES_URL"
+            " (or .dlt/secrets.toml [destination.postgres] credentials)"
+        )
+    return PostgresURL.parse(settings.postgres_url.get_secret_value())
+
+
+def _motherduck_token(settings: Settings) -> str:
+    if settings.motherduck_token is None:
+        raise ConfigError(
+            "PRODUCTHUNT_DESTINATION=motherduck needs MOTHERDUCK_TOKEN"
+            " (or .dlt/secrets.toml [destination.motherduck.credentials] password)"
+        )
+    return settings.motherduck_token.get_secret_value()
+
+
+def _bigquery_keyfile(settings: Settings) -> tuple[Path, dict[str, Any]]:
+    path = settings.bigquery_keyfile
+    if path is None:
+        raise ConfigError(
+            "PRODUCTHUNT_DESTINATION=bigquery needs PRODUCTHUNT_BIGQUERY_KEYFILE (a service-account JSON file)"
+        )
+    try:
+        info = json.loads(Path(path).read_text("utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"PRODUCTHUNT_BIGQUERY_KEYFILE {path}: not a readable JSON file ({exc.__class__.__name__})") from None
+    missing = [k for k in ("project_id", "private_key", "client_email") if not isinstance(info, dict) or not info.get(k)]
+    if missing:
+        raise ConfigError(f"PRODUCTHUNT_BIGQUERY_KEYFILE {path}: not a service-account key (no {', '.join(missing)})")
+    return Path(path), info
+
+
+def problems(settings: Settings) -> list[str]:
+    """What stops the configured destination from being used, checked without connecting."""
+    try:
+        if settings.destination == "postgres":
+            postgres(settings)
+        elif settings.destination == "motherduck":
+            _motherduck_token(settings)
+        elif settings.destination == "bigquery":
+            _bigquery_keyfile(settings)
+    except ConfigError as exc:
+        return [str(exc)]
+    return []
+
+
+def describe(settings: Settings) -> str:
+    """The destination as operators see it in logs and status (never with a secret)."""
+    if settings.destination == "postgres":
+        return postgres(settings).where()
+    if settings.destination == "motherduck":
+        return f"md:{settings.motherduck_database}"
+    if settings.destination == "bigquery":
+        _, info = _bigquery_keyfile(settings)
+        return f"bigquery://{settings.bigquery_project or info['project_id']}"
+    return str(settings.db_path)
+
+
+# ----------------------------------------------------------------------------- dlt
+def dlt_destination(settings: Settings) -> Any:
+    """The dlt destination factory ``sync`` loads into."""
+    import dlt
+
+    if settings.destination == "postgres":
+        return dlt.destinations.postgres(credentials=postgres(settings).url())
+    if settings.destination == "motherduck":
+        token = _motherduck_token(settings)
+        return dlt.destinations.motherduck(
+            credentials={"database": settings.motherduck_database, "password": token}
+        )
+    if settings.destination == "bigquery":
+        _, info = _bigquery_keyfile(settings)
+        if settings.bigquery_project:
+            info = {**info, "project_id": settings.bigquery_project}
+        from dlt.common.configuration.specs import GcpServiceAccountCredentials
+
+        credentials = GcpServiceAccountCredentials()
+        credentials.parse_native_representation(json.dumps(info))
+        return dlt.destinations.bigquery(credentials=credentials, location=settings.bigquery_location)
+    return dlt.destinations.duckdb(str(settings.db_path))
+
+
+# ----------------------------------------------------------------------------- dbt
+def dbt_target(settings: Settings) -> str:
+    """The ``profiles.yml`` output ``dbt build`` runs against."""
+    return DBT_TARGETS[settings.destination]
+
+
+def dbt_env(settings: Settings) -> dict[str, str]:
+    """The variables ``profiles.yml``'s targets read (``DBT_ENV_SECRET_*`` are masked in dbt's logs)."""
+    env = {"PRODUCTHUNT_WORK_DUCKDB_PATH": str(settings.db_path.resolve())}
+    if settings.destination == "postgres":
+        pg = postgres(settings)
+        env.update(
+            PRODUCTHUNT_PG_HOST=pg.host, PRODUCTHUNT_PG_PORT=str(pg.port), PRODUCTHUNT_PG_USER=pg.user,
+            DBT_ENV_SECRET_PRODUCTHUNT_PG_PASSWORD=pg.password, PRODUCTHUNT_PG_DATABASE=pg.database,
+        )
+    elif settings.destination == "motherduck":
+        env.update(
+            PRODUCTHUNT_MOTHERDUCK_DATABASE=settings.motherduck_database,
+            MOTHERDUCK_TOKEN=_motherduck_token(settings),
+        )
+    elif settings.destination == "bigquery":
+        path, info = _bigquery_keyfile(settings)
+        env.update(
+            PRODUCTHUNT_BIGQUERY_PROJECT=settings.bigquery_project or str(info["project_id"]),
+            PRODUCTHUNT_BIGQUERY_KEYFILE=str(path.resolve()),
+            PRODUCTHUNT_BIGQUERY_LOCATION=settings.bigquery_location,
+        )
+    return env
+
+
+# ----------------------------------------------------------------------------- SQL readers
+def sqlalchemy_url(settings: Settings) -> str:
+    """What Great Expectations' SQL datasource connects with."""
+    if settings.destination == "postgres":
+        return postgres(settings).url("postgresql+psycopg2")
+    if settings.destination == "motherduck":
+        return f"duckdb:///md:{settings.motherduck_database}?motherduck_token={quote(_motherduck_token(settings), safe='')}"
+    if settings.destination == "bigquery":
+        path, info = _bigquery_keyfile(settings)
+        return f"bigquery://{settings.bigquery_project or info['project_id']}?credentials_path={quote(str(path))}"
+    from producthuntdb.quality.duckdb_compat import connection_url
+
+    return connection_url(settings.db_path)
+
+
+def connection_problem(settings: Settings, exc: BaseException) -> str:
+    """One line for a failed connection to a warehouse: what failed, never the password."""
+    message = " ".join(str(exc).split()) or exc.__class__.__name__
+    text = message.lower()
+    if "password authentication failed" in text:
+        reason = "wrong user or password"
+    elif "connection refused" in text or "could not connect" in text or "no route" in text:
+        reason = "server not reachable (is it running? host and port right?)"
+    elif "does not exist" in text and "database" in text:
+        reason = "the database does not exist"
+    else:
+        reason = message[:200]
+    return settings.mask(f"cannot connect to {describe(settings)}: {reason}")
+
+
+@contextmanager
+def connect(settings: Settings) -> Iterator[Any]:
+    """A DB-API connection to a warehouse destination (autocommit, UTC session), closed on exit.
+
+    DuckDB files have their own reader (read-only, lock-aware) in the stages; this is for the
+    servers. Raises ``StageError`` with one line when the server cannot be reached.
+    """
+    if settings.destination != "postgres":
+        raise StageError(
+            f"reading {settings.destination} directly is not supported yet: only postgres is tested"
+        )
+    try:
+        import psycopg2
+    except ImportError:
+        raise StageError("the postgres destination needs `pip install 'producthuntdb[postgres]'`") from None
+    pg = postgres(settings)
+    try:
+        con = psycopg2.connect(
+            host=pg.host, port=pg.port, user=pg.user, password=pg.password, dbname=pg.database,
+            connect_timeout=10, options="-c TimeZone=UTC", application_name="producthuntdb",
+        )
+    except psycopg2.Error as exc:
+        raise StageError(connection_problem(settings, exc)) from None
+    con.autocommit = True
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def query(settings: Settings, sql: str, params: tuple[Any, ...] | list[Any] = ()) -> list[tuple[Any, ...]]:
+    """Rows of one statement on a warehouse (``%s`` placeholders)."""
+    with connect(settings) as con, con.cursor() as cur:
+        cur.execute(sql, tuple(params))
+        return [tuple(r) for r in cur.fetchall()] if cur.description else []
+
+
+@dataclass(frozen=True)
+class ServerFacts:
+    """What ``doctor`` reports about a PostgreSQL destination."""
+
+    version: str
+    version_num: int
+    user: str
+    database: str
+    can_create: bool
+    """The user may create the schemas a sync and a build need (or they exist and are writable)."""
+
+
+def postgres_facts(settings: Settings, schemas: tuple[str, ...]) -> ServerFacts:
+    """Version and rights of the configured PostgreSQL user; ``StageError`` when unreachable."""
+    with connect(settings) as con, con.cursor() as cur:
+        cur.execute(
+            "select current_setting('server_version'), current_setting('server_version_num')::int,"
+            " current_user, current_database(), has_database_privilege(current_database(), 'CREATE')"
+        )
+        version, number, user, database, can_create_schemas = cur.fetchone()
+        if not can_create_schemas:
+            cur.execute(
+                "select count(*) from pg_namespace where nspname = any(%s)"
+                " and has_schema_privilege(oid, 'CREATE')",
+                (list(schemas),),
+            )
+            writable = cur.fetchone()
+            can_create_schemas = bool(writable and writable[0] == len(schemas))
+    return ServerFacts(str(version), int(number), str(user), str(database), bool(can_create_schemas))
