@@ -23,7 +23,6 @@ last ``check``'s) passing gate report.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -41,6 +40,7 @@ from loguru import logger
 from producthuntdb import __version__, warehouse
 from producthuntdb.errors import StageError
 from producthuntdb.quality import GateReport
+from producthuntdb.serialize import CONTROL_CHARS, FORMULA_START, sha256_file
 from producthuntdb.settings import Settings
 from producthuntdb.tracing import span
 from producthuntdb.warehouse import MARTS_SCHEMA, quote_identifier, quote_literal
@@ -66,10 +66,6 @@ KAGGLE_TYPES = {
     "FLOAT": "numeric",
 }
 INTEGER_TYPES = ("BIGINT", "INTEGER", "SMALLINT", "TINYINT", "HUGEINT", "UBIGINT", "UINTEGER")
-FORMULA_START = r"^[=+\-@\t\r]"
-"""OWASP's CSV-injection triggers: a cell starting with one of these is a formula to a spreadsheet."""
-CONTROL_CHARS = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
-"""Control characters removed from CSV cells (tab, newline and carriage return are kept, quoted)."""
 CSV_SAFETY = (
     "In the CSV files, text cells that begin with =, +, -, @, a tab or a carriage return are prefixed "
     "with a single quote (') so spreadsheets show them as text instead of running them as formulas "
@@ -303,14 +299,6 @@ def _remove_stale_temps(target: Path) -> None:
     """Leftovers of a crashed export (never the export itself)."""
     for stale in target.parent.glob(f".{target.name}.tmp-*"):
         shutil.rmtree(stale, ignore_errors=True)
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def package_versions() -> dict[str, str]:

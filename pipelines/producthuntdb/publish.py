@@ -28,8 +28,9 @@ from typing import Any
 from loguru import logger
 
 from producthuntdb.errors import ConfigError, StageError
-from producthuntdb.export import KAGGLE_METADATA, MANIFEST, owned_files, sha256_file
+from producthuntdb.export import KAGGLE_METADATA, MANIFEST, owned_files
 from producthuntdb.quality import GateReport
+from producthuntdb.serialize import sha256_file
 from producthuntdb.settings import Settings
 from producthuntdb.tracing import span
 

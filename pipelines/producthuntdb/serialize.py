@@ -5,6 +5,7 @@ Kept free of heavy imports so a benchmark child process can use it without infla
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -24,3 +25,16 @@ def jsonable(value: Any) -> Any:
         return value
     return str(value)
 
+
+FORMULA_START = r"^[=+\-@\t\r]"
+"""OWASP's CSV-injection triggers: a cell starting with one of these is a formula to a spreadsheet."""
+CONTROL_CHARS = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
+"""Control characters removed from CSV cells (tab, newline and carriage return are kept, quoted)."""
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()

@@ -73,7 +73,7 @@ def csv_safe(batch: Any) -> Any:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    from producthuntdb.export import CONTROL_CHARS, FORMULA_START
+    from producthuntdb.serialize import CONTROL_CHARS, FORMULA_START
 
     arrays = []
     for column, field in zip(batch.columns, batch.schema, strict=True):
@@ -116,7 +116,7 @@ def write_files(settings: Settings, tmp: Path, schema_name: str, formats: tuple[
     import pyarrow.csv as pacsv
     import pyarrow.parquet as pq
 
-    from producthuntdb.export import sha256_file
+    from producthuntdb.serialize import sha256_file
 
     entries: dict[str, Any] = {}
     with destination.connect(settings) as con:

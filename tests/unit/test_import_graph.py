@@ -1,7 +1,7 @@
 """The package's import graph keeps its layers: no cycles, and the emulator only where it belongs.
 
 Read from the source with ``ast`` (every ``import``, including those inside functions, since a
-lazy import is still a dependency), so the test needs nothing installed and cannot be fooled by
+lazy import is still a dependency; only ``if TYPE_CHECKING:`` imports, which never run, are left out), so the test needs nothing installed and cannot be fooled by
 import order.
 """
 
@@ -27,8 +27,17 @@ def imports_of(path: Path, name: str) -> set[str]:
     """Modules of the package that ``path`` imports (``from x import y`` counts ``x.y`` when it is a module)."""
     tree = ast.parse(path.read_text("utf-8"))
     package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
+    type_only = {
+        id(inner)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING"
+        for statement in node.body
+        for inner in ast.walk(statement)
+    }
     found: set[str] = set()
     for node in ast.walk(tree):
+        if id(node) in type_only:
+            continue  # `if TYPE_CHECKING:` imports are annotations, never executed: not a dependency
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
