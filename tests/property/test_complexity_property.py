@@ -213,4 +213,5 @@ def test_legacy_nodes_charge_multiplies_the_containers(legacy_server: EmulatorSe
     response = graphql(legacy_server, query, builder.variables or None, timeout=60)
     assert response.status_code == 200 and "errors" not in response.json(), query
     assert admin(legacy_server, "stats")["points_spent"] - before == expected, query
-    assert query_cost(query, builder.variables or None) <= expected  # the old rule never charges less
+    # (no order between the two rules: with `first: 0` the old rule multiplies a container by zero
+    # and charges less than the current one; hypothesis found such a query)
