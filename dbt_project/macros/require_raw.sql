@@ -12,9 +12,9 @@
         ) %}
         {% if found.columns[0].values()[0] == 0 %}
             {{ exceptions.raise_compiler_error(
-                "ProductHuntDB: " ~ target.path ~ " has no " ~ var('raw_schema') ~ ".posts table: dbt only "
+                "ProductHuntDB: " ~ (target.path if target.type == "duckdb" else target.type ~ " target " ~ target.name) ~ " has no " ~ var('raw_schema') ~ ".posts table: dbt only "
                 ~ "transforms what the sync loaded. Run `make sync` (or `make demo` for a demo database) "
-                ~ "first, or point PRODUCTHUNT_DUCKDB_PATH at a synced file."
+                ~ "first, or point PRODUCTHUNT_WORK_DUCKDB_PATH at a synced working file."
             ) }}
         {% endif %}
     {% endif %}

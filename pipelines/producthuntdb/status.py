@@ -306,6 +306,9 @@ def render_served(served: dict[str, Any], console: Console) -> None:
 
 def render_status(info: dict[str, Any], console: Console) -> None:
     """Rich tables for a terminal; the same facts as ``--json``."""
+    if info.get("error"):  # a damaged working file: one line, nothing that could read as "empty"
+        console.print(f"[red]cannot read[/red]: {info['error']}", soft_wrap=True, highlight=False)
+        return
     render_served(info.get("served") or {}, console)
     console.print(
         f"[bold]working file[/bold] {info['db_path']}  ({_human_size(info['size_bytes'] + info['wal_bytes'])})"
@@ -321,9 +324,6 @@ def render_status(info: dict[str, Any], console: Console) -> None:
             f"[red]locked[/red] by {describe_holder(info['locked_by'])}: another process holds DuckDB's write "
             "lock; status can read once it finishes (or close that tool)."
         )
-        return
-    if info.get("error"):
-        console.print(f"[red]cannot read[/red]: {info['error']}", soft_wrap=True, highlight=False)
         return
     table = Table(title="tables", title_justify="left")
     table.add_column("schema", style="cyan")

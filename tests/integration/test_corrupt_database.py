@@ -37,7 +37,7 @@ def test_a_half_truncated_file_is_detected_and_never_written(
 
     doctor = runner.invoke(app, ["doctor"], env=env)
     assert doctor.exit_code == 1, doctor.output
-    line = next(line for line in doctor.stdout.splitlines() if "duckdb file" in line)
+    line = next(line for line in doctor.stdout.splitlines() if "working file" in line)
     assert line.startswith("✗") and str(db) in line, doctor.output
 
     for command in (["status", "--offline"], ["sync"]):

@@ -292,7 +292,7 @@ def test_plain_dbt_build_on_an_unsynced_file_says_to_sync_first(tmp_path: Path) 
 
     from producthuntdb.transform import dbt_executable, project_dir
 
-    env = {**os.environ, "PRODUCTHUNT_DUCKDB_PATH": str(tmp_path / "never-synced.duckdb")}
+    env = {**os.environ, "PRODUCTHUNT_WORK_DUCKDB_PATH": str(tmp_path / "never-synced.duckdb")}
     project = project_dir(Settings(environment="testing", data_dir=tmp_path))
     done = subprocess.run(
         [str(dbt_executable()), "build", "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path)],
