@@ -400,7 +400,10 @@ def run_sync(settings: Settings, options: SyncOptions) -> SyncReport:
             raise run.error
         nodes = newest["posts"]["nodes"] if newest else []
         run.newest = ts(nodes[0]["createdAt"]) if nodes else None
-        pipeline = make_pipeline(settings)
+        try:
+            pipeline = make_pipeline(settings)
+        except OSError as exc:  # an unwritable or full data directory
+            raise ProductHuntDBError(f"cannot prepare dlt's working directory under {settings.dlt_dir}: {exc}") from None
         loader = _Loader(pipeline, settings, report)
         loader.finish_pending()
         run.db_query = _DB(pipeline, settings).query
