@@ -449,7 +449,10 @@ def run_sync(settings: Settings, options: SyncOptions) -> SyncReport:
         run.newest = ts(nodes[0]["createdAt"]) if nodes else None
         if not is_warehouse(settings):
             prepare_working_file(settings)  # created in the storage version DuckDB 1.x clients read
-        pipeline = make_pipeline(settings)
+        try:
+            pipeline = make_pipeline(settings)
+        except OSError as exc:  # an unwritable or full data directory
+            raise ProductHuntDBError(f"cannot prepare dlt's working directory under {settings.dlt_dir}: {exc}") from None
         loader = _Loader(pipeline, settings, report)
         loader.finish_pending()
         run.db_query = _DB(pipeline, settings).query

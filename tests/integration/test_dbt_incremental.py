@@ -60,13 +60,16 @@ def _api_featured_since(url: str, after: datetime) -> dict[str, datetime | None]
         cursor = page["pageInfo"]["endCursor"]
 
 
-def _new_rows_views(con: duckdb.DuckDBPyConnection, since: str) -> None:
-    """Views ``raw.<table>_new``: rows of completed loads newer than ``since``."""
+def _new_rows_views(con: duckdb.DuckDBPyConnection, since: str, collections_since: str) -> None:
+    """Views ``raw.<table>_new``: rows of completed loads newer than what the marts had read
+    (``since`` for the post marts, ``collections_since`` for collection_posts: collections may
+    be loaded in a later chunk than the last posts)."""
     for table in ("posts", "post_metrics", "post_topics", "post_makers", "collection_posts"):
         key = "id as post_id, " if table == "posts" else ""
+        watermark = collections_since if table == "collection_posts" else since
         con.execute(
             f"create or replace temp view {table}_new as select {key}* from raw.{table}"
-            f" where _dlt_load_id > '{since}'"
+            f" where _dlt_load_id > '{watermark}'"
             " and _dlt_load_id in (select load_id from raw._dlt_loads where status = 0)"
         )
 
@@ -87,9 +90,10 @@ def test_second_sync_and_build_process_only_new_loads(
     with duckdb.connect(str(tmp_path / "producthunt.duckdb")) as con:
         before = dict(con.execute("select post_id, votes_count from marts.posts").fetchall())
         watermark = con.execute("select max(_dlt_load_id) from marts.posts").fetchone()
+        collections_watermark = con.execute("select max(_dlt_load_id) from marts.collection_posts").fetchone()
         history_before = con.execute("select count(*) from marts.post_metrics_history").fetchone()
         loaded_by = con.execute("select distinct _loaded_by from marts.posts").fetchall()
-    assert watermark is not None and history_before is not None
+    assert watermark is not None and history_before is not None and collections_watermark is not None
     assert loaded_by == [(first.invocation_id,)]
 
     httpx.post(f"{server.base_url}/_emulator/clock", json={"advance_seconds": DAY}, timeout=10).raise_for_status()
@@ -99,7 +103,7 @@ def test_second_sync_and_build_process_only_new_loads(
     truth = httpx.get(f"{server.base_url}/_emulator/truth", timeout=30).json()
 
     with duckdb.connect(str(settings.db_path)) as con:
-        _new_rows_views(con, watermark[0])
+        _new_rows_views(con, watermark[0], collections_watermark[0])
         # new posts appear; the mart has exactly the API's posts
         after = dict(con.execute("select post_id, votes_count from marts.posts").fetchall())
         new_posts = set(after) - set(before)

@@ -1,7 +1,7 @@
 """Pipeline fixtures: sync the emulator into a DuckDB file.
 
 * ``sync_into(data_dir, emulator_url, **options) -> Settings`` — one ``run_sync`` into
-  ``data_dir`` (DuckDB at ``data_dir/producthunt.duckdb``, dlt state in ``data_dir/dlt``);
+  ``data_dir`` (DuckDB at ``data_dir/producthunt.duckdb``, dlt working files under ``data_dir/dlt``);
   ``options`` are ``SyncOptions`` fields (``with_=frozenset({"comments"})``, ``max_points=…``);
   ``settings_overrides`` (a dict) adds ``Settings`` fields.
 * ``run_sync_into(...)`` — the same, returning ``(settings, report)``.

@@ -3,7 +3,8 @@
 ``HarvestRun`` is the bridge between dlt's extract and the budget: every request of every
 resource goes through ``HarvestRun.fetch`` (the ``GraphQLClient`` and its governor below it),
 which counts the pages of the current *chunk*. Resources stop at a safe point — between two
-pages, after the position was saved in dlt state — when the chunk is full (``chunk_full``),
+pages, after the position was saved in dlt state — when the chunk is full (``chunk_full``: its
+pages, its age, or a spent rate window, when loading costs no harvest time),
 and say ``finished`` when they reach their natural end. ``sync.py`` loads one chunk per
 ``pipeline.extract → normalize → load`` and starts the next with a fresh source, whose
 resources resume from the state committed with the previous chunk's rows.
@@ -27,6 +28,9 @@ from producthuntdb.api.client import GraphQLClient
 from producthuntdb.api.governor import StopRun
 from producthuntdb.api.queries import load_query
 from producthuntdb.errors import ProductHuntDBError
+
+WINDOW_END_POINTS = 100
+"""Less than this left in a rate window: no page of posts fits any more (elastic pages go down to 4 posts)."""
 
 DbQuery = Callable[[str, tuple[Any, ...]], list[tuple[Any, ...]]]
 """``db_query(sql_template, params)``: reads the raw tables loaded so far; ``{posts}``-style
@@ -108,8 +112,16 @@ class HarvestRun:
         """Time to load what this chunk fetched (or to stop for good)."""
         if self.interrupted:
             return True
+        used = self._chunk_pages_used
         too_old = time.monotonic() - self._chunk_started >= self.chunk_seconds
-        return self._chunk_pages_used >= self.chunk_pages or (self._chunk_pages_used > 0 and too_old)
+        return used >= self.chunk_pages or (used > 0 and too_old) or (used >= 4 and self._window_spent())
+
+    def _window_spent(self) -> bool:
+        """The rate window's points are spent and its reset is a while away: loading now costs no
+        harvest time, since the next request would only wait."""
+        governor = self.client.governor
+        room, reset = governor.room(), governor.seconds_to_reset()
+        return room is not None and room < WINDOW_END_POINTS and reset is not None and reset > 2.0
 
     def complete(self, resources: set[str]) -> bool:
         """Every one of ``resources`` finished and nothing interrupted the run."""
