@@ -24,7 +24,7 @@ from producthuntdb.sync import SyncReport
 from producthuntdb.transform import BuildReport, run_build
 from tests.plugins.checksum import duckdb_checksums, postgres_checksums
 from tests.plugins.emulator import shared_world
-from tests.plugins.pipeline import UNTHROTTLED, emulator_truth, run_sync_into
+from tests.plugins.pipeline import UNTHROTTLED, emulator_truth, harvestable, run_sync_into
 from tests.plugins.postgres import PgServer
 from tests.plugins.warehouse import DBT_PROJECT_DIR
 
@@ -67,7 +67,7 @@ def pg_run(pg_server: PgServer, tmp_path_factory: pytest.TempPathFactory) -> Ite
         settings, sync = run_sync_into(tmp_path_factory.mktemp("pg_run"), server.url, overrides)
         build = run_build(settings)
         export = run_export(settings)
-        yield PgRun(settings, server, url, sync, build, export, emulator_truth(server.base_url))
+        yield PgRun(settings, server, url, sync, build, export, harvestable(emulator_truth(server.base_url)))
     finally:
         server.stop()
 
