@@ -18,6 +18,7 @@ from pydantic import SecretStr
 
 from producthuntdb.emulator import EmulatorConfig, EmulatorServer
 from producthuntdb.export import ExportReport, run_export
+from producthuntdb.quality import run_gate
 from producthuntdb.settings import Settings
 from producthuntdb.status import collect_status
 from producthuntdb.sync import SyncReport
@@ -66,7 +67,9 @@ def pg_run(pg_server: PgServer, tmp_path_factory: pytest.TempPathFactory) -> Ite
         }
         settings, sync = run_sync_into(tmp_path_factory.mktemp("pg_run"), server.url, overrides)
         build = run_build(settings)
-        export = run_export(settings)
+        gate = run_gate(settings)  # check, then export with its report: the gate runs once
+        assert gate.passed, gate.failures
+        export = run_export(settings, gate=gate)
         yield PgRun(settings, server, url, sync, build, export, harvestable(emulator_truth(server.base_url)))
     finally:
         server.stop()
