@@ -26,7 +26,7 @@ governor beneath), which also ends a resource at a chunk boundary (``helpers.py`
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import dlt
@@ -177,7 +177,7 @@ def producthunt(run: HarvestRun) -> Sequence[DltResource]:
 
     @dlt.transformer(name="post_metrics", **TABLES["post_metrics"].hints())
     def post_metrics(page: Rows) -> Iterator[Rows]:
-        yield _emit(run, "post_metrics", [_metrics(run, node) for node in page])
+        yield _emit(run, "post_metrics", [_metrics(run, node, run.api_now()) for node in page])
 
     # -- the look-back refresh of counts ---------------------------------------------------------
     @dlt.resource(selected=False)
@@ -221,7 +221,7 @@ def producthunt(run: HarvestRun) -> Sequence[DltResource]:
 
     @dlt.transformer(name="refreshed_metrics", table_name="post_metrics", **TABLES["post_metrics"].hints())
     def refreshed_metrics(page: Rows) -> Iterator[Rows]:
-        yield _emit(run, "post_metrics", [_metrics(run, node) for node in page])
+        yield _emit(run, "post_metrics", [_metrics(run, node, run.api_now()) for node in page])
 
     # -- topics and collections ---------------------------------------------------------------
     @dlt.resource(name="topics", **TABLES["topics"].hints())
@@ -351,10 +351,11 @@ def producthunt(run: HarvestRun) -> Sequence[DltResource]:
     )
 
 
-def _metrics(run: HarvestRun, node: dict[str, Any]) -> dict[str, Any]:
+def _metrics(run: HarvestRun, node: dict[str, Any], observed_at: datetime) -> dict[str, Any]:
+    """One observation of a post's counts, timed on the API's clock (the clock of its ``createdAt``)."""
     return {
         "post_id": node["id"], "votes_count": node["votesCount"], "comments_count": node["commentsCount"],
-        "observed_at": run.observed_at, "run_id": run.run_id,
+        "observed_at": observed_at, "run_id": run.run_id,
     }
 
 

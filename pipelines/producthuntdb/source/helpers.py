@@ -64,6 +64,8 @@ class HarvestRun:
     db_query: DbQuery
     run_id: str
     observed_at: datetime
+    """When the run started, on this machine's clock: what state timestamps (``topics_refreshed_at``)
+    are compared with. Metric observations use ``api_now()`` instead."""
     lookback_hours: float
     refresh_hours: float
     with_: frozenset[str] = frozenset()
@@ -93,6 +95,11 @@ class HarvestRun:
     estimated: bool = False
     _chunk_pages_used: int = 0
     _chunk_started: float = field(default_factory=time.monotonic)
+
+    def api_now(self) -> datetime:
+        """Now on the API's clock (its ``Date`` header): the time of a metric observation, so that it
+        lines up with the ``createdAt`` the same API reports (the machine's clock may be skewed)."""
+        return self.client.server_clock.now()
 
     # -- chunks ---------------------------------------------------------------------------
     def new_chunk(self) -> None:
