@@ -438,7 +438,8 @@ def run_sync(settings: Settings, options: SyncOptions) -> SyncReport:
     with GraphQLClient(settings, governor, backoff_base=options.backoff_base) as client, span("sync", run_id=run_id):
         run = HarvestRun(
             client=client, db_query=lambda sql, params: [], run_id=run_id, observed_at=started,
-            lookback_hours=lookback, refresh_hours=settings.topics_refresh_hours, with_=frozenset(options.with_),
+            lookback_hours=lookback, refresh_hours=settings.topics_refresh_hours,
+            redacted_retry_days=settings.redacted_user_retry_days, with_=frozenset(options.with_),
             full_refresh=options.full_refresh, since=_utc(options.since), chunk_pages=max(1, options.chunk_pages),
             on_page=progress.update,
         )

@@ -306,9 +306,13 @@ def producthunt(run: HarvestRun) -> Sequence[DltResource]:
     # -- users ------------------------------------------------------------------------------
     @dlt.resource(name="users", **TABLES["users"].hints())
     def users() -> Iterator[Rows]:
-        """The viewer, then every real (non-"0") user id in the raw tables not loaded yet."""
+        """The viewer, then every real (non-"0") user id in the raw tables not loaded yet.
+
+        An id the API answers redacted (or null) is remembered in the position with when it was
+        asked, and not asked again for ``redacted_retry_days``: 11 points each, on every run."""
         if "users" in run.finished:
             return
+        redacted = _redacted_users(run, position(run))
         if ("user", "viewer") not in run.tried:
             data = run.fetch("viewer")
             if data is None:
@@ -320,7 +324,7 @@ def producthunt(run: HarvestRun) -> Sequence[DltResource]:
         if met:  # met in rows of this run that are not loaded yet
             loaded = run.db_query("SELECT id FROM {users} WHERE id IN (SELECT unnest(?))", (met,))
             missing |= set(met) - {row[0] for row in loaded}
-        wanted = sorted(user_id for user_id in missing if ("user", user_id) not in run.tried)
+        wanted = sorted(user_id for user_id in missing if ("user", user_id) not in run.tried and user_id not in redacted)
         for start in range(0, len(wanted), USERS_PER_REQUEST):
             if run.chunk_full():
                 return
@@ -329,7 +333,11 @@ def producthunt(run: HarvestRun) -> Sequence[DltResource]:
             if data is None:
                 return
             run.tried.update(("user", user_id) for user_id in ids)
-            yield _emit(run, "users", _real_users([data.get(f"u{i}") for i in range(len(ids))]))
+            answers = [data.get(f"u{i}") for i in range(len(ids))]
+            for user_id, answer in zip(ids, answers, strict=True):
+                if not _real_users([answer]):
+                    redacted[user_id] = run.observed_at.isoformat()
+            yield _emit(run, "users", _real_users(answers))
         run.finish("users")
 
     # -- the run's own record, loaded last ----------------------------------------------------------
@@ -401,6 +409,18 @@ def _children(run: HarvestRun, kind: str) -> Iterator[Rows]:
 def _real_users(users: list[dict[str, Any] | None]) -> Rows:
     """A redacted user (id "0") never becomes a row."""
     return [user for user in users if user and user.get("id") not in (None, "0")]
+
+
+def _redacted_users(run: HarvestRun, state: dict[str, Any]) -> dict[str, str]:
+    """The ids answered redacted within ``redacted_retry_days`` (``{id: asked at}``, in the position);
+    older entries are dropped, so those ids are asked again."""
+    redacted: dict[str, str] = state.setdefault("redacted_users", {})
+    horizon = run.observed_at - timedelta(days=run.redacted_retry_days)
+    for user_id, asked in list(redacted.items()):
+        when = ts(asked)
+        if when is None or when <= horizon:
+            del redacted[user_id]
+    return redacted
 
 
 def _unknown_topics(run: HarvestRun) -> bool:

@@ -71,6 +71,8 @@ class HarvestRun:
     with_: frozenset[str] = frozenset()
     full_refresh: bool = False
     since: datetime | None = None
+    redacted_retry_days: float = 30.0
+    """A user id ``user(id:)`` answered redacted (or not at all) is not asked again for this long."""
     chunk_pages: int = 40
     chunk_seconds: float = 300.0
     """Also load at least this often: against the real budget 40 pages take about 45 minutes."""
