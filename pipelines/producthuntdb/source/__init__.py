@@ -36,6 +36,7 @@ from loguru import logger
 from producthuntdb.api.queries import batched_users_query
 from producthuntdb.source.contract import TABLES
 from producthuntdb.source.helpers import HarvestRun, iso, paginate, ts
+from producthuntdb.source.quarantine import posts_connection, retry_quarantined
 from producthuntdb.source.windows import (
     BOUNDARY,
     PRODUCT_HUNT_EPOCH,
@@ -55,8 +56,8 @@ Rows = list[dict[str, Any]]
 
 MAIN_PHASE = (
     ("topics", "post_pages", "recent_post_counts", "collection_nodes"),
-    ("topics", "posts", "post_topics", "post_makers", "post_metrics", "refreshed_posts", "refreshed_metrics",
-     "collections", "collection_posts"),
+    ("topics", "posts", "post_topics", "post_makers", "post_metrics", "_quarantine", "refreshed_posts",
+     "refreshed_metrics", "collections", "collection_posts"),
 )
 CHILDREN_PHASE = (("comments", "votes"), ("comments", "votes"))
 USERS = ("users",)
@@ -118,6 +119,7 @@ def producthunt(run: HarvestRun) -> Sequence[DltResource]:
         if not run.estimated:
             run.estimated = True
             _estimate_posts(run, state, newest)
+        yield from retry_quarantined(run)
         while not run.chunk_full():
             if state.get("window") is None:
                 start = start_of_next_window(state)
@@ -131,7 +133,10 @@ def producthunt(run: HarvestRun) -> Sequence[DltResource]:
             paging = state["window"].get("paging")
             if paging and paging["run_id"] == run.run_id:  # the previous chunk of this run stopped here
                 variables, cursor = paging["variables"], paging["cursor"]
-            for connection in paginate(run, "posts_page", variables, ("posts",), cursor=cursor, elastic=True):
+            def fetch_page(at: str | None, window: dict[str, Any] = variables) -> dict[str, Any] | None:
+                return posts_connection(run, window, at)  # a failing page is narrowed, its bad posts quarantined
+
+            for connection in paginate(run, "posts_page", variables, ("posts",), cursor=cursor, fetch_page=fetch_page):
                 nodes = connection["nodes"]
                 info = connection["pageInfo"]
                 # Within a run the next chunk goes on with the cursor; a later run resumes from
@@ -178,6 +183,13 @@ def producthunt(run: HarvestRun) -> Sequence[DltResource]:
     @dlt.transformer(name="post_metrics", **TABLES["post_metrics"].hints())
     def post_metrics(page: Rows) -> Iterator[Rows]:
         yield _emit(run, "post_metrics", [_metrics(run, node, run.api_now()) for node in page])
+
+    @dlt.resource(name="_quarantine", **TABLES["_quarantine"].hints())
+    def quarantine() -> Iterator[Rows]:
+        """The posts this chunk set aside or retried (``quarantine.py``), loaded with the position."""
+        if run.quarantine:
+            rows, run.quarantine = run.quarantine, []
+            yield rows
 
     # -- the look-back refresh of counts ---------------------------------------------------------
     @dlt.resource(selected=False)
@@ -349,7 +361,7 @@ def producthunt(run: HarvestRun) -> Sequence[DltResource]:
 
     pages, counts, collection_pages = post_pages(), recent_post_counts(), collection_nodes()
     return (
-        pages, pages | posts, pages | post_topics, pages | post_makers, pages | post_metrics,
+        pages, pages | posts, pages | post_topics, pages | post_makers, pages | post_metrics, quarantine(),
         counts, counts | refreshed_posts, counts | refreshed_metrics,
         collection_pages, collection_pages | collections, collection_pages | collection_posts,
         topics(),
