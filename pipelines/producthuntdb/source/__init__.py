@@ -4,7 +4,9 @@ Read top to bottom, the source says what is harvested and from where:
 
 * ``post_pages`` (not loaded itself) pages posts in ascending date windows, newest-first
   inside each (``windows.py``); the transformers ``posts``, ``post_topics``, ``post_makers``
-  and ``post_metrics`` turn each page into rows;
+  and ``post_metrics`` turn each page into rows; a page that fails on a broken post is
+  narrowed and the bad post set aside in ``_quarantine`` (``quarantine.py``), which earlier
+  quarantined posts are retried from first;
 * ``recent_post_counts`` (not loaded) re-reads the counts and ``featuredAt`` of posts younger
   than the look-back that earlier runs loaded — 85 points per 20 posts — and
   ``refreshed_posts``/``refreshed_metrics`` write them;

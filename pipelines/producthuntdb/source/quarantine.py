@@ -42,10 +42,14 @@ def posts_connection(run: HarvestRun, variables: dict[str, Any], cursor: str | N
     quarantined — or None when the run must stop."""
     request = {**variables, "cursor": cursor}
     first = run.client.fit_first(load_query("posts_page"), request)  # what fits in the window's last points
-    try:
-        result = run.fetch_partial("posts_page", {**request, "first": first})
-    except GraphQLQueryError:
-        return _narrowed(run, variables, cursor, first, None)
+    result = None
+    for _ in range(2):  # a partial answer is asked once more: it may be a passing fault, not a record
+        try:
+            result = run.fetch_partial("posts_page", {**request, "first": first})
+        except GraphQLQueryError:
+            return _narrowed(run, variables, cursor, first, None)
+        if result is None or not result.errors:
+            break
     if result is None:
         return None
     posts = result.data.get("posts")
