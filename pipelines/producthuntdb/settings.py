@@ -179,6 +179,10 @@ class Settings(BaseSettings):
     topics_refresh_hours: float = Field(
         default=24.0 * 7, ge=0.0, description="Re-fetch topics/collections when older"
     )
+    redacted_user_retry_days: float = Field(
+        default=30.0, ge=0.0, le=3650.0,
+        description="Ask again for a user the API answered redacted only after this many days",
+    )
     lock_wait_seconds: float = Field(
         default=120.0, ge=0.0, le=24 * 3600, description="How long a load waits for another process's DuckDB lock"
     )

@@ -75,6 +75,20 @@ def _last_runs(con: duckdb.DuckDBPyConnection, dataset: str, limit: int = 5) -> 
     return [dict(zip(names, row, strict=False)) for row in cursor.fetchall()]
 
 
+def _quarantined(con: duckdb.DuckDBPyConnection, dataset: str) -> int:
+    """Posts set aside as unreadable on the API and not resolved since (``raw._quarantine``)."""
+    exists = con.execute(
+        "select count(*) from information_schema.tables where table_schema = ? and table_name = '_quarantine'",
+        [dataset],
+    ).fetchone()
+    if not exists or not exists[0]:
+        return 0
+    row = con.execute(
+        f"select count(*) from {quote_identifier(dataset)}._quarantine where resolved_at is null"
+    ).fetchone()
+    return int(row[0]) if row else 0
+
+
 def _budget(runs: list[dict[str, Any]]) -> dict[str, Any]:
     """Points spent by the latest run and over the last 24 hours, against the 15-minute window."""
     now = datetime.now(UTC)
@@ -152,6 +166,7 @@ def _warehouse_status(settings: Settings, info: dict[str, Any], estimate: bool) 
             executing = _Executing(con)
             tables, views = _table_counts(executing)  # type: ignore[arg-type]
             runs = _last_runs(executing, settings.dataset_name)  # type: ignore[arg-type]
+            info["quarantined"] = _quarantined(executing, settings.dataset_name)  # type: ignore[arg-type]
     except ProductHuntDBError as exc:
         info["error"] = str(exc)
         return info
@@ -178,6 +193,7 @@ def collect_status(settings: Settings, *, estimate: bool = True) -> dict[str, An
         "posts": None,
         "last_runs": [],
         "backfill": {},
+        "quarantined": 0,
         "budget": {},
         "export_dir": str(settings.export_path),
         "export_files": sorted(p.name for p in settings.export_path.glob("*"))
@@ -199,6 +215,7 @@ def collect_status(settings: Settings, *, estimate: bool = True) -> dict[str, An
         with warehouse.opened(db) as con:
             tables, views = _table_counts(con)
             runs = _last_runs(con, settings.dataset_name)
+            info["quarantined"] = _quarantined(con, settings.dataset_name)
     except DatabaseUnavailable as exc:
         if exc.holder is None:
             info["error"] = str(exc)
@@ -225,6 +242,12 @@ def known_gaps(info: dict[str, Any]) -> list[str]:
     runs = info.get("last_runs") or []
     if runs and runs[0].get("status") == "failed":
         gaps.append(f"the last sync failed ({runs[0].get('stop_reason')}): the next sync resumes where it stopped")
+    quarantined = info.get("quarantined") or 0
+    if quarantined:
+        gaps.append(
+            f"{quarantined} post(s) quarantined: the API fails to return them (raw._quarantine lists each with "
+            "its error); later syncs retry each a few times"
+        )
     window = backfill.get("window")
     if isinstance(window, dict) and window.get("resume_before"):
         gaps.append(

@@ -96,6 +96,8 @@ class SyncReport:
     n_429: int = 0
     points_per_post: float | None = None
     backfill_position: datetime | None = None
+    quarantined: int = 0
+    """Posts this run set aside in ``raw._quarantine`` (unreadable on the API; retried by later runs)."""
     waited_seconds: float = 0.0
     window_usage: list[float] = field(default_factory=list)
     loads: int = 0
@@ -113,6 +115,7 @@ class SyncReport:
             "status": self.status, "stop_reason": self.stop_reason, "pages": self.pages, "points": self.points,
             "rows_json": json.dumps(self.rows, sort_keys=True), "retries": self.retries, "n_429": self.n_429,
             "points_per_post": self.points_per_post, "backfill_position": self.backfill_position,
+            "quarantined": self.quarantined,
         }
 
 
@@ -438,7 +441,8 @@ def run_sync(settings: Settings, options: SyncOptions) -> SyncReport:
     with GraphQLClient(settings, governor, backoff_base=options.backoff_base) as client, span("sync", run_id=run_id):
         run = HarvestRun(
             client=client, db_query=lambda sql, params: [], run_id=run_id, observed_at=started,
-            lookback_hours=lookback, refresh_hours=settings.topics_refresh_hours, with_=frozenset(options.with_),
+            lookback_hours=lookback, refresh_hours=settings.topics_refresh_hours,
+            redacted_retry_days=settings.redacted_user_retry_days, with_=frozenset(options.with_),
             full_refresh=options.full_refresh, since=_utc(options.since), chunk_pages=max(1, options.chunk_pages),
             on_page=progress.update,
         )
@@ -476,12 +480,14 @@ def run_sync(settings: Settings, options: SyncOptions) -> SyncReport:
         else:
             _fill_report(report, run, governor, client.retries, read_position(dict(pipeline.state)), None)
     logger.info(
-        "sync {} {}{}: {} pages, {} points{}, {} rows, {} retries, {} 429s",
+        "sync {} {}{}: {} pages, {} points{}, {} rows, {} retries, {} 429s{}",
         run_id, report.status, f" ({report.stop_reason})" if report.stop_reason else "", report.pages,
         report.points,
         # nothing new harvested: there is no per-post price to tell
         f" ({report.points_per_post} per post)" if report.points_per_post is not None else "",
         sum(v for k, v in report.rows.items() if k != "_sync_runs"), report.retries, report.n_429,
+        f", {report.quarantined} posts quarantined (unreadable on the API; see raw._quarantine)"
+        if report.quarantined else "",
     )
     if error is not None:
         raise error
@@ -503,6 +509,7 @@ def _fill_report(
     report.waited_seconds, report.window_usage = governor.waited_seconds, list(governor.window_usage)
     report.points_per_post = round(governor.points / stats.posts_full, 2) if stats.posts_full else None
     report.backfill_position = ts(position.get("high_water")) if position else None
+    report.quarantined = stats.quarantined
     report.rows = dict(sorted({**run.rows, "_sync_runs": 1}.items()))
 
 

@@ -217,6 +217,29 @@ def test_demo_data_answers_the_everyday_questions(demo: DemoRun) -> None:
     assert "pre-2023" in demo.stdout, "an unredacted demo says which API shape it shows"
 
 
+def test_demo_history_is_on_the_api_clock(demo: DemoRun) -> None:
+    """Observations carry the API's time: none before its post was created, and the syncs'
+    observations are the emulator's hours apart (its clock moves between syncs; the machine's does not)."""
+    from producthuntdb.demo import SYNC_EVERY_HOURS
+
+    assert demo.exit_code == 0
+    con = duckdb.connect(str(demo.out / "producthunt.duckdb"), read_only=True)
+    try:
+        early, span_hours = con.execute(
+            """
+            select count(*) filter (where h.first_at < p.created_at),
+                   (select epoch(max(observed_at) - min(observed_at)) / 3600 from marts.post_metrics_history)
+            from marts.posts p
+            join (select post_id, min(observed_at) as first_at from marts.post_metrics_history group by 1) h
+              using (post_id)
+            """
+        ).fetchone()  # type: ignore[misc]
+    finally:
+        con.close()
+    assert early == 0, f"{early} posts have an observation before their created_at"
+    assert span_hours >= (SYNCS - 1) * SYNC_EVERY_HOURS * 0.99, span_hours
+
+
 def test_the_commands_the_demo_prints_work_as_printed(demo: DemoRun) -> None:
     """Pasted into a shell where the demo ran (no venv activated, no variables set), they run."""
     import shlex

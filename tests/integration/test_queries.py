@@ -55,3 +55,19 @@ def test_batched_user_query_is_valid_and_costs_the_sum_of_its_parts() -> None:
     text = batched_users_query(20)
     assert validate(load_schema(), parse(text)) == []
     assert query_cost(text) == 20 * 11
+
+
+def test_the_single_post_query_asks_what_a_posts_page_node_asks() -> None:
+    """A quarantined post retried with ``post(id:)`` must yield the same row as a page would."""
+    from graphql import OperationDefinitionNode, print_ast
+
+    def selection(name: str, path: tuple[str, ...]) -> str:
+        operation = parse(load_query(name)).definitions[0]
+        assert isinstance(operation, OperationDefinitionNode)
+        node = operation.selection_set
+        for field_name in path:
+            node = next(f for f in node.selections if isinstance(f, FieldNode) and f.name.value == field_name).selection_set
+            assert node is not None
+        return print_ast(node)
+
+    assert selection("post", ("post",)) == selection("posts_page", ("posts", "nodes"))

@@ -13,6 +13,8 @@ from importlib import resources
 
 QUERY_NAMES = (
     "posts_page",
+    "posts_ids",
+    "post",
     "post_counts",
     "posts_total",
     "newest_post",

@@ -41,6 +41,10 @@ class EmulatorConfig:
     faults: tuple[str, ...] = ()
     latency_ms: int = 0
     redaction: bool = True
+    redacted_lookups: bool = False
+    """``user(id:)``/``user(username:)`` answer redacted (but for the viewer) while ids elsewhere are
+    real (with ``redaction`` off): an API that names users it will not show, so a client that
+    asks again on every run leaks points."""
     host: str = "127.0.0.1"
     port: int = 0
     timeout_seconds: float = 35.0

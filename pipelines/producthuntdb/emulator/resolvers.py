@@ -52,6 +52,8 @@ class Ctx:
     redaction: bool
     poison: frozenset[int] = frozenset()
     """Indices of posts that fail to resolve (``--poison-posts``)."""
+    redacted_lookups: bool = False
+    """``user(id:)`` answers redacted (``EmulatorConfig.redacted_lookups``)."""
 
 
 class Connection:

@@ -19,6 +19,7 @@ from producthuntdb.emulator.resolvers import (
     Connection,
     Ctx,
     PostNode,
+    RedactedUser,
     TopicNode,
     ViewerNode,
     _page_args,
@@ -195,6 +196,8 @@ class Root:
     def user(self, info: Any, id: str | None = None, username: str | None = None) -> Any:
         world = self.ctx.world
         u = _lookup(id, world.user_index, username, world.user_by_username, "user needs an id or a username")
+        if u is not None and self.ctx.redacted_lookups and u != VIEWER:
+            return RedactedUser(world.user_static(u).createdAt)
         return None if u is None else user_node(self.ctx, u)
 
     def viewer(self, info: Any) -> ViewerNode:

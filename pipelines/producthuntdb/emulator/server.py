@@ -175,7 +175,8 @@ class Emulator:
                 quota,
             )
         now = self.clock.now
-        ctx = Ctx(self.world, now, self.world.moment(now), self.config.redaction, self.poison)
+        ctx = Ctx(self.world, now, self.world.moment(now), self.config.redaction, self.poison,
+                  self.config.redacted_lookups)
         response, ran = self.engine.execute(prepared, body, ctx)
         if ran:
             self.stats.count(points=prepared.cost)
@@ -292,6 +293,7 @@ class Emulator:
                 "cost_model",
                 "cost_factor",
                 "poison_posts",
+                "redacted_lookups",
             }
             unknown = set(payload) - known
             if unknown:
@@ -334,6 +336,7 @@ class Emulator:
                     "poison_posts": c.poison_posts,
                     "poisoned_post_ids": sorted(int(self.world.post_ids[i]) for i in self.poison),
                     "redaction": c.redaction,
+                    "redacted_lookups": c.redacted_lookups,
                     "token_required": c.token is not None,
                 }
             ),

@@ -4,7 +4,9 @@ Read top to bottom, the source says what is harvested and from where:
 
 * ``post_pages`` (not loaded itself) pages posts in ascending date windows, newest-first
   inside each (``windows.py``); the transformers ``posts``, ``post_topics``, ``post_makers``
-  and ``post_metrics`` turn each page into rows;
+  and ``post_metrics`` turn each page into rows; a page that fails on a broken post is
+  narrowed and the bad post set aside in ``_quarantine`` (``quarantine.py``), which earlier
+  quarantined posts are retried from first;
 * ``recent_post_counts`` (not loaded) re-reads the counts and ``featuredAt`` of posts younger
   than the look-back that earlier runs loaded — 85 points per 20 posts — and
   ``refreshed_posts``/``refreshed_metrics`` write them;
@@ -26,7 +28,7 @@ governor beneath), which also ends a resource at a chunk boundary (``helpers.py`
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import dlt
@@ -36,6 +38,7 @@ from loguru import logger
 from producthuntdb.api.queries import batched_users_query
 from producthuntdb.source.contract import TABLES
 from producthuntdb.source.helpers import HarvestRun, iso, paginate, ts
+from producthuntdb.source.quarantine import posts_connection, retry_quarantined
 from producthuntdb.source.windows import (
     BOUNDARY,
     PRODUCT_HUNT_EPOCH,
@@ -55,8 +58,8 @@ Rows = list[dict[str, Any]]
 
 MAIN_PHASE = (
     ("topics", "post_pages", "recent_post_counts", "collection_nodes"),
-    ("topics", "posts", "post_topics", "post_makers", "post_metrics", "refreshed_posts", "refreshed_metrics",
-     "collections", "collection_posts"),
+    ("topics", "posts", "post_topics", "post_makers", "post_metrics", "_quarantine", "refreshed_posts",
+     "refreshed_metrics", "collections", "collection_posts"),
 )
 CHILDREN_PHASE = (("comments", "votes"), ("comments", "votes"))
 USERS = ("users",)
@@ -118,6 +121,7 @@ def producthunt(run: HarvestRun) -> Sequence[DltResource]:
         if not run.estimated:
             run.estimated = True
             _estimate_posts(run, state, newest)
+        yield from retry_quarantined(run)
         while not run.chunk_full():
             if state.get("window") is None:
                 start = start_of_next_window(state)
@@ -131,7 +135,10 @@ def producthunt(run: HarvestRun) -> Sequence[DltResource]:
             paging = state["window"].get("paging")
             if paging and paging["run_id"] == run.run_id:  # the previous chunk of this run stopped here
                 variables, cursor = paging["variables"], paging["cursor"]
-            for connection in paginate(run, "posts_page", variables, ("posts",), cursor=cursor, elastic=True):
+            def fetch_page(at: str | None, window: dict[str, Any] = variables) -> dict[str, Any] | None:
+                return posts_connection(run, window, at)  # a failing page is narrowed, its bad posts quarantined
+
+            for connection in paginate(run, "posts_page", variables, ("posts",), cursor=cursor, fetch_page=fetch_page):
                 nodes = connection["nodes"]
                 info = connection["pageInfo"]
                 # Within a run the next chunk goes on with the cursor; a later run resumes from
@@ -177,7 +184,14 @@ def producthunt(run: HarvestRun) -> Sequence[DltResource]:
 
     @dlt.transformer(name="post_metrics", **TABLES["post_metrics"].hints())
     def post_metrics(page: Rows) -> Iterator[Rows]:
-        yield _emit(run, "post_metrics", [_metrics(run, node) for node in page])
+        yield _emit(run, "post_metrics", [_metrics(run, node, run.api_now()) for node in page])
+
+    @dlt.resource(name="_quarantine", **TABLES["_quarantine"].hints())
+    def quarantine() -> Iterator[Rows]:
+        """The posts this chunk set aside or retried (``quarantine.py``), loaded with the position."""
+        if run.quarantine:
+            rows, run.quarantine = run.quarantine, []
+            yield rows
 
     # -- the look-back refresh of counts ---------------------------------------------------------
     @dlt.resource(selected=False)
@@ -221,7 +235,7 @@ def producthunt(run: HarvestRun) -> Sequence[DltResource]:
 
     @dlt.transformer(name="refreshed_metrics", table_name="post_metrics", **TABLES["post_metrics"].hints())
     def refreshed_metrics(page: Rows) -> Iterator[Rows]:
-        yield _emit(run, "post_metrics", [_metrics(run, node) for node in page])
+        yield _emit(run, "post_metrics", [_metrics(run, node, run.api_now()) for node in page])
 
     # -- topics and collections ---------------------------------------------------------------
     @dlt.resource(name="topics", **TABLES["topics"].hints())
@@ -306,9 +320,13 @@ def producthunt(run: HarvestRun) -> Sequence[DltResource]:
     # -- users ------------------------------------------------------------------------------
     @dlt.resource(name="users", **TABLES["users"].hints())
     def users() -> Iterator[Rows]:
-        """The viewer, then every real (non-"0") user id in the raw tables not loaded yet."""
+        """The viewer, then every real (non-"0") user id in the raw tables not loaded yet.
+
+        An id the API answers redacted (or null) is remembered in the position with when it was
+        asked, and not asked again for ``redacted_retry_days``: 11 points each, on every run."""
         if "users" in run.finished:
             return
+        redacted = _redacted_users(run, position(run))
         if ("user", "viewer") not in run.tried:
             data = run.fetch("viewer")
             if data is None:
@@ -320,7 +338,7 @@ def producthunt(run: HarvestRun) -> Sequence[DltResource]:
         if met:  # met in rows of this run that are not loaded yet
             loaded = run.db_query("SELECT id FROM {users} WHERE id IN (SELECT unnest(?))", (met,))
             missing |= set(met) - {row[0] for row in loaded}
-        wanted = sorted(user_id for user_id in missing if ("user", user_id) not in run.tried)
+        wanted = sorted(user_id for user_id in missing if ("user", user_id) not in run.tried and user_id not in redacted)
         for start in range(0, len(wanted), USERS_PER_REQUEST):
             if run.chunk_full():
                 return
@@ -329,7 +347,11 @@ def producthunt(run: HarvestRun) -> Sequence[DltResource]:
             if data is None:
                 return
             run.tried.update(("user", user_id) for user_id in ids)
-            yield _emit(run, "users", _real_users([data.get(f"u{i}") for i in range(len(ids))]))
+            answers = [data.get(f"u{i}") for i in range(len(ids))]
+            for user_id, answer in zip(ids, answers, strict=True):
+                if not _real_users([answer]):
+                    redacted[user_id] = run.observed_at.isoformat()
+            yield _emit(run, "users", _real_users(answers))
         run.finish("users")
 
     # -- the run's own record, loaded last ----------------------------------------------------------
@@ -341,7 +363,7 @@ def producthunt(run: HarvestRun) -> Sequence[DltResource]:
 
     pages, counts, collection_pages = post_pages(), recent_post_counts(), collection_nodes()
     return (
-        pages, pages | posts, pages | post_topics, pages | post_makers, pages | post_metrics,
+        pages, pages | posts, pages | post_topics, pages | post_makers, pages | post_metrics, quarantine(),
         counts, counts | refreshed_posts, counts | refreshed_metrics,
         collection_pages, collection_pages | collections, collection_pages | collection_posts,
         topics(),
@@ -351,10 +373,11 @@ def producthunt(run: HarvestRun) -> Sequence[DltResource]:
     )
 
 
-def _metrics(run: HarvestRun, node: dict[str, Any]) -> dict[str, Any]:
+def _metrics(run: HarvestRun, node: dict[str, Any], observed_at: datetime) -> dict[str, Any]:
+    """One observation of a post's counts, timed on the API's clock (the clock of its ``createdAt``)."""
     return {
         "post_id": node["id"], "votes_count": node["votesCount"], "comments_count": node["commentsCount"],
-        "observed_at": run.observed_at, "run_id": run.run_id,
+        "observed_at": observed_at, "run_id": run.run_id,
     }
 
 
@@ -400,6 +423,18 @@ def _children(run: HarvestRun, kind: str) -> Iterator[Rows]:
 def _real_users(users: list[dict[str, Any] | None]) -> Rows:
     """A redacted user (id "0") never becomes a row."""
     return [user for user in users if user and user.get("id") not in (None, "0")]
+
+
+def _redacted_users(run: HarvestRun, state: dict[str, Any]) -> dict[str, str]:
+    """The ids answered redacted within ``redacted_retry_days`` (``{id: asked at}``, in the position);
+    older entries are dropped, so those ids are asked again."""
+    redacted: dict[str, str] = state.setdefault("redacted_users", {})
+    horizon = run.observed_at - timedelta(days=run.redacted_retry_days)
+    for user_id, asked in list(redacted.items()):
+        when = ts(asked)
+        if when is None or when <= horizon:
+            del redacted[user_id]
+    return redacted
 
 
 def _unknown_topics(run: HarvestRun) -> bool:

@@ -96,10 +96,16 @@ TABLES: dict[str, TableSpec] = {
         "id", "id post_id parent_id body url user_id votes_count:bigint created_at:timestamp"
     ),
     "votes": _spec("id", "id post_id user_id created_at:timestamp"),
+    "_quarantine": _spec(
+        "entity,id",
+        "entity id window_after:timestamp window_before:timestamp after_cursor error first_seen:timestamp"
+        " attempts:bigint last_attempt:timestamp resolved_at:timestamp",
+    ),
     "_sync_runs": _spec(
         "run_id",
         "run_id started_at:timestamp finished_at:timestamp status stop_reason pages:bigint points:bigint"
-        " rows_json retries:bigint n_429:bigint points_per_post:double backfill_position:timestamp",
+        " rows_json retries:bigint n_429:bigint points_per_post:double backfill_position:timestamp"
+        " quarantined:bigint",
     ),
 }
 

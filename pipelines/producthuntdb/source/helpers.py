@@ -24,10 +24,10 @@ from typing import Any
 
 from loguru import logger
 
-from producthuntdb.api.client import GraphQLClient
+from producthuntdb.api.client import GraphQLClient, GraphQLResult
 from producthuntdb.api.governor import StopRun
 from producthuntdb.api.queries import load_query
-from producthuntdb.errors import ProductHuntDBError
+from producthuntdb.errors import GraphQLQueryError, ProductHuntDBError, QueryTooComplexError
 
 WINDOW_END_POINTS = 100
 """Less than this left in a rate window: no page of posts fits any more (elastic pages go down to 4 posts)."""
@@ -58,6 +58,8 @@ class Stats:
     expected_post_pages: int | None = None
     posts_full: int = 0
     posts_refreshed: int = 0
+    quarantined: int = 0
+    """Posts set aside by this run (found bad, or retried and still bad): ``raw._quarantine``."""
 
 
 @dataclass
@@ -68,11 +70,15 @@ class HarvestRun:
     db_query: DbQuery
     run_id: str
     observed_at: datetime
+    """When the run started, on this machine's clock: what state timestamps (``topics_refreshed_at``)
+    are compared with. Metric observations use ``api_now()`` instead."""
     lookback_hours: float
     refresh_hours: float
     with_: frozenset[str] = frozenset()
     full_refresh: bool = False
     since: datetime | None = None
+    redacted_retry_days: float = 30.0
+    """A user id ``user(id:)`` answered redacted (or not at all) is not asked again for this long."""
     chunk_pages: int = 40
     chunk_seconds: float = 300.0
     """Also load at least this often: against the real budget 40 pages take about 45 minutes."""
@@ -95,8 +101,16 @@ class HarvestRun:
     met_users: set[str] = field(default_factory=set)
     met_topics: set[str] = field(default_factory=set)
     estimated: bool = False
+    quarantine: list[dict[str, Any]] = field(default_factory=list)
+    """``raw._quarantine`` rows of this chunk (bad items set aside, retried ones), loaded with it."""
+    quarantine_retried: bool = False
     _chunk_pages_used: int = 0
     _chunk_started: float = field(default_factory=time.monotonic)
+
+    def api_now(self) -> datetime:
+        """Now on the API's clock (its ``Date`` header): the time of a metric observation, so that it
+        lines up with the ``createdAt`` the same API reports (the machine's clock may be skewed)."""
+        return self.client.server_clock.now()
 
     # -- chunks ---------------------------------------------------------------------------
     def new_chunk(self) -> None:
@@ -138,6 +152,18 @@ class HarvestRun:
 
         ``elastic``: a page of 20 items, or what fits in the window's last points.
         """
+        result = self._request(name, variables, query=query, elastic=elastic, partial=False)
+        return result.data if result is not None else None
+
+    def fetch_partial(self, name: str, variables: dict[str, Any] | None = None) -> GraphQLResult | None:
+        """Like ``fetch``, for a caller that can set bad items aside (``source/quarantine.py``):
+        a partial answer comes back with its errors, and a GraphQL error without data (other
+        than the complexity limit) raises ``GraphQLQueryError`` instead of ending the run."""
+        return self._request(name, variables, query=None, elastic=False, partial=True)
+
+    def _request(
+        self, name: str, variables: dict[str, Any] | None, *, query: str | None, elastic: bool, partial: bool
+    ) -> GraphQLResult | None:
         if self.interrupted:
             return None
         text = query or load_query(name)
@@ -145,19 +171,34 @@ class HarvestRun:
         try:
             if elastic:
                 variables["first"] = self.client.fit_first(text, variables)
-            data = self.client.execute(text, variables)
+            result = (
+                self.client.execute_partial(text, variables) if partial
+                else GraphQLResult(self.client.execute(text, variables))
+            )
         except StopRun as stop:
             self.stop_reason = stop.reason
             return None
+        except QueryTooComplexError as exc:
+            self.error = exc
+            return None
+        except GraphQLQueryError as exc:
+            if not partial:
+                self.error = exc
+                return None
+            self._count(name, variables)
+            raise
         except ProductHuntDBError as exc:
             self.error = exc
             return None
+        self._count(name, variables)
+        return result
+
+    def _count(self, name: str, variables: dict[str, Any]) -> None:
         self.stats.pages += 1
         self._chunk_pages_used += 1
         logger.debug("page {} ({}) {}", self.stats.pages, name, variables)
         if self.on_page:
             self.on_page(self.stats)
-        return data
 
 
 def paginate(
@@ -169,6 +210,7 @@ def paginate(
     cursor: str | None = None,
     first_page: dict[str, Any] | None = None,
     elastic: bool = False,
+    fetch_page: Callable[[str | None], dict[str, Any] | None] | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Every page (Relay connection) of query ``name`` from ``cursor`` on — the only pager.
 
@@ -177,9 +219,15 @@ def paginate(
     first page). Ends after the last page, when the object is gone (``post: null``), or
     early when the run must stop (``run.interrupted`` tells these apart). A caller saves
     ``pageInfo.endCursor`` in its state after handling a page, and may stop between pages.
+    ``fetch_page(cursor)``: how to get the connection at ``cursor`` instead of ``run.fetch``
+    (the posts pages narrow a failing page there, ``quarantine.py``); None ends the paging.
     """
     connection = first_page
     while True:
+        if connection is None and fetch_page is not None:
+            connection = fetch_page(cursor)
+            if connection is None:
+                return
         if connection is None:
             data = run.fetch(name, {**variables, "cursor": cursor}, elastic=elastic)
             if data is None:
