@@ -19,7 +19,14 @@ from producthuntdb.errors import ProductHuntDBError
 from producthuntdb.settings import Settings
 from producthuntdb.status import collect_status
 from tests.plugins.emulator import shared_world
-from tests.plugins.pipeline import UNTHROTTLED, emulator_truth, harvestable, raw_counts, raw_query, run_sync_into
+from tests.plugins.pipeline import (
+    UNTHROTTLED,
+    emulator_truth,
+    harvestable,
+    raw_counts,
+    raw_query,
+    run_sync_into,
+)
 
 CORE = ("posts", "topics", "post_topics", "post_makers", "collections", "collection_posts")
 CHUNK_PAGES = 60
