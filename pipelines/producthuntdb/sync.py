@@ -535,6 +535,8 @@ def _record(loader: _Loader, run: HarvestRun, report: SyncReport, error: Product
 
 def saved_position(settings: Settings) -> dict[str, Any] | None:
     """The position stored *in the database* (dlt's state table), read-only; None if there is none."""
+    if is_warehouse(settings):
+        return _saved_position_on_server(settings)
     with opened(settings.db_path) as con:
         exists = con.execute(
             "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
@@ -555,6 +557,32 @@ def saved_position(settings: Settings) -> dict[str, Any] | None:
     return read_position(dict(decompress_state(row[0])))
 
 
+def _saved_position_on_server(settings: Settings) -> dict[str, Any] | None:
+    """:func:`saved_position` on a warehouse, through its own connection (``%s`` placeholders)."""
+    from producthuntdb import destination
+
+    dataset = quote_identifier(settings.dataset_name)
+    exists = destination.query(
+        settings,
+        "select count(*) from information_schema.tables where table_schema = %s and table_name = %s",
+        (settings.dataset_name, "_dlt_pipeline_state"),
+    )
+    if not exists or not exists[0][0]:
+        return None
+    rows = destination.query(
+        settings,
+        f"select state from {dataset}._dlt_pipeline_state where pipeline_name = %s "
+        f"and _dlt_load_id in (select load_id from {dataset}._dlt_loads where status = 0) "
+        "order by version desc limit 1",
+        (settings.pipeline_name,),
+    )
+    if not rows:
+        return None
+    from dlt.pipeline.state_sync import decompress_state
+
+    return read_position(dict(decompress_state(rows[0][0])))
+
+
 def pending_packages(settings: Settings) -> int:
     """Load packages fetched for this database but not stored yet (a failed or killed run's)."""
     root = Path(pipelines_dir(settings)) / settings.pipeline_name
@@ -572,9 +600,13 @@ def backfill_status(settings: Settings) -> dict[str, Any]:
         "floor": None, "high_water": None, "window": None, "estimated_posts": None,
         "estimated_points": None, "estimate_error": None, "pending_packages": pending_packages(settings),
     }
-    if not settings.db_path.is_file():
+    if not is_warehouse(settings) and not settings.db_path.is_file():
         return status
-    state = saved_position(settings)
+    try:
+        state = saved_position(settings)
+    except Exception as exc:  # an unreachable warehouse: status says so instead of failing
+        status["error"] = " ".join(str(exc).split())[:200]
+        return status
     if state is None:
         return status
     status.update(floor=state.get("floor"), high_water=state.get("high_water"), window=state.get("window"))

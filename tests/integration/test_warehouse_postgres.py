@@ -78,8 +78,8 @@ def pg_run(pg_server: PgServer, tmp_path_factory: pytest.TempPathFactory) -> Ite
 def test_every_stage_runs_on_postgres(pg_run: PgRun) -> None:
     assert pg_run.sync.status == "ok"
     assert pg_run.build.failures == [] and pg_run.build.tests_passed > 100
-    gate = pg_run.export.gate
-    assert gate is not None and gate.passed and gate.evaluated > 50
+    gate = pg_run.export.gate  # the gate record the export shipped under
+    assert gate["passed"] and gate["evaluated"] > 50
     # nothing was written to a DuckDB file: the warehouse holds the data
     assert not pg_run.settings.db_path.exists()
     schemas = {r[0] for r in pg_run.query("select schema_name from information_schema.schemata")}
