@@ -64,9 +64,9 @@ REAL_BUDGET = 6250
 DAY = 86_400
 TARGETS = {
     "ours_vs_naive": "≤ 0.30",
-    "budget_use": "≥ 0.90",
+    "budget_use": "≥ 0.94",
     "n_429": "= 0",
-    "harvest_time_over_ideal": "≤ 1.15",
+    "harvest_time_over_ideal": "≤ 1.05",
     "load_vs_floor": "≥ 0.50",
     "peak_rss_mb_sync_medium": "< 1024",
 }
@@ -246,14 +246,17 @@ def bench_budget(
         return figures
     points, seconds = run["points"], run["seconds"]
     rate = REAL_BUDGET / window_seconds
-    windows = math.floor(seconds / window_seconds) + 1
+    # The budget that accrued while the run ran: a window the run ends in counts for the part of it
+    # that elapsed (counting it whole would charge the run for time after it finished).
+    windows = seconds / window_seconds
     figures.update(
         points=points,
         seconds=seconds,
         posts_loaded=run["raw_rows"].get("posts", 0),
         points_per_post=ratio(points, run["raw_rows"].get("posts", 0)),
         ideal_s=points / rate,
-        windows=windows,
+        windows=round(windows, 2),
+        windows_touched=math.floor(windows) + 1,
         budget_use=points / (REAL_BUDGET * windows),
         harvest_time_over_ideal=seconds / (points / rate) if points else None,
         status=run["report"].get("status"),

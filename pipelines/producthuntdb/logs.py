@@ -105,6 +105,7 @@ class _JsonFileSink:
         self.directory = directory
         self.secrets = secrets
         self.lock = threading.Lock()
+        self.failed = False
 
     def path_for(self, when: datetime) -> Path:
         return self.directory / f"{when.astimezone(UTC):%Y-%m-%d}.jsonl"
@@ -113,8 +114,18 @@ class _JsonFileSink:
         record = message.record
         line = mask_secrets(json.dumps(_record_dict(record, self.secrets), ensure_ascii=False), self.secrets)
         path = self.path_for(record["time"])
-        with self.lock, path.open("a", encoding="utf-8") as handle:
-            handle.write(line + "\n")
+        with self.lock:
+            if self.failed:
+                return
+            try:
+                with path.open("a", encoding="utf-8") as handle:
+                    handle.write(line + "\n")
+            except OSError:
+                # A full disk or a lost directory must not turn every later log call into a
+                # traceback on the console: the console sink still shows the records, and the
+                # run's own error line says what failed.
+                self.failed = True
+                return
         _state["log_file"] = path
 
 
@@ -162,14 +173,19 @@ def _short(value: Any) -> str:
 
 
 class _InterceptHandler(logging.Handler):
-    """Routes stdlib logging records (dlt, dbt, httpx) into loguru, keeping their level."""
+    """Routes stdlib logging records (dlt, dbt, httpx) into loguru, keeping their level.
+
+    dlt's records go to the JSON file only: every dlt failure reaches our code as an exception
+    that the run reports in one line (a lock it waits on, a full disk, a failed load), and dlt's
+    own lines name load-package paths and job classes, which the console has no use for."""
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
             level: str | int = logger.level(record.levelname).name
         except ValueError:
             level = record.levelno
-        logger.opt(depth=6, exception=record.exc_info).bind(logger_name=record.name).log(
+        file_only = record.name.split(".")[0] in NON_PROPAGATING_LOGGERS
+        logger.opt(depth=6, exception=record.exc_info).bind(logger_name=record.name, file_only=file_only).log(
             level, record.getMessage()
         )
 

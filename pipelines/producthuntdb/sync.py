@@ -18,6 +18,7 @@ notebook) up to ``lock_wait_seconds``, saying who holds it.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import math
@@ -193,7 +194,17 @@ def _as_error(exc: BaseException, doing: str) -> ProductHuntDBError:
     for e in _chain(exc):
         if isinstance(e, ProductHuntDBError):
             return e
+    if any(_is_disk_full(e) for e in _chain(exc)):
+        return ProductHuntDBError(
+            f"{doing} failed: the disk is full (No space left on device); free some space and sync again: "
+            "what was not loaded stays pending and the next sync resumes"
+        )
     return ProductHuntDBError(f"{doing} failed: {one_line(exc)}")
+
+
+def _is_disk_full(exc: BaseException) -> bool:
+    """ENOSPC from Python, or DuckDB's own wording of it (its errors carry no errno)."""
+    return (isinstance(exc, OSError) and exc.errno == errno.ENOSPC) or "No space left on device" in str(exc)
 
 
 def wait_for_lock(
