@@ -11,6 +11,8 @@ from __future__ import annotations
 import importlib.util
 import os
 
+import pytest
+
 from producthuntdb.telemetry import TELEMETRY_OFF
 
 os.environ.update(TELEMETRY_OFF)
@@ -41,3 +43,24 @@ def _present(module: str) -> bool:
 
 
 pytest_plugins = [name for name in PLUGINS if _present(name)]
+
+# Under pytest-xdist (`make test` runs two workers), a session fixture is built once per worker
+# that needs it. The two expensive ones — the synced and built `small` world, and the demo — would
+# be paid twice; so every test that uses one runs in that fixture's group, on one worker
+# (`--dist loadgroup`), while the rest of the suite is spread over both.
+SHARED_GROUPS = {
+    "small_world": {"small_synced", "small_build", "small_built", "small_served"},
+    "demo": {"demo"},
+}
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups off the markers
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        module = getattr(item, "module", None)
+        uses_demo = module is not None and hasattr(module, "demo_run")
+        fixtures = set(getattr(item, "fixturenames", ()))
+        for group, names in SHARED_GROUPS.items():
+            if fixtures & names or (group == "demo" and uses_demo):
+                item.add_marker(pytest.mark.xdist_group(group))
+                break
