@@ -56,8 +56,12 @@ demo: install ## emulator → 3 simulated days of sync → build → gate → se
 
 # pytest's exit code is written to $PYTEST_RC_FILE when set, so .ci/run can tell "no tests
 # collected" (exit 5) from a failure: make itself only ever reports exit 2.
+# Two xdist workers share the suite (CI machines have 2 cores); the two expensive session fixtures
+# are each scheduled on one worker (tests/conftest.py). TEST_WORKERS=0 runs serially.
+TEST_WORKERS ?= 2
+
 test: install clients ## the whole test suite with the coverage floor (what .ci/run calls)
-	@rc=0; $(BIN)/pytest --cov=producthuntdb --cov-report=term --cov-fail-under=$(COV_MIN) $(ARGS) || rc=$$?; \
+	@rc=0; $(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup --cov=producthuntdb --cov-report=term --cov-fail-under=$(COV_MIN) $(ARGS) || rc=$$?; \
 	if [ -n "$${PYTEST_RC_FILE:-}" ]; then echo $$rc > "$$PYTEST_RC_FILE"; fi; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests (exit 5)" >&2; fi; \
 	exit $$rc

@@ -8,8 +8,11 @@ collection of the rest of the suite.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import os
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -44,23 +47,36 @@ def _present(module: str) -> bool:
 
 pytest_plugins = [name for name in PLUGINS if _present(name)]
 
-# Under pytest-xdist (`make test` runs two workers), a session fixture is built once per worker
+# Under pytest-xdist (`make test` runs two workers) a session fixture is built once per worker
 # that needs it. The two expensive ones — the synced and built `small` world, and the demo — would
-# be paid twice; so every test that uses one runs in that fixture's group, on one worker
-# (`--dist loadgroup`), while the rest of the suite is spread over both.
+# be paid twice; so with `--dist loadgroup` every test module that uses one is scheduled as one
+# unit with the others of its group, on one worker, while the rest of the suite is spread test by
+# test. (xdist's own loadgroup reads `xdist_group` marks into node ids, which pytest 9 ignores:
+# the groups are found here, from the modules' text, in the controller that schedules.)
 SHARED_GROUPS = {
-    "small_world": {"small_synced", "small_build", "small_built", "small_served"},
-    "demo": {"demo"},
+    "small_world": ("small_synced", "small_build", "small_built", "small_served"),
+    "demo": ("demo_run",),
 }
+_ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups off the markers
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    for item in items:
-        module = getattr(item, "module", None)
-        uses_demo = module is not None and hasattr(module, "demo_run")
-        fixtures = set(getattr(item, "fixturenames", ()))
-        for group, names in SHARED_GROUPS.items():
-            if fixtures & names or (group == "demo" and uses_demo):
-                item.add_marker(pytest.mark.xdist_group(group))
-                break
+@functools.cache
+def shared_group(module_path: str) -> str | None:
+    """The shared-fixture group of a test module (a path relative to the repository), if any."""
+    try:
+        text = (_ROOT / module_path).read_text(encoding="utf-8")
+    except OSError:
+        return None
+    return next((group for group, names in SHARED_GROUPS.items() if any(n in text for n in names)), None)
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadGroupScheduling
+
+    class SharedFixtureScheduling(LoadGroupScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return shared_group(nodeid.split("::")[0]) or nodeid
+
+    return SharedFixtureScheduling(config, log)
