@@ -7,7 +7,7 @@
         'post_metrics': {'post_id': 'varchar', 'votes_count': 'bigint', 'comments_count': 'bigint', 'observed_at': 'timestamptz', 'run_id': 'varchar'},
         'topics': {'id': 'varchar', 'name': 'varchar', 'slug': 'varchar', 'description': 'varchar', 'followers_count': 'bigint', 'posts_count': 'bigint', 'created_at': 'timestamptz', 'url': 'varchar'},
         'users': {'id': 'varchar', 'name': 'varchar', 'username': 'varchar', 'headline': 'varchar', 'url': 'varchar', 'profile_image': 'varchar', 'twitter_username': 'varchar', 'website_url': 'varchar', 'is_maker': 'boolean', 'created_at': 'timestamptz'},
-        'post_topics': {'post_id': 'varchar', 'topic_id': 'varchar', 'position': 'bigint'},
+        'post_topics': {'post_id': 'varchar', 'topic_id': 'varchar'},
         'post_makers': {'post_id': 'varchar', 'position': 'bigint', 'maker_id': 'varchar'},
         'collections': {'id': 'varchar', 'name': 'varchar', 'tagline': 'varchar', 'description': 'varchar', 'url': 'varchar', 'cover_image': 'varchar', 'followers_count': 'bigint', 'created_at': 'timestamptz', 'featured_at': 'timestamptz', 'user_id': 'varchar'},
         'collection_posts': {'collection_id': 'varchar', 'post_id': 'varchar'},

@@ -274,6 +274,23 @@ def _check_warehouse(settings: Settings) -> None:
 
 
 # ----------------------------------------------------------------------------- the pipeline
+def drop_retired_merge_keys(pipeline: dlt.Pipeline) -> None:
+    """Forget merge keys the contract no longer has (``post_topics`` lost ``post_id``'s).
+
+    dlt keeps a column hint once stored and a resource without a merge key does not clear it,
+    so a database from before the change would go on deleting a post's every link whenever one
+    of them is loaded — while membership now arrives a topic at a time.
+    """
+    if not pipeline.default_schema_name:
+        return
+    tables = pipeline.default_schema.tables
+    for name, spec in TABLES.items():
+        for column_name, column in tables.get(name, {}).get("columns", {}).items():
+            if column.get("merge_key") and column_name != spec.merge_key:
+                logger.info("raw.{}: {} is no longer a merge key", name, column_name)
+                column.pop("merge_key")
+
+
 class _Loader:
     """Loads chunks through one dlt pipeline, counting them (and failing one, as a test asks)."""
 
@@ -299,6 +316,7 @@ class _Loader:
                 wait_for_lock(settings, "read the saved position", pipeline.sync_destination)
             except Exception as exc:
                 raise _as_error(exc, f"reading the saved position from {settings.db_path}") from None
+            drop_retired_merge_keys(pipeline)
 
     def load(self, source: Any, *, chunk: bool = True) -> None:
         """One ``extract → normalize → load``; the rows and the state they carry commit together."""
@@ -428,10 +446,13 @@ def _harvest(run: HarvestRun, loader: _Loader) -> None:
     run.finished.update(WITH_CHOICES - run.with_)
     for fetchers, selected in phases(run.with_):
         while not run.interrupted and not run.finished.issuperset(fetchers):
-            pages = run.stats.pages
+            pages, finished = run.stats.pages, len(run.finished)
             run.new_chunk()
             loader.load(producthunt(run).with_resources(*selected))
-            if run.stats.pages == pages and not run.finished.issuperset(fetchers) and not run.interrupted:
+            # a chunk that only finished resources made progress too: one that waits for another
+            # (membership waits for the topic list) runs in the next chunk
+            stuck = run.stats.pages == pages and len(run.finished) == finished
+            if stuck and not run.finished.issuperset(fetchers) and not run.interrupted:
                 raise ProductHuntDBError(f"sync made no progress in {', '.join(fetchers)} (a bug: please report it)")
         if run.interrupted:
             return

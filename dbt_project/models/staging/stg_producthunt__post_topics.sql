@@ -12,7 +12,6 @@ renamed as (
     select
         trim(post_id) as post_id,
         trim(topic_id) as topic_id,
-        position,
         _dlt_load_id
     from latest
     where nullif(trim(post_id), '') is not null and nullif(trim(topic_id), '') is not null

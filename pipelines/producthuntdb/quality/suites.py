@@ -75,7 +75,6 @@ MART_SPECS: tuple[MartSpec, ...] = (
     MartSpec(
         table="post_topics",
         key=("post_id", "topic_id"),
-        non_negative=("position",),
         references=(Reference("post_id", "posts", "post_id"), Reference("topic_id", "topics", "topic_id")),
     ),
     MartSpec(

@@ -3,16 +3,19 @@
 Read top to bottom, the source says what is harvested and from where:
 
 * ``post_pages`` (not loaded itself) pages posts in ascending date windows, newest-first
-  inside each (``windows.py``); the transformers ``posts``, ``post_topics``, ``post_makers``
-  and ``post_metrics`` turn each page into rows; a page that fails on a broken post is
+  inside each (``windows.py``); the transformers ``posts``, ``post_makers`` and
+  ``post_metrics`` turn each page into rows; a page that fails on a broken post is
   narrowed and the bad post set aside in ``_quarantine`` (``quarantine.py``), which earlier
-  quarantined posts are retried from first;
+  quarantined posts are retried from first (a retried post brings its topics: ``retried_topics``);
+* ``topic_links`` (→ ``post_topics``) then asks every topic for its posts in the date range
+  the posts harvest added (``membership.py``): complete membership, about 1.25 points a link;
 * ``recent_post_counts`` (not loaded) re-reads the counts and ``featuredAt`` of posts younger
   than the look-back that earlier runs loaded — 85 points per 20 posts — and
   ``refreshed_posts``/``refreshed_metrics`` write them;
 * ``collection_nodes`` (→ ``collections``, ``collection_posts``) and ``topics`` are re-read
-  only when older than ``topics_refresh_hours`` (topics also when posts link a topic not
-  loaded — a topic created since the last refresh), resumable page by page;
+  only when older than ``topics_refresh_hours`` (topics also, before a membership scan, when
+  the API lists more topics than are loaded — the scan can only ask topics it knows),
+  resumable page by page;
 * ``comments`` and ``votes`` (opt-in) complete every post whose loaded rows fall short of
   its counts; ``users`` are the viewer plus, when the API does not redact, every user id
   met in the raw tables and not loaded yet, 20 per request.
@@ -38,6 +41,7 @@ from loguru import logger
 from producthuntdb.api.queries import batched_users_query
 from producthuntdb.source.contract import TABLES
 from producthuntdb.source.helpers import HarvestRun, iso, paginate, ts
+from producthuntdb.source.membership import scan_due, topic_links
 from producthuntdb.source.quarantine import posts_connection, retry_quarantined
 from producthuntdb.source.windows import (
     BOUNDARY,
@@ -57,9 +61,9 @@ USERS_PER_REQUEST = 20
 Rows = list[dict[str, Any]]
 
 MAIN_PHASE = (
-    ("topics", "post_pages", "recent_post_counts", "collection_nodes"),
-    ("topics", "posts", "post_topics", "post_makers", "post_metrics", "_quarantine", "refreshed_posts",
-     "refreshed_metrics", "collections", "collection_posts"),
+    ("topics", "post_pages", "topic_links", "recent_post_counts", "collection_nodes"),
+    ("topics", "posts", "topic_links", "retried_topics", "post_makers", "post_metrics", "_quarantine",
+     "refreshed_posts", "refreshed_metrics", "collections", "collection_posts"),
 )
 CHILDREN_PHASE = (("comments", "votes"), ("comments", "votes"))
 USERS = ("users",)
@@ -166,12 +170,14 @@ def producthunt(run: HarvestRun) -> Sequence[DltResource]:
     def posts(page: Rows) -> Iterator[Rows]:
         yield _emit(run, "posts", [{k: v for k, v in node.items() if k not in ("makers", "topics")} for node in page])
 
-    @dlt.transformer(name="post_topics", **TABLES["post_topics"].hints())
-    def post_topics(page: Rows) -> Iterator[Rows]:
+    @dlt.transformer(name="retried_topics", table_name="post_topics", **TABLES["post_topics"].hints())
+    def retried_topics(page: Rows) -> Iterator[Rows]:
+        """The topics a post read alone brings (``post.graphql``: a quarantined post that now
+        resolves, whose range the membership scan passed while it could not be read)."""
         yield _emit(run, "post_topics", [
-            {"post_id": node["id"], "topic_id": topic["id"], "position": position}
-            for node in page
-            for position, topic in enumerate(node["topics"]["nodes"])
+            {"post_id": node["id"], "topic_id": topic["id"]}
+            for node in page if "topics" in node
+            for topic in node["topics"]["nodes"]
         ])
 
     @dlt.transformer(name="post_makers", **TABLES["post_makers"].hints())
@@ -237,22 +243,37 @@ def producthunt(run: HarvestRun) -> Sequence[DltResource]:
     def refreshed_metrics(page: Rows) -> Iterator[Rows]:
         yield _emit(run, "post_metrics", [_metrics(run, node, run.api_now()) for node in page])
 
+    # -- topic membership ---------------------------------------------------------------------
+    @dlt.resource(name="topic_links", table_name="post_topics", **TABLES["post_topics"].hints())
+    def links() -> Iterator[Rows]:
+        """Membership by topic over the range the posts harvest added (``membership.py``);
+        starts once the posts and the topic list are done."""
+        state = position(run)
+        if "topic_links" in run.finished or not run.finished.issuperset({"post_pages", "topics"}):
+            return
+        for rows in topic_links(run, state):
+            yield _emit(run, "post_topics", rows)
+
     # -- topics and collections ---------------------------------------------------------------
     @dlt.resource(name="topics", **TABLES["topics"].hints())
     def topics() -> Iterator[Rows]:
-        """All topics when stale or when posts link one not loaded; resumable by page.
-
-        Runs once the posts are done: they tell which topics are linked."""
+        """All topics when stale, or when a membership scan is due and the API lists topics
+        not loaded; resumable by page. Runs once the posts are done (they move the range the
+        scan covers)."""
         state = position(run)
         if "topics" in run.finished or "post_pages" not in run.finished or run.chunk_full():
             return
         cursor = state.get("topics_cursor")
         if cursor is None and not _stale(run, state, "topics_refreshed_at"):
-            if not _unknown_topics(run):
+            missing = _missing_topics(run, state)
+            if missing is None:
+                return
+            if not missing:
                 run.finish("topics")
                 return
-            logger.info("posts link topics the last topics refresh did not see: refreshing topics")
+            logger.info("the API lists topics the last topics refresh did not see: refreshing topics")
         for connection in paginate(run, "topics_page", {}, ("topics",), cursor=cursor):
+            run.topics_read.update({node["id"]: (node["slug"], int(node["postsCount"] or 0)) for node in connection["nodes"]})
             yield _emit(run, "topics", connection["nodes"])
             info = connection["pageInfo"]
             if info["hasNextPage"]:
@@ -363,7 +384,8 @@ def producthunt(run: HarvestRun) -> Sequence[DltResource]:
 
     pages, counts, collection_pages = post_pages(), recent_post_counts(), collection_nodes()
     return (
-        pages, pages | posts, pages | post_topics, pages | post_makers, pages | post_metrics, quarantine(),
+        pages, pages | posts, pages | retried_topics, pages | post_makers, pages | post_metrics, quarantine(),
+        links(),
         counts, counts | refreshed_posts, counts | refreshed_metrics,
         collection_pages, collection_pages | collections, collection_pages | collection_posts,
         topics(),
@@ -437,15 +459,17 @@ def _redacted_users(run: HarvestRun, state: dict[str, Any]) -> dict[str, str]:
     return redacted
 
 
-def _unknown_topics(run: HarvestRun) -> bool:
-    """Posts (loaded, or fetched by this run) link a topic that is not loaded."""
-    if run.db_query("SELECT topic_id FROM {post_topics} WHERE topic_id NOT IN (SELECT id FROM {topics}) LIMIT 1", ()):
-        return True
-    linked = sorted(run.met_topics)
-    if not linked:
-        return False
-    loaded = run.db_query("SELECT id FROM {topics} WHERE id IN (SELECT unnest(?))", (linked,))
-    return len(loaded) < len(linked)
+def _missing_topics(run: HarvestRun, state: dict[str, Any]) -> bool | None:
+    """The API lists more topics than are loaded, when a membership scan is due (2 points; the
+    scan asks only topics it knows, so a topic created since the last refresh would lose its
+    links); None when the run must stop."""
+    if state.get("links_scan") is not None or not scan_due(state):
+        return False  # a scan under way keeps the topic list it started with
+    data = run.fetch("topics_total")
+    if data is None:
+        return None
+    loaded = run.db_query("SELECT count(*) FROM {topics}", ())
+    return int(data["topics"]["totalCount"]) > int(loaded[0][0] if loaded else 0)
 
 
 _MET_USERS = {"posts": "userId", "post_makers": "maker_id", "collections": "userId", "comments": "userId", "votes": "userId"}
@@ -454,8 +478,6 @@ _MET_USERS = {"posts": "userId", "post_makers": "maker_id", "collections": "user
 def _emit(run: HarvestRun, table: str, rows: Rows) -> Rows:
     """Count ``rows`` for the run's report; note the user ids they mention (the users resource)."""
     run.rows[table] = run.rows.get(table, 0) + len(rows)
-    if table == "post_topics":
-        run.met_topics.update(row["topic_id"] for row in rows)
     column = _MET_USERS.get(table)
     if column is not None:
         run.met_users.update(str(row[column]) for row in rows if row.get(column) is not None)

@@ -10,7 +10,8 @@ Column names are the API's field names after dlt's ``snake_case`` naming convent
 Timestamps are ``timestamptz``, counts ``bigint``; ids stay text exactly as the API sends
 them, redacted ``"0"`` included. Link tables whose rows are replaced wholesale when their
 parent is re-read have a ``merge_key`` on the parent id (dlt's delete-insert merge then drops
-links that disappeared).
+links that disappeared); ``post_topics`` comes a topic at a time (``membership.py``), so it
+merges link by link and a link the API drops stays.
 """
 
 from __future__ import annotations
@@ -84,7 +85,7 @@ TABLES: dict[str, TableSpec] = {
         "id name username headline url profile_image twitter_username website_url is_maker:bool"
         " created_at:timestamp",
     ),
-    "post_topics": _spec("post_id,topic_id", "post_id topic_id position:bigint", merge_key="post_id"),
+    "post_topics": _spec("post_id,topic_id", "post_id topic_id"),  # arrives a topic at a time: merged per link
     "post_makers": _spec("post_id,position", "post_id position:bigint maker_id", merge_key="post_id"),
     "collections": _spec(
         "id",

@@ -99,7 +99,9 @@ class HarvestRun:
     recorded: bool = False
     rows: dict[str, int] = field(default_factory=dict)
     met_users: set[str] = field(default_factory=set)
-    met_topics: set[str] = field(default_factory=set)
+    topics_read: dict[str, tuple[str, int]] = field(default_factory=dict)
+    """Topics this run read (id → slug, postsCount): the membership scan may start before the
+    chunk that carries them is loaded."""
     estimated: bool = False
     quarantine: list[dict[str, Any]] = field(default_factory=list)
     """``raw._quarantine`` rows of this chunk (bad items set aside, retried ones), loaded with it."""

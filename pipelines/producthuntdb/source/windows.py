@@ -21,6 +21,9 @@ sent 1 s early for the same boundary reason.
 
 This is plain dlt state rather than ``dlt.sources.incremental``: the windowed, descending,
 resumable cursor does not fit incremental's single ascending maximum.
+
+Topic membership has its own mark in the same state, ``links_through`` (``membership.py``):
+it follows ``high_water`` once the posts harvest of a run is done.
 """
 
 from __future__ import annotations
@@ -51,6 +54,8 @@ def new_state(floor: datetime) -> dict[str, Any]:
         "topics_cursor": None,
         "collections_refreshed_at": None,
         "collections_cursor": None,
+        "links_through": None,
+        "links_scan": None,
     }
 
 
