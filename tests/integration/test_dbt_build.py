@@ -7,6 +7,7 @@ asserts a lot about it, since a dbt invocation costs seconds.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,11 +18,12 @@ import duckdb
 import httpx
 import pytest
 
-from producthuntdb.emulator import EmulatorServer
+from producthuntdb.emulator import EmulatorConfig, EmulatorServer
 from producthuntdb.errors import StageError
 from producthuntdb.settings import Settings
 from producthuntdb.transform import BuildFailed, BuildReport, run_build, run_docs
-from tests.plugins.pipeline import UNTHROTTLED, harvestable
+from tests.plugins.emulator import shared_world
+from tests.plugins.pipeline import UNTHROTTLED
 
 MARTS = {
     "posts", "users", "topics", "post_topics", "post_makers", "collections", "collection_posts",
@@ -33,7 +35,7 @@ USER_KEYS = {"user_id", "maker_id"}
 def _truth(emulator_factory: Callable[..., EmulatorServer], scale: str) -> dict[str, int]:
     """The emulator's own count of each entity (same seed and clock as ``small_synced``)."""
     server = emulator_factory(scale=scale, budget=UNTHROTTLED)
-    data = harvestable(httpx.get(f"{server.base_url}/_emulator/truth", timeout=30).json())
+    data = httpx.get(f"{server.base_url}/_emulator/truth", timeout=30).json()
     return {key: int(value) for key, value in data.items() if isinstance(value, int)}
 
 
@@ -152,7 +154,7 @@ def test_mart_values_equal_what_the_api_serves(
             created = _utc(api["createdAt"])
             assert created is not None
             makers = [m["id"] for m in api["makers"]]
-            topics = [t["id"] for t in api["topics"]["nodes"]]
+            topics = sorted(t["id"] for t in api["topics"]["nodes"])
             launch_day = created.replace(tzinfo=UTC).astimezone(ZoneInfo("America/Los_Angeles")).date()
             expected = (
                 post_id, api["name"], api["tagline"], api["slug"], api["votesCount"], api["commentsCount"],
@@ -166,8 +168,36 @@ def test_mart_values_equal_what_the_api_serves(
                 [post_id],
             ).fetchall() == [(None if m == "0" else m, m == "0") for m in makers]
             assert con.execute(
-                "select topic_id from marts.post_topics where post_id = ? order by position", [post_id]
+                "select topic_id from marts.post_topics where post_id = ? order by topic_id", [post_id]
             ).fetchall() == [(t,) for t in topics]
+
+
+def test_posts_with_more_than_five_topics_have_all_of_them(
+    small_built: Settings, emulator_factory: Callable[..., EmulatorServer]
+) -> None:
+    """Membership is complete and exact: every (post, topic) of the world, no more, after sync and
+    build — the posts with 6-8 topics (that a nested ``topics(first: 5)`` cut short) included."""
+    server = emulator_factory(scale="small", budget=UNTHROTTLED)
+    world = shared_world(EmulatorConfig(scale="small", budget=UNTHROTTLED))
+    n_posts = int(httpx.get(f"{server.base_url}/_emulator/truth", timeout=30).json()["posts"])
+    truth = {
+        (str(int(world.post_ids[i])), str(int(t) + 1)) for i in range(n_posts) for t in world.post_topics(i)
+    }
+    per_post = Counter(post_id for post_id, _ in truth)
+    wide = {post_id for post_id, n in per_post.items() if n > 5}
+    assert len(wide) >= 30  # ~3 % of 3,000 posts
+    with _connect(small_built) as con:
+        links = set(con.execute("select post_id, topic_id from marts.post_topics").fetchall())
+        counted = dict(con.execute("select post_id, topic_count from marts.posts where topic_count > 5").fetchall())
+    assert {link for link in links if link[0] in wide} == {link for link in truth if link[0] in wide}
+    assert links == truth
+    assert counted == {post_id: per_post[post_id] for post_id in wide}
+    # the world's membership is what the API serves: a few wide posts asked over HTTP
+    headers = {"Authorization": "Bearer test-token-0123456789abcdef"}
+    for post_id in sorted(wide)[:5]:
+        body = {"query": POST_QUERY, "variables": {"id": post_id}}
+        api = httpx.post(server.url, json=body, headers=headers, timeout=30).json()["data"]["post"]
+        assert {(post_id, t["id"]) for t in api["topics"]["nodes"]} == {link for link in truth if link[0] == post_id}
 
 
 def test_analytics_marts_equal_an_independent_recomputation(small_built: Settings) -> None:

@@ -7,11 +7,21 @@ from graphql import FieldNode, IntValueNode, parse, validate, visit
 from graphql.language import Visitor
 
 from producthuntdb.api.complexity import query_cost
-from producthuntdb.api.queries import QUERY_NAMES, batched_users_query, load_query, query_files
+from producthuntdb.api.queries import (
+    QUERY_NAMES,
+    batched_topic_totals_query,
+    batched_users_query,
+    load_query,
+    query_files,
+)
 from producthuntdb.api.schema import load_schema
 
 EXPECTED_COST = {
-    "posts_page": 465,  # the design's lean page of 20
+    "posts_page": 325,  # the design's lean page of 20 (membership comes by topic)
+    "topic_posts": 25,  # membership: 25 points per 20 links
+    "topic_total": 2,
+    "topics_total": 2,
+    "post": 39,
     "post_counts": 85,  # the look-back refresh: 85 points per 20 posts (counts and featuredAt)
     "posts_total": 2,
     "newest_post": 3,
@@ -57,8 +67,15 @@ def test_batched_user_query_is_valid_and_costs_the_sum_of_its_parts() -> None:
     assert query_cost(text) == 20 * 11
 
 
+def test_batched_topic_totals_are_valid_and_cost_the_sum_of_their_parts() -> None:
+    text = batched_topic_totals_query(20)
+    assert validate(load_schema(), parse(text)) == []
+    assert query_cost(text) == 20 * query_cost(load_query("topic_total")) == 40
+
+
 def test_the_single_post_query_asks_what_a_posts_page_node_asks() -> None:
-    """A quarantined post retried with ``post(id:)`` must yield the same row as a page would."""
+    """A quarantined post retried with ``post(id:)`` must yield the same row as a page would,
+    and its topics (the membership scan of its range passed it by while it could not be read)."""
     from graphql import OperationDefinitionNode, print_ast
 
     def selection(name: str, path: tuple[str, ...]) -> str:
@@ -70,4 +87,5 @@ def test_the_single_post_query_asks_what_a_posts_page_node_asks() -> None:
             assert node is not None
         return print_ast(node)
 
-    assert selection("post", ("post",)) == selection("posts_page", ("posts", "nodes"))
+    page = selection("posts_page", ("posts", "nodes"))
+    assert selection("post", ("post",)) == page[: page.rindex("}")] + "  topics(first: 20) {\n    nodes {\n      id\n    }\n  }\n}"

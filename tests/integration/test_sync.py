@@ -19,7 +19,6 @@ from tests.plugins.emulator import shared_world
 from tests.plugins.pipeline import (
     UNTHROTTLED,
     emulator_truth,
-    harvestable,
     raw_counts,
     raw_query,
     run_sync_into,
@@ -74,7 +73,7 @@ def flow(tmp_path_factory: pytest.TempPathFactory) -> Flow:
                 httpx.post(f"{server.base_url}/_emulator/clock", json={"advance_seconds": 86400}, timeout=30)
             settings, report = run_sync_into(data_dir, server.url)
             reports.append(report)
-            truths.append(harvestable(emulator_truth(server.base_url)))
+            truths.append(emulator_truth(server.base_url))
             counts.append(raw_counts(settings))
         newest = raw_query(settings, "select max(created_at) from raw.posts")[0][0]
         api_recent = api_counts_since(server.url, 72, newest)

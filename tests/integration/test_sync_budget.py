@@ -23,7 +23,6 @@ from tests.plugins.pipeline import (
     TEST_TOKEN,
     UNTHROTTLED,
     emulator_truth,
-    harvestable,
     raw_counts,
     run_sync_into,
 )
@@ -43,7 +42,7 @@ def test_small_budget_never_429s_and_uses_the_windows(tmp_path: Path, emulator_f
     with emulator_factory(scale="tiny", budget=3000, window_seconds=4) as server:
         settings, report = run_sync_into(tmp_path, server.url)
         stats = httpx.get(f"{server.base_url}/_emulator/stats").json()
-        truth = harvestable(emulator_truth(server.base_url))
+        truth = emulator_truth(server.base_url)
     assert report.status == "ok"
     assert report.n_429 == 0 and stats["responses_by_status"].get("429", 0) == 0
     assert len(report.window_usage) >= 2, "the run needed several windows"
@@ -62,7 +61,7 @@ def test_bounded_runs_resume_exactly(tmp_path: Path, emulator_factory: Callable[
             estimates.append((status["estimated_posts"], raw_counts(settings).get("posts", (0, 0))[1]))
             if report.status == "ok":
                 break
-        truth = harvestable(emulator_truth(server.base_url))
+        truth = emulator_truth(server.base_url)
     assert statuses[0] == "stopped" and statuses[-1] == "ok", statuses
     assert_complete(settings, truth)
     for estimate, loaded in estimates[:-1]:
@@ -82,7 +81,7 @@ def test_sigkill_at_ten_random_moments_each_followed_by_a_rerun(
     equal to truth, duplicate-free, paying less than a harvest from scratch."""
     rng = random.Random(11)
     with emulator_factory(scale="tiny", budget=3000, window_seconds=1) as server:
-        truth = harvestable(emulator_truth(server.base_url))
+        truth = emulator_truth(server.base_url)
         start = points_spent(server)
         run_sync_into(tmp_path / "reference", server.url)
         full_cost = points_spent(server) - start

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from producthuntdb.emulator import EmulatorServer
-from tests.plugins.pipeline import emulator_truth, harvestable, raw_counts, raw_query, run_sync_into
+from tests.plugins.pipeline import emulator_truth, raw_counts, raw_query, run_sync_into
 
 CORE = ("posts", "topics", "post_topics", "post_makers", "collections", "collection_posts")
 
@@ -31,7 +31,7 @@ def test_paced_sync_learns_the_server_price(
     )
     settings, report = run_sync_into(tmp_path, server.url)
     stats = httpx.get(f"{server.base_url}/_emulator/stats").json()
-    truth = harvestable(emulator_truth(server.base_url))
+    truth = emulator_truth(server.base_url)
     assert report.status == "ok"
     assert report.n_429 <= 2 and stats["responses_by_status"].get("429", 0) <= 2, stats
     assert len(report.window_usage) >= 2, "the run needed several windows"

@@ -13,7 +13,6 @@ from producthuntdb.errors import ApiError
 from tests.plugins.pipeline import (
     UNTHROTTLED,
     emulator_truth,
-    harvestable,
     raw_counts,
     raw_query,
     run_sync_into,
@@ -38,7 +37,7 @@ def test_failed_run_is_recorded_and_the_next_run_completes(
     httpx.post(config, json={"fault_rate": 0.0}, timeout=10).raise_for_status()
     settings, report = run_sync_into(tmp_path, server.url)
     assert report.status == "ok"
-    truth = harvestable(emulator_truth(server.base_url))
+    truth = emulator_truth(server.base_url)
     counts = raw_counts(settings)
     for table in ("posts", "topics", "post_topics", "post_makers", "collections", "collection_posts"):
         assert counts[table] == (truth[table], truth[table]), table

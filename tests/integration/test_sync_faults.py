@@ -14,7 +14,6 @@ from tests.plugins.emulator import shared_world
 from tests.plugins.pipeline import (
     UNTHROTTLED,
     emulator_truth,
-    harvestable,
     raw_counts,
     raw_query,
     run_sync_into,
@@ -26,7 +25,7 @@ CONTENT = {
     "posts": "select * exclude (_dlt_load_id, _dlt_id) from raw.posts order by id",
     "topics": "select * exclude (_dlt_load_id, _dlt_id) from raw.topics order by id",
     "users": "select * exclude (_dlt_load_id, _dlt_id) from raw.users order by id",
-    "post_topics": "select post_id, topic_id, position from raw.post_topics order by all",
+    "post_topics": "select post_id, topic_id from raw.post_topics order by all",
     "post_makers": "select post_id, position, maker_id from raw.post_makers order by all",
     "collections": "select * exclude (_dlt_load_id, _dlt_id) from raw.collections order by id",
     "collection_posts": "select collection_id, post_id from raw.collection_posts order by all",
@@ -45,7 +44,7 @@ def healthy(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, dict[st
     config = EmulatorConfig(scale="tiny", budget=UNTHROTTLED)
     with EmulatorServer(config, world=shared_world(config)) as server:
         settings, report = run_sync_into(tmp_path_factory.mktemp("healthy"), server.url, with_=WITH)
-        return settings, harvestable(emulator_truth(server.base_url)), report
+        return settings, emulator_truth(server.base_url), report
 
 
 def test_with_comments_and_votes_loads_every_one(healthy: tuple[Settings, dict[str, int], Any]) -> None:

@@ -24,7 +24,6 @@ from tests.plugins.pipeline import (
     TEST_TOKEN,
     UNTHROTTLED,
     emulator_truth,
-    harvestable,
     raw_counts,
     run_sync_into,
     test_settings,
@@ -40,7 +39,7 @@ def test_each_edge_failure_at_rate_0_1_still_loads_the_truth(
 ) -> None:
     server = emulator_factory(scale="tiny", budget=UNTHROTTLED, window_seconds=2, fault_rate=0.1, faults=(kind,))
     settings, report = run_sync_into(tmp_path, server.url, backoff_base=0.01)
-    truth = harvestable(emulator_truth(server.base_url))
+    truth = emulator_truth(server.base_url)
     stats = server.app.stats.snapshot()
     assert stats["faults_by_kind"].get(kind, 0) >= 1, stats
     assert report.status == "ok", report.stop_reason

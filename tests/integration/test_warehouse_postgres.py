@@ -25,7 +25,7 @@ from producthuntdb.sync import SyncReport
 from producthuntdb.transform import BuildReport, run_build
 from tests.plugins.checksum import duckdb_checksums, postgres_checksums
 from tests.plugins.emulator import shared_world
-from tests.plugins.pipeline import UNTHROTTLED, emulator_truth, harvestable, run_sync_into
+from tests.plugins.pipeline import UNTHROTTLED, emulator_truth, run_sync_into
 from tests.plugins.postgres import PgServer
 from tests.plugins.warehouse import DBT_PROJECT_DIR
 
@@ -70,7 +70,7 @@ def pg_run(pg_server: PgServer, tmp_path_factory: pytest.TempPathFactory) -> Ite
         gate = run_gate(settings)  # check, then export with its report: the gate runs once
         assert gate.passed, gate.failures
         export = run_export(settings, gate=gate)
-        yield PgRun(settings, server, url, sync, build, export, harvestable(emulator_truth(server.base_url)))
+        yield PgRun(settings, server, url, sync, build, export, emulator_truth(server.base_url))
     finally:
         server.stop()
 

@@ -78,16 +78,6 @@ def emulator_truth(base_url: str) -> dict[str, int]:
     return dict(response.json())
 
 
-def harvestable(truth: dict[str, int]) -> dict[str, int]:
-    """The truth as today's harvest can load it: ``PostsPage`` asks ``topics(first: 5)``.
-
-    The emulator's world has posts with 6-8 topics (as the real API does); links past a
-    post's fifth are not followed up yet (issue 13, phase B), so they are not expected.
-    Every other count is the whole truth.
-    """
-    return {**truth, "post_topics": truth["post_topics"] - truth["post_topics_beyond_5"]}
-
-
 def raw_query(settings: Settings, sql: str, *params: Any) -> list[tuple[Any, ...]]:
     """Run ``sql`` on the synced file (read-only; the connection is closed again)."""
     import duckdb

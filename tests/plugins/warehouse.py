@@ -155,13 +155,13 @@ def write_fake_raw(path: Path, *, optional: bool = True) -> None:
             f"  '{LOAD_OLD}', 't2')"
         )
         con.execute(
-            "create table raw.post_topics (post_id varchar, topic_id varchar, position bigint,"
+            "create table raw.post_topics (post_id varchar, topic_id varchar,"
             " _dlt_load_id varchar not null, _dlt_id varchar not null)"
         )
         con.execute(
             "insert into raw.post_topics values"
-            f" ('1', '10', 0, '{LOAD_OLD}', 'pt1'), ('1', '11', 1, '{LOAD_OLD}', 'pt2'),"
-            f" ('2', '10', 0, '{LOAD_NEW}', 'pt3'), ('3', '11', 0, '{LOAD_NEW}', 'pt4')"
+            f" ('1', '10', '{LOAD_OLD}', 'pt1'), ('1', '11', '{LOAD_OLD}', 'pt2'),"
+            f" ('2', '10', '{LOAD_NEW}', 'pt3'), ('3', '11', '{LOAD_NEW}', 'pt4')"
         )
         con.execute(
             "create table raw.post_makers (post_id varchar, position bigint, maker_id varchar,"

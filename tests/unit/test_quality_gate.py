@@ -24,7 +24,7 @@ create table marts.topics as
   from range(1, 4) t(i);
 create table marts.users as select '77' as user_id, 'Viewer' as name, 'https://ph.example/@v' as url;
 create table marts.post_topics as
-  select post_id, ((post_id::int % 3) + 1)::varchar as topic_id, 0::bigint as position from marts.posts;
+  select post_id, ((post_id::int % 3) + 1)::varchar as topic_id from marts.posts;
 create table marts.post_makers as select post_id, 0::bigint as position, null::varchar as maker_id from marts.posts;
 create table marts.comments (comment_id varchar, post_id varchar, created_at timestamp);
 create table marts.post_metrics_history as
@@ -76,7 +76,7 @@ def test_every_kind_of_defect_is_named(settings: Settings) -> None:
         "update marts.posts set featured_at = created_at - interval 1 day where post_id = '3'",
         "update marts.posts set created_at = now() + interval 10 day, featured_at = null where post_id = '4'",
         "update marts.posts set url = 'ftp:/nope' where post_id = '5'",
-        "insert into marts.post_topics values ('6', '99', 1)",
+        "insert into marts.post_topics values ('6', '99')",
         "update marts.post_makers set post_id = null where post_id = '7'",
         "insert into marts.post_makers values ('8', 0, null)",
     )
