@@ -143,17 +143,25 @@ def test_a_day_later_new_posts_arrive_and_recent_counts_are_fresh(flow: Flow) ->
 def test_a_topic_newer_than_the_last_topics_refresh_is_fetched(
     emulator_factory: Callable[..., EmulatorServer], tmp_path: Path
 ) -> None:
+    """Membership is asked topic by topic, so a scan must know every topic: a run that adds posts
+    checks the API's topic count (2 points) and refreshes the topics when one is missing."""
     server = emulator_factory(scale="tiny", budget=UNTHROTTLED)
     settings, _ = run_sync_into(tmp_path, server.url)
     # a topic the (still fresh) topics refresh did not see, as when Product Hunt adds one
     with duckdb.connect(str(settings.db_path)) as con:
         (topic_id,) = con.execute("select min(topic_id) from raw.post_topics").fetchone() or (None,)
         con.execute("delete from raw.topics where id = ?", [topic_id])
+    # a run with nothing new has no range to scan: it neither checks nor refreshes
+    _, quiet = run_sync_into(tmp_path, server.url)
+    assert quiet.status == "ok" and "topics" not in quiet.rows
+    httpx.post(f"{server.base_url}/_emulator/clock", json={"advance_seconds": 3 * 86400}, timeout=30)
     _, report = run_sync_into(tmp_path, server.url)
-    assert report.status == "ok"
+    assert report.status == "ok" and report.rows["posts"] > 0
     assert raw_query(settings, "select count(*) from raw.topics where id = ?", topic_id) == [(1,)]
     orphans = "select count(*) from raw.post_topics where topic_id not in (select id from raw.topics)"
     assert raw_query(settings, orphans) == [(0,)]
-    # and a run with every topic known does not refresh them before they are stale
-    _, quiet = run_sync_into(tmp_path, server.url)
-    assert "topics" not in quiet.rows
+    assert raw_query(settings, "select count(*) from raw.post_topics") == [(emulator_truth(server.base_url)["post_topics"],)]
+    # and a run with new posts and every topic known does not refresh them before they are stale
+    httpx.post(f"{server.base_url}/_emulator/clock", json={"advance_seconds": 3 * 86400}, timeout=30)
+    _, again = run_sync_into(tmp_path, server.url)
+    assert again.status == "ok" and again.rows["posts"] > 0 and "topics" not in again.rows

@@ -10,8 +10,8 @@ connections (``--cost-model``):
     field itself counts once, its selection ``page`` times.
 ``legacy-nodes``
     the older rule: the ``nodes``/``edges`` field *and* its selection are multiplied by the
-    page size, ``1 + metadata + page * (1 + item)`` per container. ``PostsPage`` costs 564
-    instead of 465 and ``CollectionsPage`` 1,104 instead of 705.
+    page size, ``1 + metadata + page * (1 + item)`` per container. ``PostsPage`` costs 344
+    instead of 325, ``TopicPosts`` 44 instead of 25 and ``CollectionsPage`` 1,104 instead of 705.
 
 Everything else is graphql-ruby's default: a scalar or enum field costs 1, ``__typename``
 0, an object field 1 plus its selection, fragments are merged in place, and the page size
