@@ -9,6 +9,7 @@ from graphql.language import Visitor
 from producthuntdb.api.complexity import query_cost
 from producthuntdb.api.queries import (
     QUERY_NAMES,
+    batched_topic_posts_query,
     batched_topic_totals_query,
     batched_users_query,
     load_query,
@@ -71,6 +72,14 @@ def test_batched_topic_totals_are_valid_and_cost_the_sum_of_their_parts() -> Non
     text = batched_topic_totals_query(20)
     assert validate(load_schema(), parse(text)) == []
     assert query_cost(text) == 20 * query_cost(load_query("topic_total")) == 40
+
+
+def test_batched_topic_pages_are_valid_and_cost_the_sum_of_their_parts() -> None:
+    text = batched_topic_posts_query(3)
+    assert validate(load_schema(), parse(text)) == []
+    sizes = {"first0": 20, "first1": 7, "first2": 1}
+    one = load_query("topic_posts")
+    assert query_cost(text, sizes) == sum(query_cost(one, {"first": n}) for n in sizes.values()) == 25 + 12 + 6
 
 
 def test_the_single_post_query_asks_what_a_posts_page_node_asks() -> None:

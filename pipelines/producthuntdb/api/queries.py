@@ -76,3 +76,27 @@ def batched_topic_totals_query(count: int) -> str:
     return (
         f"query TopicTotals($postedAfter: DateTime, $postedBefore: DateTime, {params}) {{\n  {fields}\n}}\n"
     )
+
+
+def batched_topic_posts_query(count: int) -> str:
+    """``count`` ``topic_posts.graphql`` pages aliased into one request (``t0``, ``t1``, ...), each
+    with its own ``$topicN``/``$firstN``/``$cursorN`` over one date range.
+
+    Points are the sum of the parts; what it saves is requests: a topic holds a page or two of a
+    range, and one request per topic would be ~500 requests for a ``small`` history.
+    """
+    text = load_query("topic_posts")
+    match = re.search(r"posts\((.*)\) \{\n(.*?)\n  \}", text, re.DOTALL)
+    assert match is not None, "topic_posts.graphql changed shape"
+    arguments = match.group(1)
+    for name in ("topic", "first", "cursor"):
+        assert f"${name}" in arguments, "topic_posts.graphql changed shape"
+    selection = " ".join(line.strip() for line in match.group(2).splitlines())
+    params = ", ".join(f"$topic{i}: String!, $cursor{i}: String, $first{i}: Int" for i in range(count))
+    fields = "\n  ".join(
+        f"t{i}: posts("
+        + arguments.replace("$topic", f"$topic{i}").replace("$first", f"$first{i}").replace("$cursor", f"$cursor{i}")
+        + f") {{ {selection} }}"
+        for i in range(count)
+    )
+    return f"query TopicsPosts($postedAfter: DateTime, $postedBefore: DateTime, {params}) {{\n  {fields}\n}}\n"

@@ -463,8 +463,8 @@ def _missing_topics(run: HarvestRun, state: dict[str, Any]) -> bool | None:
     """The API lists more topics than are loaded, when a membership scan is due (2 points; the
     scan asks only topics it knows, so a topic created since the last refresh would lose its
     links); None when the run must stop."""
-    if state.get("links_scan") is not None or not scan_due(state):
-        return False  # a scan under way keeps the topic list it started with
+    if not scan_due(state):
+        return False
     data = run.fetch("topics_total")
     if data is None:
         return None

@@ -23,7 +23,7 @@ than a scan that pages every topic (docs/ARCHITECTURE.md weighs the two).
 The position is part of the harvest state (``source/windows.py``): ``links_through`` — links
 are complete for posts created in ``(floor, links_through]`` — and, while a scan runs,
 ``links_scan``: its range, the topics not probed yet, the topics left to page with their
-counts, the page cursor of the current topic and how many of its links were read. It changes
+counts, and for each of those its page cursor and how many of its links were read. It changes
 as rows are yielded, so it commits with them, and a stopped run resumes at the page it left.
 
 Rows are (post_id, topic_id), merged on both (``contract.py``): a post's membership arrives a
@@ -34,15 +34,18 @@ its nested topics: ``post.graphql``).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from typing import Any
 
-from producthuntdb.api.queries import batched_topic_totals_query
-from producthuntdb.source.helpers import HarvestRun, iso, paginate, ts
+from producthuntdb.api.queries import batched_topic_posts_query, batched_topic_totals_query, load_query
+from producthuntdb.source.helpers import HarvestRun, iso, ts
 from producthuntdb.source.windows import BOUNDARY, PRODUCT_HUNT_EPOCH
 
 PROBES_PER_REQUEST = 20
 PAGE_CAP = 20
+MAX_ALIASES = 20
+MAX_REQUEST_POINTS = 325
+"""A request of topic pages costs at most a posts page: it paces like the rest of the harvest."""
 Rows = list[dict[str, Any]]
 
 
@@ -56,48 +59,81 @@ def scan_due(state: dict[str, Any]) -> bool:
 
 
 def topic_links(run: HarvestRun, state: dict[str, Any]) -> Iterator[Rows]:
-    """The links of every topic in the range the harvest added; see the module docstring."""
-    if not scan_due(state):
-        run.finish("topic_links")
-        return
-    scan = state.get("links_scan")
-    if scan is None:
-        scan = state["links_scan"] = _new_scan(run, state)
+    """The links of every topic in the range the harvest added; see the module docstring.
+
+    A scan a stopped run left is finished first; if the harvest has moved on since, the next
+    range is scanned in the same run."""
+    while scan_due(state):
+        scan = state.get("links_scan")
+        if scan is None:
+            scan = state["links_scan"] = _new_scan(run, state)
+        done = yield from _scan(run, scan)
+        if not done:
+            return
+        state["links_through"], state["links_scan"] = scan["before"], None
+    run.finish("topic_links")
+
+
+def _scan(run: HarvestRun, scan: dict[str, Any]) -> Generator[Rows, None, bool]:
+    """Probe, then page every topic left in ``scan``; True when it is complete, False when the
+    chunk (or the run) ended first — ``scan`` then says where to go on.
+
+    Pages of several topics share a request (aliases, ``batched_topic_posts_query``): the same
+    points, a few dozen requests instead of one per topic. Each alias is its own Relay connection
+    with its own cursor, so this is the one pager besides ``paginate`` (which follows one)."""
     after, before = ts(scan["after"]), ts(scan["before"])
     assert after is not None and before is not None
     # 1 s either side, like the posts windows: an API that compares at whole seconds drops nothing
-    variables = {"postedAfter": iso(after - BOUNDARY), "postedBefore": iso(before + BOUNDARY)}
-    if not _probe(run, scan, variables):
-        return
-    todo: list[list[Any]] = scan["todo"]
+    span = {"postedAfter": iso(after - BOUNDARY), "postedBefore": iso(before + BOUNDARY)}
+    if not _probe(run, scan, span):
+        return False
+    todo: list[list[Any]] = scan["todo"]  # [topic_id, slug, count, cursor, read]
     while todo:
         if run.chunk_full():
-            return
-        topic_id, slug, count = todo[0]
-
-        def fetch(cursor: str | None, slug: str = slug, count: int = count) -> dict[str, Any] | None:
-            left = count - scan["read"]  # a count that fell short: go on by full pages
-            first = min(PAGE_CAP, left) if left > 0 else PAGE_CAP
-            data = run.fetch("topic_posts", {**variables, "topic": slug, "cursor": cursor, "first": first})
-            return data["posts"] if data is not None else None
-
-        for connection in paginate(run, "topic_posts", variables, ("posts",), cursor=scan["cursor"], fetch_page=fetch):
-            ids = [node["id"] for node in connection["nodes"]]
-            info = connection["pageInfo"]
-            if info["hasNextPage"] and ids:
-                scan["cursor"], scan["read"] = info["endCursor"], scan["read"] + len(ids)
+            return False
+        batch = _batch(run, todo)
+        variables: dict[str, Any] = dict(span)
+        for i, (entry, first) in enumerate(batch):
+            variables.update({f"topic{i}": entry[1], f"cursor{i}": entry[3], f"first{i}": first})
+        data = run.fetch("topics_posts", variables, query=batched_topic_posts_query(len(batch)))
+        if data is None:
+            return False
+        links: list[tuple[str, str]] = []
+        done: set[int] = set()
+        for i, (entry, _) in enumerate(batch):
+            connection = data.get(f"t{i}") or {}
+            ids = [node["id"] for node in connection.get("nodes") or []]
+            links.extend((post_id, entry[0]) for post_id in ids)
+            info = connection.get("pageInfo") or {}
+            if info.get("hasNextPage") and ids:
+                entry[3], entry[4] = info["endCursor"], entry[4] + len(ids)
             else:
-                todo.pop(0)
-                scan["cursor"], scan["read"] = None, 0
-            rows = [{"post_id": post_id, "topic_id": topic_id} for post_id in _harvested(run, ids)]
-            if rows:
-                yield rows
-            if scan["cursor"] is None or run.chunk_full():
-                break
-        if run.interrupted:
-            return
-    state["links_through"], state["links_scan"] = scan["before"], None
-    run.finish("topic_links")
+                done.add(i)
+        todo[: len(batch)] = [entry for i, (entry, _) in enumerate(batch) if i not in done]
+        harvested = _harvested(run, sorted({post_id for post_id, _ in links}))
+        rows = [{"post_id": post_id, "topic_id": topic_id} for post_id, topic_id in links if post_id in harvested]
+        if rows:
+            yield rows
+    return True
+
+
+def _batch(run: HarvestRun, todo: list[list[Any]]) -> list[tuple[list[Any], int]]:
+    """The next topics to page in one request, each with its ``first``: what is left of its count
+    (a count that fell short goes on by full pages), up to ``MAX_ALIASES`` topics and
+    ``MAX_REQUEST_POINTS`` — or the rate window's last points, which would otherwise go unused."""
+    room = run.client.governor.room()
+    cap = MAX_REQUEST_POINTS if room is None else max(min(MAX_REQUEST_POINTS, room), 1)
+    batch: list[tuple[list[Any], int]] = []
+    points = 0
+    for entry in todo[:MAX_ALIASES]:
+        left = entry[2] - entry[4]
+        first = min(PAGE_CAP, left) if left > 0 else PAGE_CAP
+        price = run.client.price(load_query("topic_posts"), {"first": first})
+        if batch and points + price > cap:
+            break
+        batch.append((entry, first))
+        points += price
+    return batch
 
 
 def _new_scan(run: HarvestRun, state: dict[str, Any]) -> dict[str, Any]:
@@ -116,8 +152,7 @@ def _new_scan(run: HarvestRun, state: dict[str, Any]) -> dict[str, Any]:
     return {
         "after": iso(through or floor), "before": state["high_water"],
         "unprobed": [] if whole else [[topic_id, slug] for topic_id, (slug, _) in ordered],
-        "todo": [[topic_id, slug, count] for topic_id, (slug, count) in ordered if count > 0] if whole else [],
-        "cursor": None, "read": 0,
+        "todo": [[topic_id, slug, count, None, 0] for topic_id, (slug, count) in ordered if count > 0] if whole else [],
     }
 
 
@@ -139,15 +174,15 @@ def _probe(run: HarvestRun, scan: dict[str, Any], variables: dict[str, Any]) -> 
         for i, (topic_id, slug) in enumerate(batch):
             count = int((data.get(f"t{i}") or {}).get("totalCount") or 0)
             if count > 0:
-                scan["todo"].append([topic_id, slug, count])
+                scan["todo"].append([topic_id, slug, count, None, 0])
         del unprobed[: len(batch)]
     return True
 
 
-def _harvested(run: HarvestRun, ids: list[str]) -> list[str]:
+def _harvested(run: HarvestRun, ids: list[str]) -> set[str]:
     """The posts among ``ids`` that the harvest loaded (or fetched in this run)."""
     unknown = [post_id for post_id in ids if post_id not in run.fetched_posts]
     loaded: set[str] = set()
     if unknown:
         loaded = {row[0] for row in run.db_query("SELECT id FROM {posts} WHERE id IN (SELECT unnest(?))", (unknown,))}
-    return [post_id for post_id in ids if post_id in run.fetched_posts or post_id in loaded]
+    return {post_id for post_id in ids if post_id in run.fetched_posts or post_id in loaded}
