@@ -383,12 +383,14 @@ def producthunt(run: HarvestRun) -> Sequence[DltResource]:
             yield [run.record(position(run))]
 
     pages, counts, collection_pages = post_pages(), recent_post_counts(), collection_nodes()
+    # dlt extracts these in order: the big requests that cannot shrink (a collections page) go
+    # first, while a window is fresh, and the elastic ones (posts pages, membership batches) fill
+    # windows to their last points; membership follows the topics in the chunk they finish
     return (
-        pages, pages | posts, pages | retried_topics, pages | post_makers, pages | post_metrics, quarantine(),
-        links(),
-        counts, counts | refreshed_posts, counts | refreshed_metrics,
         collection_pages, collection_pages | collections, collection_pages | collection_posts,
-        topics(),
+        pages, pages | posts, pages | retried_topics, pages | post_makers, pages | post_metrics, quarantine(),
+        counts, counts | refreshed_posts, counts | refreshed_metrics,
+        topics(), links(),
         comments(), votes(),
         users(),
         sync_runs(),
