@@ -17,7 +17,7 @@ import pytest
 from producthuntdb.emulator import EmulatorServer
 from producthuntdb.settings import Settings
 from tests.integration.test_sync_budget import assert_complete
-from tests.plugins.pipeline import TEST_TOKEN, UNTHROTTLED, emulator_truth, harvestable
+from tests.plugins.pipeline import TEST_TOKEN, UNTHROTTLED, emulator_truth
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -67,4 +67,4 @@ def test_a_full_disk_is_one_line_and_the_next_sync_completes(
     subprocess.run(["mount", "-o", "remount,size=200m", str(small_disk)], check=True)
     again = sync(data_dir, server.url)
     assert again.returncode == 0, again.stderr
-    assert_complete(Settings(data_dir=data_dir, environment="testing"), harvestable(emulator_truth(server.base_url)))
+    assert_complete(Settings(data_dir=data_dir, environment="testing"), emulator_truth(server.base_url))
