@@ -15,7 +15,7 @@ points a link, and is complete. Two things keep it from costing ``topics × 25``
 * the scan covers only the range the harvest added since the last scan — ``(links_through,
   high_water]`` — and there is no scan when a run added no posts.
 
-A full ``small`` backfill pays about 4 points a post for membership (it paid 7 for five topics);
+A full ``small`` backfill pays about 3.6 points a post for membership (it paid 7 for five topics);
 an incremental run pays the probe, ~2 points a topic (488 for 244 topics), plus ~6 points per
 topic that gained posts: more than the nested topics cost for a handful of new posts, far less
 than a scan that pages every topic (docs/ARCHITECTURE.md weighs the two).
