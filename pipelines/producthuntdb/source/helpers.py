@@ -1,4 +1,4 @@
-"""What the resources share: the run they belong to, the one paging helper, time helpers.
+"""What the resources share: the run they belong to, the paging helpers (one connection, or many per request), time helpers.
 
 ``HarvestRun`` is the bridge between dlt's extract and the budget: every request of every
 resource goes through ``HarvestRun.fetch`` (the ``GraphQLClient`` and its governor below it),
@@ -214,7 +214,8 @@ def paginate(
     elastic: bool = False,
     fetch_page: Callable[[str | None], dict[str, Any] | None] | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """Every page (Relay connection) of query ``name`` from ``cursor`` on — the only pager.
+    """Every page (Relay connection) of query ``name`` from ``cursor`` on — the pager of one
+    connection (``paginate_aliased`` pages many at once; there is no other).
 
     ``path`` leads from the response's data to the connection (``("posts",)``,
     ``("post", "comments")``); ``first_page`` is a connection already in hand (a nested
@@ -245,3 +246,49 @@ def paginate(
         if not info["hasNextPage"]:
             return
         cursor, connection = info["endCursor"], None
+
+
+def paginate_aliased(
+    run: HarvestRun,
+    name: str,
+    todo: list[list[Any]],
+    plan: Callable[[list[list[Any]]], list[tuple[list[Any], dict[str, Any]]]],
+    query: Callable[[int], str],
+    variables: dict[str, Any],
+) -> Iterator[list[tuple[list[Any], list[dict[str, Any]]]]]:
+    """Pages of several connections in each request — GraphQL aliases ``t0``, ``t1``, … of one
+    query — until every connection in ``todo`` is done: the pager for many short connections
+    (a topic's posts in a date range), where one request each would be hundreds of requests.
+
+    ``todo`` is the caller's position, saved in its state: JSON-able lists whose last two items
+    are the connection's cursor and how many nodes were read. ``plan(todo)`` picks the next
+    request's entries, each with its own variables (suffixed with the alias number, as is
+    ``cursor``); ``query(n)`` is the text for ``n`` aliases. Yields ``[(entry, nodes), …]`` per
+    request, after moving each entry's cursor (a finished connection leaves ``todo``), so a
+    caller that stops between pages resumes from ``todo``. Ends when ``todo`` is empty, or
+    early when the chunk is full or the run must stop (``todo`` then still holds the rest).
+    """
+    while todo:
+        if run.chunk_full():
+            return
+        batch = plan(todo)
+        request = dict(variables)
+        for i, (entry, own) in enumerate(batch):
+            request.update({f"{key}{i}": value for key, value in own.items()})
+            request[f"cursor{i}"] = entry[-2]
+        data = run.fetch(name, request, query=query(len(batch)))
+        if data is None:
+            return
+        pages: list[tuple[list[Any], list[dict[str, Any]]]] = []
+        done: set[int] = set()
+        for i, (entry, _) in enumerate(batch):
+            connection = data.get(f"t{i}") or {}
+            nodes = connection.get("nodes") or []
+            pages.append((entry, nodes))
+            info = connection.get("pageInfo") or {}
+            if info.get("hasNextPage") and nodes:
+                entry[-2], entry[-1] = info["endCursor"], entry[-1] + len(nodes)
+            else:
+                done.add(i)
+        todo[: len(batch)] = [entry for i, (entry, _) in enumerate(batch) if i not in done]
+        yield pages

@@ -11,7 +11,7 @@ points a link, and is complete. Two things keep it from costing ``topics × 25``
   a whole history (no ``--since``) takes the counts from the topics' ``postsCount``, read by
   the same run after the posts: it counts every post of the topic, so it is the range's
   count, and the probe is saved. A count that falls short only costs pages of 20 until
-  ``hasNextPage`` says the topic is done — the counts size pages, they never end the paging;
+  the API says the topic has no next page — the counts size pages, they never end the paging;
 * the scan covers only the range the harvest added since the last scan — ``(links_through,
   high_water]`` — and there is no scan when a run added no posts.
 
@@ -38,7 +38,7 @@ from collections.abc import Generator, Iterator
 from typing import Any
 
 from producthuntdb.api.queries import batched_topic_posts_query, batched_topic_totals_query, load_query
-from producthuntdb.source.helpers import HarvestRun, iso, ts
+from producthuntdb.source.helpers import HarvestRun, iso, paginate_aliased, ts
 from producthuntdb.source.windows import BOUNDARY, PRODUCT_HUNT_EPOCH
 
 PROBES_PER_REQUEST = 20
@@ -80,7 +80,7 @@ def _scan(run: HarvestRun, scan: dict[str, Any]) -> Generator[Rows, None, bool]:
 
     Pages of several topics share a request (aliases, ``batched_topic_posts_query``): the same
     points, a few dozen requests instead of one per topic. Each alias is its own Relay connection
-    with its own cursor, so this is the one pager besides ``paginate`` (which follows one)."""
+    with its own cursor: ``helpers.paginate_aliased`` pages them."""
     after, before = ts(scan["after"]), ts(scan["before"])
     assert after is not None and before is not None
     # 1 s either side, like the posts windows: an API that compares at whole seconds drops nothing
@@ -88,33 +88,17 @@ def _scan(run: HarvestRun, scan: dict[str, Any]) -> Generator[Rows, None, bool]:
     if not _probe(run, scan, span):
         return False
     todo: list[list[Any]] = scan["todo"]  # [topic_id, slug, count, cursor, read]
-    while todo:
-        if run.chunk_full():
-            return False
-        batch = _batch(run, todo)
-        variables: dict[str, Any] = dict(span)
-        for i, (entry, first) in enumerate(batch):
-            variables.update({f"topic{i}": entry[1], f"cursor{i}": entry[3], f"first{i}": first})
-        data = run.fetch("topics_posts", variables, query=batched_topic_posts_query(len(batch)))
-        if data is None:
-            return False
-        links: list[tuple[str, str]] = []
-        done: set[int] = set()
-        for i, (entry, _) in enumerate(batch):
-            connection = data.get(f"t{i}") or {}
-            ids = [node["id"] for node in connection.get("nodes") or []]
-            links.extend((post_id, entry[0]) for post_id in ids)
-            info = connection.get("pageInfo") or {}
-            if info.get("hasNextPage") and ids:
-                entry[3], entry[4] = info["endCursor"], entry[4] + len(ids)
-            else:
-                done.add(i)
-        todo[: len(batch)] = [entry for i, (entry, _) in enumerate(batch) if i not in done]
+
+    def plan(todo: list[list[Any]]) -> list[tuple[list[Any], dict[str, Any]]]:
+        return [(entry, {"topic": entry[1], "first": first}) for entry, first in _batch(run, todo)]
+
+    for pages in paginate_aliased(run, "topics_posts", todo, plan, batched_topic_posts_query, span):
+        links = [(node["id"], entry[0]) for entry, nodes in pages for node in nodes]
         harvested = _harvested(run, sorted({post_id for post_id, _ in links}))
         rows = [{"post_id": post_id, "topic_id": topic_id} for post_id, topic_id in links if post_id in harvested]
         if rows:
             yield rows
-    return True
+    return not todo
 
 
 def _batch(run: HarvestRun, todo: list[list[Any]]) -> list[tuple[list[Any], int]]:
