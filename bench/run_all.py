@@ -246,17 +246,14 @@ def bench_budget(
         return figures
     points, seconds = run["points"], run["seconds"]
     rate = REAL_BUDGET / window_seconds
-    # The budget that accrued while the run ran: a window the run ends in counts for the part of it
-    # that elapsed (counting it whole would charge the run for time after it finished).
-    windows = seconds / window_seconds
+    windows = math.floor(seconds / window_seconds) + 1  # every window the run touched, the last one whole
     figures.update(
         points=points,
         seconds=seconds,
         posts_loaded=run["raw_rows"].get("posts", 0),
         points_per_post=ratio(points, run["raw_rows"].get("posts", 0)),
         ideal_s=points / rate,
-        windows=round(windows, 2),
-        windows_touched=math.floor(windows) + 1,
+        windows=windows,
         budget_use=points / (REAL_BUDGET * windows),
         harvest_time_over_ideal=seconds / (points / rate) if points else None,
         status=run["report"].get("status"),
