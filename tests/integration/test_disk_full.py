@@ -16,8 +16,7 @@ import pytest
 
 from producthuntdb.emulator import EmulatorServer
 from producthuntdb.settings import Settings
-from tests.integration.test_sync_budget import assert_complete
-from tests.plugins.pipeline import TEST_TOKEN, UNTHROTTLED, emulator_truth
+from tests.plugins.pipeline import TEST_TOKEN, UNTHROTTLED, assert_complete, emulator_truth
 
 REPO = Path(__file__).resolve().parents[2]
 

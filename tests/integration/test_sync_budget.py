@@ -22,6 +22,7 @@ from producthuntdb.sync import backfill_status, pipelines_dir
 from tests.plugins.pipeline import (
     TEST_TOKEN,
     UNTHROTTLED,
+    assert_complete,
     emulator_truth,
     raw_counts,
     run_sync_into,
@@ -29,15 +30,6 @@ from tests.plugins.pipeline import (
 
 REPO = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
-CORE = ("posts", "topics", "post_topics", "post_makers", "collections", "collection_posts")
-
-
-def assert_complete(settings: Settings, truth: dict[str, int]) -> None:
-    counts = raw_counts(settings)
-    for table in CORE:
-        assert counts[table] == (truth[table], truth[table]), table
-
-
 def test_small_budget_never_429s_and_uses_the_windows(tmp_path: Path, emulator_factory: Callable[..., EmulatorServer]) -> None:
     with emulator_factory(scale="tiny", budget=3000, window_seconds=4) as server:
         settings, report = run_sync_into(tmp_path, server.url)

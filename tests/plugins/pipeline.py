@@ -105,3 +105,14 @@ def raw_counts(settings: Settings) -> dict[str, tuple[int, int]]:
             )[0]
             counts[table] = (int(rows), int(keys))
     return counts
+
+
+CORE = ("posts", "topics", "post_topics", "post_makers", "collections", "collection_posts")
+"""The raw tables a complete harvest makes equal to the emulator's truth."""
+
+
+def assert_complete(settings: Settings, truth: dict[str, int]) -> None:
+    """Each ``CORE`` table holds exactly the truth's number of rows, and no key twice."""
+    counts = raw_counts(settings)
+    for table in CORE:
+        assert counts[table] == (truth[table], truth[table]), table
