@@ -126,7 +126,8 @@ def stage_dlt_floor(spec: dict[str, Any]) -> dict[str, Any]:
     """A plain dlt pipeline loading the rows our sync loaded, from memory: the library's floor.
 
     The rows are read from the sync's DuckDB file first (not timed), then loaded with the same
-    write disposition and keys as our source into a fresh file.
+    write disposition and keys as our source into a fresh file, in dlt's default load files
+    (``insert_values``) or, given ``loader_file_format``, in those our sync writes.
     """
     import dlt
 
@@ -157,7 +158,8 @@ def stage_dlt_floor(spec: dict[str, Any]) -> dict[str, Any]:
         pipelines_dir=str(work / "dlt"),
     )
     started = time.perf_counter()
-    pipeline.run(resources)
+    file_format = {"loader_file_format": spec["loader_file_format"]} if spec.get("loader_file_format") else {}
+    pipeline.run(resources, **file_format)
     seconds = time.perf_counter() - started
     rows = sum(len(r) for r in tables.values())
     return {"seconds": seconds, "rows": rows, "rows_per_s": rows / seconds if seconds else None}

@@ -35,6 +35,10 @@ WAREHOUSES = frozenset({"postgres", "motherduck", "bigquery"})
 EXTRAS = {"postgres": "postgres", "motherduck": "motherduck", "bigquery": "bigquery"}
 """The ``pip install 'producthuntdb[EXTRA]'`` each warehouse needs."""
 DBT_TARGETS = {"duckdb": "dev", "postgres": "postgres", "motherduck": "motherduck", "bigquery": "bigquery"}
+LOADER_FILE_FORMATS: dict[str, Literal["parquet"]] = {"duckdb": "parquet", "motherduck": "parquet"}
+"""Load files where dlt's default is not the fastest: DuckDB reads a Parquet file in one scan but
+runs dlt's default ``insert_values`` files statement by statement (`medium`'s loads: 39 s → 6 s,
+docs/ARCHITECTURE.md). PostgreSQL and BigQuery keep dlt's default."""
 
 
 @dataclass(frozen=True)
@@ -159,6 +163,11 @@ def dlt_destination(settings: Settings) -> Any:
         credentials.parse_native_representation(json.dumps(info))
         return dlt.destinations.bigquery(credentials=credentials, location=settings.bigquery_location)
     return dlt.destinations.duckdb(str(settings.db_path))
+
+
+def loader_file_format(settings: Settings) -> Literal["parquet"] | None:
+    """The file format ``sync`` extracts into (None: the destination's default)."""
+    return LOADER_FILE_FORMATS.get(settings.destination)
 
 
 # ----------------------------------------------------------------------------- dbt

@@ -39,7 +39,13 @@ from loguru import logger
 from producthuntdb.api.client import GraphQLClient
 from producthuntdb.api.governor import BudgetGovernor
 from producthuntdb.api.queries import load_query
-from producthuntdb.destination import connection_problem, describe, dlt_destination, is_warehouse
+from producthuntdb.destination import (
+    connection_problem,
+    describe,
+    dlt_destination,
+    is_warehouse,
+    loader_file_format,
+)
 from producthuntdb.errors import ConfigError, ProductHuntDBError
 from producthuntdb.logs import route_library_loggers
 from producthuntdb.settings import Settings
@@ -75,8 +81,9 @@ class SyncOptions:
     budget_share: float | None = None
     lookback_hours: float | None = None
     progress: bool | None = None
-    chunk_pages: int = 40
-    """Pages fetched between two loads: the most a SIGKILL can lose."""
+    chunk_pages: int = 400
+    """Pages fetched between two loads, at most: a SIGKILL loses no more (nor more than
+    ``HarvestRun.chunk_seconds`` of fetching, nor more than one rate window)."""
     backoff_base: float | None = None
     """First retry wait in seconds (None: 0.05 s against a local emulator, 1 s otherwise)."""
 
@@ -323,7 +330,7 @@ class _Loader:
         pipeline = self.pipeline
         try:
             with span("sync.load"):
-                pipeline.extract(source)
+                pipeline.extract(source, loader_file_format=loader_file_format(self.settings))
                 pipeline.normalize()
                 if chunk:
                     self.report.loads += 1

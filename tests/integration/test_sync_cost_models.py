@@ -27,7 +27,7 @@ def test_paced_sync_learns_the_server_price(
     tmp_path: Path, emulator_factory: Callable[..., EmulatorServer], cost_model: str, cost_factor: float
 ) -> None:
     server = emulator_factory(
-        scale="tiny", budget=3000, window_seconds=3, cost_model=cost_model, cost_factor=cost_factor
+        scale="tiny", budget=3000, window_seconds=4, cost_model=cost_model, cost_factor=cost_factor
     )
     settings, report = run_sync_into(tmp_path, server.url)
     stats = httpx.get(f"{server.base_url}/_emulator/stats").json()
