@@ -54,7 +54,7 @@ pytest_plugins = [name for name in PLUGINS if _present(name)]
 # test. (xdist's own loadgroup reads `xdist_group` marks into node ids, which pytest 9 ignores:
 # the groups are found here, from the modules' text, in the controller that schedules.)
 SHARED_GROUPS = {
-    "small_world": ("small_synced", "small_build", "small_built", "small_served"),
+    "small_world": ("small_synced", "small_build", "small_built", "small_served", "built_db_copy"),
     "demo": ("demo_run",),
 }
 _ROOT = Path(__file__).resolve().parent.parent

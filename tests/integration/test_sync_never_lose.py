@@ -29,7 +29,8 @@ from tests.plugins.pipeline import (
 )
 
 CORE = ("posts", "topics", "post_topics", "post_makers", "collections", "collection_posts")
-CHUNK_PAGES = 60
+CHUNK_PAGES = 75
+"""Three chunk loads for `small`'s 219 pages: posts, membership and collections each end one."""
 
 
 @pytest.fixture(scope="module")
@@ -111,12 +112,12 @@ def test_a_reader_polling_the_file_does_not_break_the_sync(
     stop = tmp_path / "stop"
     reader = start_reader(settings.db_path, stop, hold=0.1, pause=0.1)  # opens it every 0.2 s
     try:
-        settings, report = run_sync_into(tmp_path, small.url, chunk_pages=15)
+        settings, report = run_sync_into(tmp_path, small.url, chunk_pages=40)
     finally:
         stop.touch()
         out, _ = reader.communicate(timeout=30)
     assert report.status == "ok"
-    assert report.loads >= 8
+    assert report.loads >= 5
     assert out.count("open") >= 5, "the reader never got in: the test proved nothing"
     assert_equal_to_truth(settings, truth)
 
