@@ -34,10 +34,13 @@ def test_paced_sync_learns_the_server_price(
     truth = emulator_truth(server.base_url)
     assert report.status == "ok"
     assert report.n_429 <= 2 and stats["responses_by_status"].get("429", 0) <= 2, stats
-    assert len(report.window_usage) >= 2, "the run needed several windows"
-    # a window may end early before a request that cannot shrink (a 1,104-point collections page
-    # under legacy-nodes is a third of this budget); across the windows, 90% must be spent
-    assert sum(report.window_usage) / len(report.window_usage) >= 0.9, report.window_usage
+    assert stats["points_spent"] > 2 * 3000, "the run spanned several windows"
+    # A chunk is loaded while the window resets, so on a slow machine a load can outlast the reset
+    # and the run need not wait at all. A window it did wait on may end early before a request that
+    # cannot shrink (a 1,104-point collections page under legacy-nodes is a third of this budget);
+    # across those windows, 90 % must be spent.
+    usage = report.window_usage
+    assert not usage or sum(usage) / len(usage) >= 0.9, usage
     counts = raw_counts(settings)
     for table in CORE:
         assert counts[table] == (truth[table], truth[table]), table
