@@ -51,7 +51,7 @@ from producthuntdb.logs import route_library_loggers
 from producthuntdb.settings import Settings
 from producthuntdb.source import PHASE_FETCHERS, phases, producthunt, read_position
 from producthuntdb.source.contract import TABLES, empty_relation
-from producthuntdb.source.helpers import HarvestRun, Stats, iso, ts
+from producthuntdb.source.helpers import CHUNK_PAGES, HarvestRun, Stats, iso, ts
 from producthuntdb.source.windows import remaining_ranges
 from producthuntdb.tracing import span
 from producthuntdb.warehouse import (
@@ -81,7 +81,7 @@ class SyncOptions:
     budget_share: float | None = None
     lookback_hours: float | None = None
     progress: bool | None = None
-    chunk_pages: int = 400
+    chunk_pages: int = CHUNK_PAGES
     """Pages fetched between two loads, at most: a SIGKILL loses no more (nor more than
     ``HarvestRun.chunk_seconds`` of fetching, nor more than one rate window)."""
     backoff_base: float | None = None

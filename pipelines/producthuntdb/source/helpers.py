@@ -62,6 +62,10 @@ class Stats:
     """Posts set aside by this run (found bad, or retried and still bad): ``raw._quarantine``."""
 
 
+CHUNK_PAGES = 400
+"""Pages fetched between two loads, at most (``HarvestRun.chunk_full`` has the other bounds)."""
+
+
 @dataclass
 class HarvestRun:
     """One sync run as the resources see it; see the module docstring."""
@@ -79,7 +83,7 @@ class HarvestRun:
     since: datetime | None = None
     redacted_retry_days: float = 30.0
     """A user id ``user(id:)`` answered redacted (or not at all) is not asked again for this long."""
-    chunk_pages: int = 400
+    chunk_pages: int = CHUNK_PAGES
     chunk_seconds: float = 60.0
     """Also load at least this often. Against the real budget the rate window ends a chunk first
     (about 19 posts pages); against a generous one pages bound it: every load costs dlt a fixed
