@@ -78,7 +78,7 @@ app.add_typer(api_app, name="api")
 
 PASS_THROUGH: tuple[type[BaseException], ...] = (typer.Exit, typer.Abort, click_exceptions.ClickException)
 """Exceptions typer/click turn into usage messages and exit codes themselves."""
-FAULT_CHOICES = "500,502,503,timeout,slow,malformed,graphql_error,reset,html_502,waf_403,429_bare,retry_after,epoch_reset,partial,complexity"
+FAULT_CHOICES = "500,502,503,timeout,slow,malformed,graphql_error,reset,html_502,waf_403,429_bare,retry_after,epoch_reset,partial,complexity,429_real"
 
 
 class Profile(StrEnum):
@@ -581,18 +581,30 @@ def status(
 
 
 @app.command()
-def doctor(ctx: typer.Context) -> None:
+def doctor(
+    ctx: typer.Context,
+    calibrate: bool = typer.Option(
+        False, "--calibrate",
+        help="Send each query shape once (at most the points it announces first) and store what the API charged.",
+    ),
+) -> None:
     """Check the token (a viewer query), API reachability and budget, the DuckDB lock, disk, versions.
 
-    Each line is ✓ or ✗ with a fix; exit 1 if any ✗.
+    Each line is ✓ or ✗ with a fix; exit 1 if any ✗. With --calibrate: what each query the
+    harvester sends costs on this API (estimate, charged, foreign spend meanwhile), stored for
+    the next sync.
 
     [bold]Examples[/bold]
 
       producthuntdb doctor
+      producthuntdb doctor --calibrate
       PRODUCTHUNT_API_URL=http://127.0.0.1:8000/v2/api/graphql producthuntdb doctor
     """
     from producthuntdb import doctor as doctor_mod
 
+    if calibrate:
+        _calibrate(ctx)
+        return
     # Token problems are reported as ✗ lines (with the fix) rather than exit 2: diagnosing is the point.
     with session(ctx, "doctor", writable=False) as settings:
         checks = doctor_mod.run_doctor(settings)
@@ -600,6 +612,27 @@ def doctor(ctx: typer.Context) -> None:
         failed = [c for c in checks if not c.ok]
         if failed:
             raise typer.Exit(1)
+
+
+def _calibrate(ctx: typer.Context) -> None:
+    from producthuntdb.calibrate import describe, run_calibration
+
+    out = _out()
+    with session(ctx, "doctor", token=True) as settings:
+
+        def announce(shapes: int, points: int) -> None:
+            out.print(f"calibrating {shapes} query shapes: at most {points} points", highlight=False)
+
+        result = run_calibration(settings, announce)
+        for measured in result.shapes:
+            out.print(f"  {describe(measured)}", highlight=False, markup=False, soft_wrap=True)
+        if result.stopped:
+            out.print(f"stopped early: {result.stopped}", highlight=False, markup=False)
+        out.print(
+            f"spent {result.spent} of the {result.announced} points announced "
+            f"({result.foreign} spent by other tools meanwhile); prices stored in {result.stored_in}",
+            highlight=False, markup=False, soft_wrap=True,
+        )
 
 
 # ----------------------------------------------------------------------------- api serve
@@ -624,10 +657,17 @@ def api_serve(
         "on", "--redaction", help="on: users are \\[REDACTED] like the real API; off."
     ),
     cost_model: str = typer.Option(
-        "current", "--cost-model", help="Connection pricing rule: current, or legacy-nodes (older graphql-ruby)."
+        "current", "--cost-model",
+        help="Connection pricing rule: current, legacy-nodes (older graphql-ruby) or nested (page size × children).",
     ),
     cost_factor: float = typer.Option(1.0, "--cost-factor", help="Multiply every charge (e.g. 1.3)."),
     poison_posts: int = typer.Option(0, "--poison-posts", help="This many posts always fail to resolve."),
+    foreign_spend: float = typer.Option(
+        0.0, "--foreign-spend", help="Another tool of the same app spends this many points per second."
+    ),
+    max_query_complexity: int = typer.Option(
+        0, "--max-query-complexity", help="Refuse queries more complex than this, like the real API (0: no cap)."
+    ),
 ) -> None:
     """Serve the emulated Product Hunt API on a local port until Ctrl-C.
 
@@ -657,6 +697,8 @@ def api_serve(
             cost_model=cost_model,
             cost_factor=cost_factor,
             poison_posts=poison_posts,
+            foreign_spend=foreign_spend,
+            max_query_complexity=max_query_complexity,
         )
         from producthuntdb.emulator import serve
 
@@ -693,6 +735,8 @@ def emulator_config(
     cost_model: str = "current",
     cost_factor: float = 1.0,
     poison_posts: int = 0,
+    foreign_spend: float = 0.0,
+    max_query_complexity: int = 0,
 ) -> Any:
     """An EmulatorConfig from CLI-shaped values; the config validates itself (ConfigError → exit 2)."""
     try:
@@ -714,6 +758,8 @@ def emulator_config(
         "cost_model": cost_model,
         "cost_factor": cost_factor,
         "poison_posts": poison_posts,
+        "foreign_spend": foreign_spend,
+        "max_query_complexity": max_query_complexity,
         "host": host,
         "port": port,
     }

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 WINDOW_BUDGET = 6250
 """The real API's points per 15-minute window (API_FACTS.md), for the 'budget used' line."""
 HIDDEN_PREFIX = "_dlt_"
-RUN_COLUMNS = ("run_id", "started_at", "status", "stop_reason", "pages", "points", "points_per_post")
+RUN_COLUMNS = ("run_id", "started_at", "status", "stop_reason", "pages", "points", "points_per_post", "foreign_points")
 
 
 def _file_size(path: Path) -> int:
@@ -105,6 +105,8 @@ def _budget(runs: list[dict[str, Any]]) -> dict[str, Any]:
         "points_last_run": int(last.get("points") or 0) if last else None,
         "points_last_24h": day,
         "points_per_post_last_run": last.get("points_per_post") if last else None,
+        # what other tools of the same application spent from the windows the last run used
+        "foreign_points_last_run": int(last.get("foreign_points") or 0) if last else None,
     }
 
 
@@ -242,6 +244,8 @@ def known_gaps(info: dict[str, Any]) -> list[str]:
     runs = info.get("last_runs") or []
     if runs and runs[0].get("status") == "failed":
         gaps.append(f"the last sync failed ({runs[0].get('stop_reason')}): the next sync resumes where it stopped")
+    if runs and runs[0].get("status") == "partial":
+        gaps.append(f"the last sync was partial ({runs[0].get('stop_reason')}): the next sync tries that part again")
     quarantined = info.get("quarantined") or 0
     if quarantined:
         gaps.append(
@@ -369,9 +373,11 @@ def render_status(info: dict[str, Any], console: Console) -> None:
         console.print("no sync runs recorded yet")
     budget = info.get("budget") or {}
     if budget and info["last_runs"]:
+        foreign = budget.get("foreign_points_last_run")
         console.print(
             f"budget: last run {budget.get('points_last_run')} points, last 24 h {budget.get('points_last_24h')} "
             f"points (the API allows {budget.get('window_budget')} per 15 minutes)"
+            + (f"; other tools of this application spent {foreign} points meanwhile" if foreign else "")
         )
     backfill = info.get("backfill") or {}
     if backfill:

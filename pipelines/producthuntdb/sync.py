@@ -12,7 +12,10 @@ previous chunk committed — the position is in the same load package as the row
 A SIGKILL loses at most the chunk in flight; a load that fails stops the run with the package
 still pending, and the next load of any kind (this run's record, the next run) stores it
 first. Finally one ``raw._sync_runs`` row records the run, ``failed`` with its reason when a
-load or the API failed. Loads wait for a DuckDB lock held by another process (a BI tool, a
+load or the API failed, ``partial`` when a part that does not stop the harvest (the collections)
+could not be read; with the points charged to it and the foreign points other tools of the
+application spent meanwhile. The price book learned by earlier runs (``api/prices.py``, in the
+harvest state) is read before the first request. Loads wait for a DuckDB lock held by another process (a BI tool, a
 notebook) up to ``lock_wait_seconds``, saying who holds it.
 """
 
@@ -38,6 +41,7 @@ from loguru import logger
 
 from producthuntdb.api.client import GraphQLClient
 from producthuntdb.api.governor import BudgetGovernor
+from producthuntdb.api.prices import PriceBook
 from producthuntdb.api.queries import load_query
 from producthuntdb.destination import (
     connection_problem,
@@ -49,7 +53,7 @@ from producthuntdb.destination import (
 from producthuntdb.errors import ConfigError, ProductHuntDBError
 from producthuntdb.logs import route_library_loggers
 from producthuntdb.settings import Settings
-from producthuntdb.source import PHASE_FETCHERS, phases, producthunt, read_position
+from producthuntdb.source import PHASE_FETCHERS, phases, price_book, producthunt, read_position, read_prices
 from producthuntdb.source.contract import TABLES, empty_relation
 from producthuntdb.source.helpers import CHUNK_PAGES, HarvestRun, Stats, iso, ts
 from producthuntdb.source.windows import remaining_ranges
@@ -106,7 +110,10 @@ class SyncReport:
     backfill_position: datetime | None = None
     quarantined: int = 0
     """Posts this run set aside in ``raw._quarantine`` (unreadable on the API; retried by later runs)."""
+    foreign_points: int = 0
+    """Points other tools of this application spent from the windows this run used (never ours)."""
     waited_seconds: float = 0.0
+    longest_wait: float = 0.0
     window_usage: list[float] = field(default_factory=list)
     loads: int = 0
 
@@ -115,6 +122,7 @@ class SyncReport:
         for key in ("started_at", "finished_at", "backfill_position"):
             data[key] = iso(data[key])
         data["waited_seconds"] = round(self.waited_seconds, 2)
+        data["longest_wait"] = round(self.longest_wait, 2)
         return data
 
     def row(self) -> dict[str, Any]:
@@ -123,7 +131,7 @@ class SyncReport:
             "status": self.status, "stop_reason": self.stop_reason, "pages": self.pages, "points": self.points,
             "rows_json": json.dumps(self.rows, sort_keys=True), "retries": self.retries, "n_429": self.n_429,
             "points_per_post": self.points_per_post, "backfill_position": self.backfill_position,
-            "quarantined": self.quarantined,
+            "quarantined": self.quarantined, "foreign_points": self.foreign_points,
         }
 
 
@@ -475,6 +483,7 @@ def run_sync(settings: Settings, options: SyncOptions) -> SyncReport:
     governor = BudgetGovernor(budget_share=share, max_points=options.max_points, deadline=deadline)
     logger.debug("sync {} from {}", run_id, settings.api_url)
     check_database(settings)
+    governor.prices = stored_prices(settings)  # priced from the first request with what earlier runs learned
     tty = sys.stderr.isatty() if options.progress is None else options.progress
     progress = _Progress(tty, governor)
     with GraphQLClient(settings, governor, backoff_base=options.backoff_base) as client, span("sync", run_id=run_id):
@@ -519,11 +528,12 @@ def run_sync(settings: Settings, options: SyncOptions) -> SyncReport:
         else:
             _fill_report(report, run, governor, client.retries, read_position(dict(pipeline.state)), None)
     logger.info(
-        "sync {} {}{}: {} pages, {} points{}, {} rows, {} retries, {} 429s{}",
+        "sync {} {}{}: {} pages, {} points{}{}, {} rows, {} retries, {} 429s{}",
         run_id, report.status, f" ({report.stop_reason})" if report.stop_reason else "", report.pages,
         report.points,
         # nothing new harvested: there is no per-post price to tell
         f" ({report.points_per_post} per post)" if report.points_per_post is not None else "",
+        f", {report.foreign_points} foreign points (another tool of this application)" if report.foreign_points else "",
         sum(v for k, v in report.rows.items() if k != "_sync_runs"), report.retries, report.n_429,
         f", {report.quarantined} posts quarantined (unreadable on the API; see raw._quarantine)"
         if report.quarantined else "",
@@ -541,11 +551,15 @@ def _fill_report(
         report.status, report.stop_reason = "failed", str(error)[:500]
     elif run.stop_reason is not None:
         report.status, report.stop_reason = "stopped", run.stop_reason
+    elif run.partial:
+        report.status = "partial"
+        report.stop_reason = "; ".join(f"{part}: {problem}" for part, problem in run.partial.items())[:500]
     stats = run.stats
     report.finished_at = datetime.now(UTC)
     report.pages, report.points = stats.pages, governor.points
     report.retries, report.n_429 = retries, governor.n_429
     report.waited_seconds, report.window_usage = governor.waited_seconds, list(governor.window_usage)
+    report.longest_wait, report.foreign_points = governor.longest_wait, governor.foreign_points
     report.points_per_post = round(governor.points / stats.posts_full, 2) if stats.posts_full else None
     report.backfill_position = ts(position.get("high_water")) if position else None
     report.quarantined = stats.quarantined
@@ -572,10 +586,39 @@ def _record(loader: _Loader, run: HarvestRun, report: SyncReport, error: Product
         logger.warning("this run's record could not be stored now; the next sync stores it")
 
 
+def store_prices(settings: Settings, book: PriceBook) -> None:
+    """Commit ``book`` to the harvest state of the working file (``doctor --calibrate``): the next run
+    prices its first request with it. Pending packages are stored first, like a sync would."""
+    check_database(settings)
+    if not is_warehouse(settings):
+        prepare_working_file(settings)
+    loader = _Loader(make_pipeline(settings), settings, SyncReport(run_id="prices"))
+    loader.finish_pending()
+    loader.load(price_book(book.dump()), chunk=False)
+
+
 def saved_position(settings: Settings) -> dict[str, Any] | None:
     """The position stored *in the database* (dlt's state table), read-only; None if there is none."""
+    state = saved_state(settings)
+    return read_position(state) if state is not None else None
+
+
+def stored_prices(settings: Settings) -> PriceBook:
+    """The price book stored in the database by earlier runs (empty before the first, or offline)."""
+    if not is_warehouse(settings) and not settings.db_path.is_file():
+        return PriceBook()
+    try:
+        state = saved_state(settings)
+    except Exception as exc:  # a head start, never a reason to fail: the run learns the prices again
+        logger.debug("stored prices unreadable ({}): starting from the estimates", exc)
+        return PriceBook()
+    return PriceBook.load(read_prices(state) if state is not None else None)
+
+
+def saved_state(settings: Settings) -> dict[str, Any] | None:
+    """The pipeline state stored *in the database* (dlt's state table), read-only; None if there is none."""
     if is_warehouse(settings):
-        return _saved_position_on_server(settings)
+        return _saved_state_on_server(settings)
     with opened(settings.db_path) as con:
         exists = con.execute(
             "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
@@ -593,11 +636,11 @@ def saved_position(settings: Settings) -> dict[str, Any] | None:
         return None
     from dlt.pipeline.state_sync import decompress_state
 
-    return read_position(dict(decompress_state(row[0])))
+    return dict(decompress_state(row[0]))
 
 
-def _saved_position_on_server(settings: Settings) -> dict[str, Any] | None:
-    """:func:`saved_position` on a warehouse, through its own connection (``%s`` placeholders)."""
+def _saved_state_on_server(settings: Settings) -> dict[str, Any] | None:
+    """:func:`saved_state` on a warehouse, through its own connection (``%s`` placeholders)."""
     from producthuntdb import destination
 
     dataset = quote_identifier(settings.dataset_name)
@@ -619,7 +662,7 @@ def _saved_position_on_server(settings: Settings) -> dict[str, Any] | None:
         return None
     from dlt.pipeline.state_sync import decompress_state
 
-    return read_position(dict(decompress_state(rows[0][0])))
+    return dict(decompress_state(rows[0][0]))
 
 
 def pending_packages(settings: Settings) -> int:

@@ -26,7 +26,8 @@ def _charged(server: EmulatorServer, query: str, variables: dict[str, object] | 
 
 @pytest.mark.parametrize(
     ("model", "factor", "posts_page", "collections_page", "topic_posts"),
-    [("current", 1.0, 325, 705, 25), ("legacy-nodes", 1.0, 344, 1104, 44), ("current", 1.5, 488, 1058, 38)],
+    [("current", 1.0, 325, 705, 25), ("legacy-nodes", 1.0, 344, 1104, 44), ("current", 1.5, 488, 1058, 38),
+     ("nested", 1.0, 401, 2301, 101)],
 )
 def test_each_rule_prices_the_harvest_pages(
     emulator_factory: Factory, model: str, factor: float, posts_page: int, collections_page: int, topic_posts: int

@@ -20,8 +20,8 @@ CORE = ("posts", "topics", "post_topics", "post_makers", "collections", "collect
 
 
 @pytest.mark.parametrize(
-    ("cost_model", "cost_factor"), [("current", 1.0), ("legacy-nodes", 1.0), ("current", 1.5)],
-    ids=["current", "legacy-nodes", "current-x1.5"],
+    ("cost_model", "cost_factor"), [("current", 1.0), ("legacy-nodes", 1.0), ("current", 1.5), ("nested", 1.0)],
+    ids=["current", "legacy-nodes", "current-x1.5", "nested"],
 )
 def test_paced_sync_learns_the_server_price(
     tmp_path: Path, emulator_factory: Callable[..., EmulatorServer], cost_model: str, cost_factor: float

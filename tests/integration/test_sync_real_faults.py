@@ -30,7 +30,7 @@ from tests.plugins.pipeline import (
 )
 
 CORE = ("posts", "topics", "post_topics", "post_makers", "collections", "collection_posts")
-KINDS = ("html_502", "waf_403", "429_bare", "retry_after", "epoch_reset", "partial", "complexity")
+KINDS = ("html_502", "waf_403", "429_bare", "retry_after", "epoch_reset", "partial", "complexity", "429_real")
 
 
 @pytest.mark.parametrize("kind", KINDS)

@@ -117,7 +117,7 @@ def test_validation_error_stops_with_the_server_message(client: GraphQLClient) -
 
 
 @respx.mock
-def test_429_waits_for_reset_then_succeeds(client: GraphQLClient, sleeps: list[float]) -> None:
+def test_a_429_we_did_not_spend_for_backs_off_a_second_then_succeeds(client: GraphQLClient, sleeps: list[float]) -> None:
     limited = httpx.Response(
         429,
         json={"error": "rate limited"},
@@ -126,7 +126,39 @@ def test_429_waits_for_reset_then_succeeds(client: GraphQLClient, sleeps: list[f
     respx.post(URL).mock(side_effect=[limited, httpx.Response(200, json=OK, headers=RATE)])
     assert client.execute(QUERY) == OK["data"]
     assert client.governor.n_429 == 1 and client.retries == 0
-    assert sleeps == [pytest.approx(7.05)]
+    assert sleeps == [pytest.approx(1.05)]  # a throttle: our own accounting shows the whole window left
+
+
+REAL_429 = {"data": None, "errors": [{
+    "error": "rate_limit_reached", "error_description": "Sorry. You have exceeded the API rate limit.",
+    "details": {"limit": 6250, "remaining": -50, "reset_in": 102},
+}]}
+
+
+@respx.mock
+def test_the_real_429_body_names_the_reset_and_is_honoured_once_the_window_is_ours_spent(
+    client: GraphQLClient, sleeps: list[float]
+) -> None:
+    query = load_query("posts_page")
+    spent = [  # 16 pages of 325 alone in the window: our own accounting shows less than a fifth left
+        httpx.Response(200, json={"data": {}}, headers={**RATE, "X-Rate-Limit-Remaining": str(6250 - 325 * (i + 1))})
+        for i in range(16)
+    ]
+    bare = httpx.Response(429, json=REAL_429)  # no headers: only the body says when
+    respx.post(URL).mock(side_effect=[*spent, bare, httpx.Response(200, json={"data": {}}, headers=RATE)])
+    for _ in range(17):
+        client.execute(query, {"first": 20})
+    assert sleeps == [pytest.approx(102.05)]
+
+
+@respx.mock
+def test_a_real_429_while_the_window_is_ours_to_spend_is_a_throttle_capped_at_its_reset(
+    client: GraphQLClient, sleeps: list[float]
+) -> None:
+    real = httpx.Response(429, json={**REAL_429, "errors": [{**REAL_429["errors"][0], "details": {"reset_in": 3}}]})
+    respx.post(URL).mock(side_effect=[real, real, real, httpx.Response(200, json=OK, headers=RATE)])
+    assert client.execute(QUERY) == OK["data"]
+    assert sleeps == [pytest.approx(1.05), pytest.approx(2.05), pytest.approx(3.05)]  # the third waits the reset
 
 
 @respx.mock
@@ -212,19 +244,23 @@ def test_retry_after_is_honoured(client: GraphQLClient, sleeps: list[float]) -> 
 
 
 @respx.mock
-def test_a_bare_429_waits_a_default_not_forever(client: GraphQLClient, sleeps: list[float]) -> None:
+def test_a_bare_429_is_a_throttle_not_a_window(client: GraphQLClient, sleeps: list[float]) -> None:
     respx.post(URL).mock(side_effect=[httpx.Response(429), httpx.Response(200, json=OK, headers=RATE)])
     assert client.execute(QUERY) == OK["data"]
-    assert sleeps == [pytest.approx(5.05)]
+    assert sleeps == [pytest.approx(1.05)]
 
 
 @respx.mock
 def test_an_epoch_reset_is_read_on_the_api_clock(client: GraphQLClient, sleeps: list[float]) -> None:
     date = "Thu, 01 Oct 2026 12:00:00 GMT"  # months away from this machine's clock: the API's clock counts
     epoch = 1790856000  # 2026-10-01T12:00:00Z
-    first = httpx.Response(200, json=OK, headers={**RATE, "X-Rate-Limit-Reset": "30", "Date": date})
+    # a window of 3 points that our first request spent: the 429 is no throttle, its reset counts
+    first = httpx.Response(
+        200, json=OK, headers={**RATE, "X-Rate-Limit-Limit": "3", "X-Rate-Limit-Remaining": "3",
+                               "X-Rate-Limit-Reset": "30", "Date": date},
+    )
     limited = httpx.Response(
-        429, json={}, headers={"X-Rate-Limit-Limit": "6250", "X-Rate-Limit-Remaining": "0",
+        429, json={}, headers={"X-Rate-Limit-Limit": "3", "X-Rate-Limit-Remaining": "0",
                                "X-Rate-Limit-Reset": str(epoch + 20), "Date": date},
     )
     respx.post(URL).mock(side_effect=[first, limited, httpx.Response(200, json=OK, headers=RATE)])
@@ -284,14 +320,65 @@ def test_execute_retries_a_partial_answer_then_gets_the_whole(client: GraphQLCli
     assert client.execute(QUERY) == OK["data"] and client.retries == 1
 
 
+def refusal(complexity: int, limit: int) -> httpx.Response:
+    message = f"Query has complexity of {complexity}, which exceeds max complexity of {limit}"
+    return httpx.Response(200, json={"errors": [{"message": message}]}, headers=RATE)
+
+
 @respx.mock
-def test_a_complexity_refusal_is_retried_then_names_the_price(client: GraphQLClient) -> None:
-    refusal = {"errors": [{"message": "Query has complexity of 900, which exceeds max complexity of 500"}]}
-    route = respx.post(URL).mock(return_value=httpx.Response(200, json=refusal, headers=RATE))
+def test_a_complexity_refusal_that_cannot_ask_for_less_is_retried_then_said_never_a_price(
+    client: GraphQLClient,
+) -> None:
+    route = respx.post(URL).mock(return_value=refusal(900, 500))
     with pytest.raises(QueryTooComplexError) as err:
-        client.execute(QUERY)
+        client.execute(QUERY)  # newest_post asks first: 1 as a literal: nothing to shrink
     assert route.call_count == 4 and (err.value.cost, err.value.limit) == (900, 500)
-    assert client.price(QUERY) == 900  # the server said what it costs
+    assert client.price(QUERY) == 3  # the complexity is not what the window is charged
+    assert client.governor.prices.max_complexity == 500
+
+
+@respx.mock
+def test_a_complexity_refusal_shrinks_the_page_and_the_next_request_starts_there(client: GraphQLClient) -> None:
+    query = load_query("posts_page")
+    page = {"data": {"posts": {"pageInfo": {"hasNextPage": True, "endCursor": "x"}, "nodes": []}}}
+    route = respx.post(URL).mock(side_effect=[refusal(325, 300), *[httpx.Response(200, json=page, headers=RATE)] * 2])
+    client.execute(query, {"first": 20})
+    sent = [json.loads(call.request.content)["variables"].get("first") for call in route.calls]
+    assert sent == [20, 18]  # 20 x 300 / 325
+    client.execute(query, {"first": 20})
+    assert json.loads(route.calls.last.request.content)["variables"]["first"] == 18
+    assert client.fit_first(query) == 18
+    assert client.price(query, {"first": 20}) < 325  # priced as the 18 it will send; 325 was never a price
+
+
+@respx.mock
+def test_a_nested_page_shrinks_both_its_sizes(client: GraphQLClient) -> None:
+    query = load_query("collections_page")
+    page = {"data": {"collections": {"pageInfo": {"hasNextPage": False, "endCursor": None}, "nodes": []}}}
+    route = respx.post(URL).mock(side_effect=[refusal(2301, 300), httpx.Response(200, json=page, headers=RATE)])
+    client.execute(query)
+    sizes = json.loads(route.calls.last.request.content)["variables"]
+    assert sizes == {"first": 7, "postsFirst": 7}  # each level by sqrt(300 / 2301)
+
+
+@respx.mock
+def test_an_aliased_request_over_the_cap_is_split_and_its_answers_merged(client: GraphQLClient) -> None:
+    from producthuntdb.api.queries import batched_users_query
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content)
+        aliases = [line.split(":")[0].strip() for line in body["query"].splitlines() if ": user(" in line]
+        if len(aliases) > 2:
+            return refusal(11 * len(aliases), 25)
+        assert set(body["variables"]) == {f"id{alias[1:]}" for alias in aliases}  # only what each part uses
+        return httpx.Response(200, json={"data": {a: {"id": a} for a in aliases}}, headers=RATE)
+
+    route = respx.post(URL).mock(side_effect=answer)
+    data = client.execute(batched_users_query(4), {f"id{i}": str(i) for i in range(4)})
+    assert sorted(data) == ["u0", "u1", "u2", "u3"]
+    assert route.call_count == 3  # refused once, then two parts of two
+    client.execute(batched_users_query(4), {f"id{i}": str(i) for i in range(4)})
+    assert route.call_count == 5  # split from the start now
 
 
 @respx.mock

@@ -2,21 +2,26 @@
 
 Every request goes through ``GraphQLClient.execute`` (or ``execute_partial``):
 
-1. the query is priced — the larger of our estimate (``query_cost``) and what the server
-   was seen to charge for that shape — and the governor decides whether it may go now,
-   must wait for the window to reset, or must not go at all (a run bound: ``StopRun``);
+1. the query is priced — what the server was seen to charge for that shape, else our estimate
+   (``query_cost``) scaled by what it charges over it (``api/prices.py``) — and the governor
+   decides whether it may go now, must wait for the window to reset, or must not go at all
+   (a run bound: ``StopRun``);
 2. it is POSTed with the bearer token over a keep-alive ``httpx.Client`` with explicit
    connect/read timeouts and a ``User-Agent`` naming the project;
 3. the rate headers of every response feed the governor, which counts the points really
    charged; the ``Date`` header sets ``server_clock`` (the API's time, for observations);
 4. failures are sorted: HTTP 401 stops at once (``TokenRejectedError``); a GraphQL error
-   without data stops with the server's message (``GraphQLQueryError``; the complexity limit
-   is retried like a transient failure, then raises ``QueryTooComplexError``); 5xx, HTML pages from a CDN or firewall,
+   without data stops with the server's message (``GraphQLQueryError``); a refusal over the
+   server's per-query complexity cap splits the request (``api/split.py``: fewer aliases per
+   request, smaller pages), remembers what fits for that query in the price book and never
+   counts the complexity as a price — a request that cannot ask for less is retried like a
+   transient failure, then raises ``QueryTooComplexError``; 5xx, HTML pages from a CDN or firewall,
    timeouts, dropped connections, malformed JSON, partial data (``execute`` only) and the
    API's transient "Oops, something went wrong" are retried ``max_retries`` times with
    exponential backoff and jitter (each retry said at INFO with its wait), then raise
    ``ApiError`` in one line — status, content type and a hint, never an HTML body;
-   a 429 waits (``Retry-After``, or the reset) and does not use up a retry.
+   a 429 waits (``api/governor.py``: a throttle backs off, a spent window waits for its reset,
+   read from the headers or the body's ``details.reset_in``) and does not use up a retry.
 
 The token never appears in a message: every error text goes through ``mask``.
 """
@@ -41,6 +46,15 @@ from producthuntdb import __version__
 from producthuntdb.api.clock import ServerClock
 from producthuntdb.api.complexity import query_cost
 from producthuntdb.api.governor import BudgetGovernor
+from producthuntdb.api.prices import shape_key, size_base
+from producthuntdb.api.split import (
+    operation_name,
+    parts,
+    size_variables,
+    smaller_sizes,
+    subset,
+    top_fields,
+)
 from producthuntdb.errors import ApiError, GraphQLQueryError, QueryTooComplexError, TokenRejectedError
 from producthuntdb.settings import Settings, mask_secrets
 from producthuntdb.tracing import span
@@ -140,29 +154,43 @@ class GraphQLClient:
         return query_cost(_parsed(query), variables)
 
     def price(self, query: str, variables: Mapping[str, Any] | None = None) -> int:
-        """Points to budget for this query shape: the estimate, or more if the server charged more."""
-        estimate = self.cost(query, variables)
-        return self.governor.prices.price(query, _shape(query, variables), estimate)
+        """Points to budget for this query shape: what the server charged for it, else the estimate
+        scaled by what the server charges over our estimates."""
+        document = _parsed(query)
+        values = self._fitted(document, dict(variables or {}))
+        return self.governor.prices.price(operation_name(document), _shape(document, values), self.cost(query, values))
+
+    def _fitted(self, document: DocumentNode, variables: dict[str, Any]) -> dict[str, Any]:
+        """``variables`` with every page size within what the server's complexity cap let through."""
+        prices, operation = self.governor.prices, operation_name(document)
+        for name, value in size_variables(document, variables).items():
+            cap = prices.size_cap(operation, name)
+            if cap is not None and value > cap:
+                variables[name] = cap
+        return variables
 
     def fit_first(self, query: str, variables: Mapping[str, Any] | None = None, minimum: int = 4) -> int:
-        """The page size (``$first``) to ask for now: 20, or fewer to spend a window's last points.
+        """The page size (``$first``) to ask for now: 20 (or what the complexity cap lets through),
+        or fewer to spend a window's last points.
 
         A page of ``n`` costs ``overhead + n * item``; when the window (or ``max_points``) has
         room for at least ``minimum`` items but not for 20, asking for what fits uses points
         that would otherwise be left unused while waiting for the reset.
         """
+        cap = self.governor.prices.size_cap(operation_name(_parsed(query)), "first")
+        largest = min(PAGE_CAP, cap) if cap is not None else PAGE_CAP
         room = self.governor.room()
-        full = self.price(query, {**(variables or {}), "first": PAGE_CAP})
-        if room is None or room >= full:
-            return PAGE_CAP
+        full = self.price(query, {**(variables or {}), "first": largest})
+        if room is None or room >= full or largest <= minimum:
+            return largest
         one = self.price(query, {**(variables or {}), "first": 1})
-        item = -(-(full - one) // (PAGE_CAP - 1))
-        fits = (room - (one - item)) // item if item > 0 else PAGE_CAP
-        if not minimum <= fits < PAGE_CAP:
-            return PAGE_CAP
+        item = -(-(full - one) // (largest - 1))
+        fits = (room - (one - item)) // item if item > 0 else largest
+        if not minimum <= fits < largest:
+            return largest
         while fits >= minimum and self.price(query, {**(variables or {}), "first": fits}) > room:
             fits -= 1
-        return int(fits) if fits >= minimum else PAGE_CAP
+        return int(fits) if fits >= minimum else largest
 
     def execute(self, query: str, variables: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """The ``data`` of one request, complete: partial answers are retried, then raise."""
@@ -177,16 +205,43 @@ class GraphQLClient:
         return self._run(query, variables, allow_partial=True)
 
     def _run(self, query: str, variables: Mapping[str, Any] | None, allow_partial: bool) -> GraphQLResult:
-        body = {"query": query, "variables": dict(variables or {})}
+        document = _parsed(query)
+        operation = operation_name(document)
+        prices = self.governor.prices
+        values = self._fitted(document, dict(variables or {}))
+        fields = len(top_fields(document))
+        most = prices.aliases.get(operation)
+        if most is not None and fields > most:
+            return self._in_parts(document, values, most, allow_partial)
+        body = {"query": query, "variables": values}
         failures = n_429 = 0
         while True:
-            estimate = self.cost(query, variables)
-            price = self.price(query, variables)
+            estimate = self.cost(query, values)
+            shape = _shape(document, values)
+            price = prices.price(operation, shape, estimate)
             self.governor.before(price)
-            outcome = self._attempt(body, query, variables, estimate, price, allow_partial)
+            outcome = self._attempt(body, operation, shape, estimate, price, allow_partial)
             if isinstance(outcome, GraphQLResult):
                 return outcome
             if isinstance(outcome, QueryTooComplexError):
+                prices.refused(outcome.limit)  # what fits is remembered; the complexity is no price
+                if fields > 1:
+                    prices.fit_aliases(operation, parts(fields, outcome.cost, outcome.limit))
+                    logger.info(
+                        "{} is over the API's complexity cap ({} > {}): sent {} aliases a request",
+                        operation, outcome.cost, outcome.limit, prices.aliases[operation],
+                    )
+                    return self._in_parts(document, values, prices.aliases[operation], allow_partial)
+                smaller = smaller_sizes(size_variables(document, values), outcome.cost, outcome.limit)
+                if smaller is not None:
+                    for name, value in smaller.items():
+                        prices.fit_size(operation, size_base(name), value)
+                    logger.info(
+                        "{} is over the API's complexity cap ({} > {}): page sizes {}",
+                        operation, outcome.cost, outcome.limit, smaller,
+                    )
+                    values.update(smaller)
+                    continue
                 if failures + 1 > self.max_retries:
                     raise outcome  # said every time: the query must ask for less
                 problem = str(outcome)
@@ -206,9 +261,22 @@ class GraphQLClient:
             self.governor.check_deadline(wait)
             self._sleep(wait)
 
+    def _in_parts(
+        self, document: DocumentNode, variables: dict[str, Any], size: int, allow_partial: bool
+    ) -> GraphQLResult:
+        """The request sent as parts of at most ``size`` top-level fields, their answers merged."""
+        count = len(top_fields(document))
+        data: dict[str, Any] = {}
+        errors: list[dict[str, Any]] = []
+        for start in range(0, count, size):
+            text, values = subset(document, range(start, min(start + size, count)), variables)
+            result = self._run(text, values, allow_partial)
+            data.update(result.data)
+            errors += result.errors
+        return GraphQLResult(data, errors)
+
     def _attempt(
-        self, body: dict[str, Any], query: str, variables: Mapping[str, Any] | None,
-        estimate: int, price: int, allow_partial: bool,
+        self, body: dict[str, Any], operation: str, shape: str, estimate: int, price: int, allow_partial: bool,
     ) -> GraphQLResult | _Retry | QueryTooComplexError:
         """One HTTP exchange: a result, ``"429"``, a retryable failure, or a complexity refusal."""
         with span("api.request", cost=price) as current:
@@ -222,16 +290,19 @@ class GraphQLClient:
                 current.set_attribute("http.status_code", response.status_code)
         self.server_clock.observe(response.headers)
         status = response.status_code
-        shape = _shape(query, variables)
 
         def settle(ran: bool) -> None:
-            self.governor.settle(response.headers, estimate, price, ran, query, shape)
+            self.governor.settle(response.headers, estimate, price, ran, operation, shape)
 
         if status == 401:
             raise TokenRejectedError("the API rejected the token (HTTP 401): check PRODUCTHUNT_TOKEN")
         if status == 429:
-            self._learn_from_429(response, query, shape, estimate)
-            self.governor.on_429(response.headers)
+            details = _rate_details(response)
+            cost = details.get("cost")
+            if isinstance(cost, int) and not isinstance(cost, bool):  # the emulator names the price it refused
+                self.governor.prices.told(operation, shape, estimate, cost)
+            reset_in = details.get("reset_in")
+            self.governor.on_429(response.headers, float(reset_in) if isinstance(reset_in, int | float) else None)
             return _Retry("429")
         if not _is_json(response):
             settle(False)
@@ -261,7 +332,6 @@ class GraphQLClient:
             matched = COMPLEXITY_MESSAGE.search(message)
             if matched:
                 cost, limit = int(matched.group(1)), int(matched.group(2))
-                self.governor.prices.learn(query, shape, estimate, cost)
                 return QueryTooComplexError(
                     self.mask(f"the API refused the query as too complex ({cost} points, its limit is {limit})"),
                     cost, limit,
@@ -277,21 +347,20 @@ class GraphQLClient:
             return _Retry("malformed response (no data)")
         return GraphQLResult(data)
 
-    def _learn_from_429(self, response: httpx.Response, query: str, shape: Any, estimate: int) -> None:
-        """A 429 that names the query's cost (the emulator's does) teaches the real price."""
-        try:
-            payload = response.json()
-            cost = payload["errors"][0]["details"]["cost"]
-        except (ValueError, KeyError, IndexError, TypeError):
-            return
-        if isinstance(cost, int) and not isinstance(cost, bool):
-            self.governor.prices.learn(query, shape, estimate, cost)
 
 
-def _shape(query: str, variables: Mapping[str, Any] | None) -> tuple[str, Any, Any]:
-    """What decides a query's price: its text and its page sizes."""
-    values = variables or {}
-    return (query, values.get("first"), values.get("last"))
+def _shape(document: DocumentNode, variables: Mapping[str, Any]) -> str:
+    """What decides a query's price: the operation, its aliases and its page sizes."""
+    return shape_key(operation_name(document), len(top_fields(document)), size_variables(document, variables))
+
+
+def _rate_details(response: httpx.Response) -> dict[str, Any]:
+    """A 429 body's ``errors[0].details`` (the real API's: limit, remaining, reset_in), or nothing."""
+    try:
+        details = response.json()["errors"][0]["details"]
+    except (ValueError, KeyError, IndexError, TypeError):
+        return {}
+    return details if isinstance(details, dict) else {}
 
 
 def _is_json(response: httpx.Response) -> bool:

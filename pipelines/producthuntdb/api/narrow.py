@@ -82,6 +82,8 @@ def narrow_page(
     ``failed``: the partial page already fetched at (``after``, ``first``), if any; its good
     items are kept as they are and only its ``None`` items are named (no refetch).
     """
+    if failed is not None:
+        first = len(failed.items)  # what the page covered (the client may have asked fewer than ``first``)
     span = identify(after, first)
     entries = span.entries
     good: list[T] = []

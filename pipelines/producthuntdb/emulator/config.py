@@ -19,8 +19,9 @@ FAULT_KINDS = (
     "500", "502", "503", "timeout", "slow", "malformed", "graphql_error", "reset",
     # what a CDN, a WAF or the real API's edge cases send (issue 13)
     "html_502", "waf_403", "429_bare", "retry_after", "epoch_reset", "partial", "complexity",
+    "429_real",  # the real API's 429: its JSON body names the reset (details.reset_in), issue 20
 )
-COST_MODELS = ("current", "legacy-nodes")
+COST_MODELS = ("current", "legacy-nodes", "nested")
 SCALES = ("tiny", "small", "medium", "large")
 
 Scale = Literal["tiny", "small", "medium", "large"]
@@ -57,6 +58,10 @@ class EmulatorConfig:
     """Every charge is multiplied by this (rounded up): a server pricier than any known rule."""
     poison_posts: int = 0
     """This many posts (chosen from the seed) fail to resolve on every request, like a broken record."""
+    foreign_spend: float = 0.0
+    """Another application's tool spends this many points per second from the same window."""
+    max_query_complexity: int = 0
+    """A request whose complexity (the rule's, before ``cost_factor``) passes this is refused, HTTP 200 (0: no cap)."""
 
     def __post_init__(self) -> None:
         self.validate()
@@ -81,6 +86,10 @@ class EmulatorConfig:
             problems.append(f"cost_model must be one of {', '.join(COST_MODELS)}, not {self.cost_model!r}")
         if not 0 < self.cost_factor <= 100:
             problems.append(f"cost_factor must be in (0, 100], not {self.cost_factor}")
+        if self.foreign_spend < 0:
+            problems.append(f"foreign_spend must be >= 0 points per second, not {self.foreign_spend}")
+        if self.max_query_complexity < 0:
+            problems.append(f"max_query_complexity must be >= 0 (0: no cap), not {self.max_query_complexity}")
         if self.poison_posts < 0:
             problems.append(f"poison_posts must be >= 0, not {self.poison_posts}")
         if self.latency_ms < 0:

@@ -31,6 +31,9 @@ class Prepared:
     document: DocumentNode | None
     errors: list[Any]
     cost: int = 0
+    """Points the request is charged (the complexity times the cost factor)."""
+    complexity: int = 0
+    """The rule's complexity, what a per-query cap (``max_query_complexity``) is compared with."""
 
 
 def _error(message: str, **extra: Any) -> dict[str, Any]:
@@ -88,10 +91,10 @@ class Engine:
         if isinstance(document, list):
             return Prepared(None, document)
         try:
-            cost = self.pricer.price(document, variables, operation)
+            complexity = self.pricer.complexity(document, variables, operation)
         except PricingError as error:
             return Prepared(None, [_error(str(error))])
-        return Prepared(document, [], cost)
+        return Prepared(document, [], self.pricer.charge(complexity), complexity)
 
     def compiled(self, query: str, document: DocumentNode, operation: str | None) -> CompiledQuery | None:
         """The compiled form of a query (cached), or None when only graphql-core can run it."""

@@ -12,6 +12,11 @@ connections (``--cost-model``):
     the older rule: the ``nodes``/``edges`` field *and* its selection are multiplied by the
     page size, ``1 + metadata + page * (1 + item)`` per container. ``PostsPage`` costs 344
     instead of 325, ``TopicPosts`` 44 instead of 25 and ``CollectionsPage`` 1,104 instead of 705.
+``nested``
+    the connection's whole selection is multiplied by its page size, metadata included:
+    ``1 + page * (metadata + containers + item)``, so a connection nested in another multiplies
+    with it (the real API's ``20 posts × 30 comments`` query cost 963,202). ``PostsPage`` costs
+    401, ``TopicPosts`` 101, ``CollectionsPage`` 2,301 (20 collections × 20 posts × 5).
 
 Everything else is graphql-ruby's default: a scalar or enum field costs 1, ``__typename``
 0, an object field 1 plus its selection, fragments are merged in place, and the page size
@@ -23,7 +28,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Any
 
 from graphql import (
     DocumentNode,
@@ -43,8 +48,8 @@ from graphql import (
     get_named_type,
 )
 
-CostModel = Literal["current", "legacy-nodes"]
-COST_MODELS: tuple[str, ...] = ("current", "legacy-nodes")
+from producthuntdb.emulator.config import COST_MODELS
+
 SERVER_DEFAULT_PAGE = 20
 
 
@@ -68,8 +73,11 @@ class Pricer:
         self, document: DocumentNode, variables: Mapping[str, Any] | None, operation_name: str | None
     ) -> int:
         """Points one request is charged: the rule's complexity times the factor, rounded up."""
-        raw = self.complexity(document, variables, operation_name)
-        return raw if self.factor == 1.0 else math.ceil(raw * self.factor - 1e-9)
+        return self.charge(self.complexity(document, variables, operation_name))
+
+    def charge(self, complexity: int) -> int:
+        """Points charged for a request of ``complexity``: the factor applied, rounded up."""
+        return complexity if self.factor == 1.0 else math.ceil(complexity * self.factor - 1e-9)
 
     def complexity(
         self, document: DocumentNode, variables: Mapping[str, Any] | None, operation_name: str | None
@@ -94,7 +102,7 @@ class Pricer:
         root = self.schema.mutation_type if operation.operation == OperationType.MUTATION else self.schema.query_type
         if root is None:
             raise PricingError("the schema has no root type for this operation")
-        walk = _Walk(self.schema, fragments, values, self.model == "legacy-nodes")
+        walk = _Walk(self.schema, fragments, values, self.model)
         return walk.selections(operation.selection_set, root)
 
 
@@ -104,9 +112,9 @@ class _Walk:
         schema: GraphQLSchema,
         fragments: dict[str, FragmentDefinitionNode],
         variables: dict[str, Any],
-        legacy: bool,
+        model: str,
     ) -> None:
-        self.schema, self.fragments, self.variables, self.legacy = schema, fragments, variables, legacy
+        self.schema, self.fragments, self.variables, self.model = schema, fragments, variables, model
 
     def flatten(
         self, selection_set: SelectionSetNode | None, owner: Any
@@ -154,15 +162,20 @@ class _Walk:
 
     def connection(self, node: FieldNode, connection: Any) -> int:
         page = self.page_size(node)
-        total = 1
+        metadata = containers = per_page = 0
         for child, parent in self.flatten(node.selection_set, connection):
             if child.name.value not in ("nodes", "edges"):
-                total += self.field(child, parent)
+                metadata += self.field(child, parent)
                 continue
             item_type = get_named_type(parent.fields[child.name.value].type)
             item = self.selections(child.selection_set, item_type)
-            total += page * (1 + item) if self.legacy else 1 + page * item
-        return total
+            if self.model == "legacy-nodes":
+                per_page += 1 + item
+            else:
+                containers, per_page = containers + 1, per_page + item
+        if self.model == "nested":
+            return 1 + page * (metadata + containers + per_page)
+        return 1 + metadata + containers + page * per_page
 
     def page_size(self, node: FieldNode) -> int:
         found: list[int] = []

@@ -6,7 +6,8 @@ fault (hold the request, yet let ``stop()`` return at once) need.
 
 Order of checks on the GraphQL endpoint: auth (401) → latency → body → fault draw →
 parse/validate (HTTP 200 with ``errors``, no charge) → price (``emulator/pricing.py``, the
-server's own rule) → budget (429, no charge) → execute and charge. Every GraphQL response
+server's own rule) → per-query cap (``max_query_complexity``: HTTP 200 with the real API's
+"exceeds max complexity" error, no charge) → budget (429, no charge) → execute and charge. Every GraphQL response
 carries the three ``X-Rate-Limit-*`` headers, except the faults that model a CDN, a firewall
 or a bare 429; every response carries a ``Date`` from the world's clock.
 """
@@ -51,6 +52,11 @@ def dumps(value: Any) -> bytes:
 
 def _error_body(message: str, **extra: Any) -> bytes:
     return dumps({"errors": [{"message": message, **extra}]})
+
+
+def _too_complex(complexity: int, cap: int) -> str:
+    """The real API's refusal of a query over its per-query cap (HTTP 200, no data, not charged)."""
+    return f"Query has complexity of {complexity}, which exceeds max complexity of {cap}"
 
 
 @dataclass
@@ -108,7 +114,7 @@ class Emulator:
         self.engine = Engine(self.world, cost_model=config.cost_model, cost_factor=config.cost_factor)
         self.clock = Clock(config.now)
         self.poison = poisoned_posts(self.world, self.clock.now, config.seed, config.poison_posts)
-        self.limiter = RateLimiter(config.budget, config.window_seconds)
+        self.limiter = RateLimiter(config.budget, config.window_seconds, foreign_spend=config.foreign_spend)
         self.faults = FaultInjector(config.seed, config.fault_rate, config.faults)
         self.stats = Stats()
         self.stopping = threading.Event()
@@ -154,10 +160,11 @@ class Emulator:
         prepared = self.engine.prepare(body)
         if prepared.document is None:
             return self._json(200, dumps({"errors": prepared.errors}))
+        cap = self.config.max_query_complexity
+        if cap and prepared.complexity > cap:
+            return self._json(200, _error_body(_too_complex(prepared.complexity, cap)))
         if fault == "complexity":
-            limit = max(1, prepared.cost - 1)
-            message = f"Query has complexity of {prepared.cost}, which exceeds max complexity of {limit}"
-            return self._json(200, _error_body(message))
+            return self._json(200, _error_body(_too_complex(prepared.cost, max(1, prepared.cost - 1))))
         allowed, quota = self.limiter.try_spend(prepared.cost)
         if not allowed:
             return self._json(
@@ -225,9 +232,23 @@ class Emulator:
             return Reply(429, _error_body("Too Many Requests"))
         if kind == "retry_after":
             return Reply(429, _error_body("Too Many Requests"), {"Retry-After": "1"})
+        if kind == "429_real":
+            return self._real_429()
         if kind in ("epoch_reset", "partial", "complexity"):
             return None  # the request runs; its answer is altered after pricing or execution
         raise AssertionError(kind)
+
+    def _real_429(self) -> Reply:
+        """The real API's 429 (producthunt-api #292, #336): its JSON body names the limit, a negative
+        remaining and when the window resets (``reset_in``); the headers say only that it is spent."""
+        quota = self.limiter.peek()
+        details = {"limit": quota.limit, "remaining": -50, "reset_in": quota.reset}
+        body = {"data": None, "errors": [{
+            "error": "rate_limit_reached",
+            "error_description": "Sorry. You have exceeded the API rate limit, please try again later.",
+            "details": details,
+        }]}
+        return Reply(429, dumps(body), {"X-Rate-Limit-Limit": str(quota.limit), "X-Rate-Limit-Remaining": "0"})
 
     # ------------------------------------------------------------------ admin
     def admin(self, method: str, path: str, raw: bytes) -> Reply:
@@ -245,6 +266,7 @@ class Emulator:
                     dumps(
                         {
                             **self.stats.snapshot(),
+                            "foreign_points": round(self.limiter.foreign_points),
                             "documents_cached": len(self.engine._documents),
                             "now": iso(self.clock.now),
                         }
@@ -252,6 +274,7 @@ class Emulator:
                 )
             if route == "/_emulator/stats" and method == "DELETE":
                 self.stats.reset()
+                self.limiter.foreign_points = 0.0
                 return Reply(200, dumps(self.stats.snapshot()))
             if route == "/_emulator/truth" and method == "GET":
                 now = self.clock.now
@@ -294,6 +317,8 @@ class Emulator:
                 "cost_factor",
                 "poison_posts",
                 "redacted_lookups",
+                "foreign_spend",
+                "max_query_complexity",
             }
             unknown = set(payload) - known
             if unknown:
@@ -309,8 +334,8 @@ class Emulator:
                 }
             )
             self.config = candidate
-            if "budget" in payload or "window_seconds" in payload:
-                self.limiter.reconfigure(candidate.budget, candidate.window_seconds)
+            if "budget" in payload or "window_seconds" in payload or "foreign_spend" in payload:
+                self.limiter.reconfigure(candidate.budget, candidate.window_seconds, candidate.foreign_spend)
             if "fault_rate" in payload or "faults" in payload:
                 self.faults.configure(candidate.fault_rate, candidate.faults)
             if "cost_model" in payload or "cost_factor" in payload:
@@ -334,6 +359,8 @@ class Emulator:
                     "cost_model": c.cost_model,
                     "cost_factor": c.cost_factor,
                     "poison_posts": c.poison_posts,
+                    "foreign_spend": c.foreign_spend,
+                    "max_query_complexity": c.max_query_complexity,
                     "poisoned_post_ids": sorted(int(self.world.post_ids[i]) for i in self.poison),
                     "redaction": c.redaction,
                     "redacted_lookups": c.redacted_lookups,
@@ -533,6 +560,8 @@ def serve(config: EmulatorConfig) -> None:
         + (f" x{config.cost_factor:g}" if config.cost_factor != 1 else "")
         + f", redaction {'on' if config.redaction else 'off'}"
         + (f", {config.poison_posts} poisoned posts" if config.poison_posts else "")
+        + (f", another tool spends {config.foreign_spend:g} points/s" if config.foreign_spend else "")
+        + (f", max query complexity {config.max_query_complexity}" if config.max_query_complexity else "")
         + (f", faults {','.join(config.faults)} at {config.fault_rate:g}" if config.fault_rate else "")
         + f"\n  admin: {server.base_url}/_emulator/stats | truth | clock | config — Ctrl-C to stop",
         flush=True,

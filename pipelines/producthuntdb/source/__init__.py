@@ -15,14 +15,16 @@ Read top to bottom, the source says what is harvested and from where:
 * ``collection_nodes`` (→ ``collections``, ``collection_posts``) and ``topics`` are re-read
   only when older than ``topics_refresh_hours`` (topics also, before a membership scan, when
   the API lists more topics than are loaded — the scan can only ask topics it knows),
-  resumable page by page;
+  resumable page by page; collections that cannot be read end the run ``partial``, not failed;
 * ``comments`` and ``votes`` (opt-in) complete every post whose loaded rows fall short of
   its counts; ``users`` are the viewer plus, when the API does not redact, every user id
   met in the raw tables and not loaded yet, 20 per request.
 
 Every position is dlt source state (key ``harvest``), changed by the resources as they yield
 the rows it covers, so dlt commits it in the same load package as those rows: a load that
-fails leaves both pending, a killed run loses both. Rows are the API's nodes; dlt's
+fails leaves both pending, a killed run loses both. What the API was seen to charge and refuse
+(``api/prices.py``) is source state too (key ``prices``, written by ``_prices`` at the end of
+every chunk): the next run prices its first request with it. Rows are the API's nodes; dlt's
 ``snake_case`` naming convention turns ``votesCount`` into ``votes_count`` and the column
 hints of ``contract.py`` type them. Requests go through ``HarvestRun.fetch`` (the budget
 governor beneath), which also ends a resource at a chunk boundary (``helpers.py``).
@@ -30,7 +32,7 @@ governor beneath), which also ends a resource at a chunk boundary (``helpers.py`
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -57,6 +59,7 @@ from producthuntdb.source.windows import (
 
 SOURCE_NAME = "producthunt"
 STATE_KEY = "harvest"
+PRICES_KEY = "prices"
 USERS_PER_REQUEST = 20
 Rows = list[dict[str, Any]]
 
@@ -76,9 +79,11 @@ def phases(with_: frozenset[str]) -> list[tuple[tuple[str, ...], tuple[str, ...]
     which posts they complete from the loaded tables, so they wait for the posts phase; users
     come last, and the run's ``_sync_runs`` record rides with the final chunk."""
     record = ("_sync_runs",)
+    prices = ("_prices",)
     if with_ & {"comments", "votes"}:
-        return [MAIN_PHASE, (CHILDREN_PHASE[0] + USERS, CHILDREN_PHASE[1] + USERS + record)]
-    return [(MAIN_PHASE[0] + USERS, MAIN_PHASE[1] + USERS + record)]
+        return [(MAIN_PHASE[0], MAIN_PHASE[1] + prices),
+                (CHILDREN_PHASE[0] + USERS, CHILDREN_PHASE[1] + USERS + record + prices)]
+    return [(MAIN_PHASE[0] + USERS, MAIN_PHASE[1] + USERS + record + prices)]
 
 
 def position(run: HarvestRun) -> dict[str, Any]:
@@ -101,6 +106,12 @@ def position(run: HarvestRun) -> dict[str, Any]:
 def read_position(pipeline_state: dict[str, Any]) -> dict[str, Any] | None:
     """The saved position in a pipeline's state (``status``, estimates); None before a first run."""
     saved = pipeline_state.get("sources", {}).get(SOURCE_NAME, {}).get(STATE_KEY)
+    return dict(saved) if saved else None
+
+
+def read_prices(pipeline_state: dict[str, Any]) -> dict[str, Any] | None:
+    """The saved price book (``PriceBook.dump``) in a pipeline's state; None before a first run."""
+    saved = pipeline_state.get("sources", {}).get(SOURCE_NAME, {}).get(PRICES_KEY)
     return dict(saved) if saved else None
 
 
@@ -288,32 +299,19 @@ def producthunt(run: HarvestRun) -> Sequence[DltResource]:
 
     @dlt.resource(selected=False)
     def collection_nodes() -> Iterator[Rows]:
-        """Collections with every post id (further pages of a collection's posts fetched here)."""
+        """Collections with every post id (further pages of a collection's posts fetched here).
+        A failure here ends the collections only: the run goes on and ends ``partial``."""
         state = position(run)
         if "collection_nodes" in run.finished or not _stale(run, state, "collections_refreshed_at"):
             run.finish("collection_nodes")
             return
         if run.chunk_full():
             return
-        cursor = state.get("collections_cursor")
-        for connection in paginate(run, "collections_page", {}, ("collections",), cursor=cursor):
-            page = []
-            for node in connection["nodes"]:
-                post_ids: list[str] = []
-                for posts_page in paginate(
-                    run, "collection_posts", {"id": node["id"]}, ("collection", "posts"), first_page=node["posts"]
-                ):
-                    post_ids.extend(post["id"] for post in posts_page["nodes"])
-                if run.interrupted:
-                    return  # this page of collections is read again by the next run
-                page.append({**{k: v for k, v in node.items() if k != "posts"}, "post_ids": post_ids})
-            yield page
-            info = connection["pageInfo"]
-            if info["hasNextPage"]:
-                state["collections_cursor"] = info["endCursor"]
-                if run.chunk_full():
-                    return
-        if run.interrupted:
+        with run.optional("collections"):
+            done = yield from _collection_pages(run, state)
+        if "collections" in run.partial:
+            run.finish("collection_nodes")
+        if not done:
             return
         state["collections_cursor"] = None
         state["collections_refreshed_at"] = iso(run.observed_at)
@@ -382,6 +380,12 @@ def producthunt(run: HarvestRun) -> Sequence[DltResource]:
             run.recorded = True
             yield [run.record(position(run))]
 
+    @dlt.resource(name="_prices", selected=True)
+    def prices() -> Iterator[Rows]:
+        """No rows: what the API charged and refused so far, into the state this chunk commits."""
+        dlt.current.source_state()[PRICES_KEY] = run.client.governor.prices.dump()
+        yield from ()
+
     pages, counts, collection_pages = post_pages(), recent_post_counts(), collection_nodes()
     # dlt extracts these in order: the big requests that cannot shrink (a collections page) go
     # first, while a window is fresh, and the elastic ones (posts pages, membership batches) fill
@@ -394,7 +398,43 @@ def producthunt(run: HarvestRun) -> Sequence[DltResource]:
         comments(), votes(),
         users(),
         sync_runs(),
+        prices(),
     )
+
+
+@dlt.source(name=SOURCE_NAME, max_table_nesting=0, root_key=False)
+def price_book(book: dict[str, Any]) -> Sequence[DltResource]:
+    """No rows: a price book (``doctor --calibrate``'s) into the harvest state, for the next run."""
+
+    @dlt.resource(name="_prices")
+    def prices() -> Iterator[Rows]:
+        dlt.current.source_state()[PRICES_KEY] = book
+        yield from ()
+
+    return (prices(),)
+
+
+def _collection_pages(run: HarvestRun, state: dict[str, Any]) -> Generator[Rows, None, bool]:
+    """Pages of collections from the saved cursor, each with all its post ids; True when the last
+    page was read (False: the chunk ended, the run stopped or the collections failed)."""
+    for connection in paginate(run, "collections_page", {}, ("collections",), cursor=state.get("collections_cursor")):
+        page = []
+        for node in connection["nodes"]:
+            post_ids: list[str] = []
+            for posts_page in paginate(
+                run, "collection_posts", {"id": node["id"]}, ("collection", "posts"), first_page=node["posts"]
+            ):
+                post_ids.extend(post["id"] for post in posts_page["nodes"])
+            if run.interrupted or "collections" in run.partial:
+                return False  # this page of collections is read again by the next run
+            page.append({**{k: v for k, v in node.items() if k != "posts"}, "post_ids": post_ids})
+        yield page
+        info = connection["pageInfo"]
+        if info["hasNextPage"]:
+            state["collections_cursor"] = info["endCursor"]
+            if run.chunk_full():
+                return False
+    return not run.interrupted and "collections" not in run.partial
 
 
 def _metrics(run: HarvestRun, node: dict[str, Any], observed_at: datetime) -> dict[str, Any]:

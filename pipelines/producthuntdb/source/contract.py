@@ -106,7 +106,7 @@ TABLES: dict[str, TableSpec] = {
         "run_id",
         "run_id started_at:timestamp finished_at:timestamp status stop_reason pages:bigint points:bigint"
         " rows_json retries:bigint n_429:bigint points_per_post:double backfill_position:timestamp"
-        " quarantined:bigint",
+        " quarantined:bigint foreign_points:bigint",
     ),
 }
 

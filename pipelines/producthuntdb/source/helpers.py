@@ -12,12 +12,15 @@ resources resume from the state committed with the previous chunk's rows.
 A run bound (``StopRun``) or an API failure does not raise through dlt's extract: ``fetch``
 records it and answers ``None``, the resources end where they are, and the rows fetched so
 far are loaded with their position before the run stops (or fails) — no point is wasted.
+A failure inside ``optional(part)`` (the collections) is recorded in ``partial`` instead: that
+part ends, the rest of the run goes on, and the run ends ``partial``.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -27,7 +30,12 @@ from loguru import logger
 from producthuntdb.api.client import GraphQLClient, GraphQLResult
 from producthuntdb.api.governor import StopRun
 from producthuntdb.api.queries import load_query
-from producthuntdb.errors import GraphQLQueryError, ProductHuntDBError, QueryTooComplexError
+from producthuntdb.errors import (
+    GraphQLQueryError,
+    ProductHuntDBError,
+    QueryTooComplexError,
+    TokenRejectedError,
+)
 
 WINDOW_END_POINTS = 100
 """Less than this left in a rate window: no page of posts fits any more (elastic pages go down to 4 posts)."""
@@ -112,6 +120,9 @@ class HarvestRun:
     quarantine: list[dict[str, Any]] = field(default_factory=list)
     """``raw._quarantine`` rows of this chunk (bad items set aside, retried ones), loaded with it."""
     quarantine_retried: bool = False
+    partial: dict[str, str] = field(default_factory=dict)
+    """Parts of the harvest that failed without failing the run (part → the error, one line)."""
+    _optional: str | None = None
     _chunk_pages_used: int = 0
     _chunk_started: float = field(default_factory=time.monotonic)
 
@@ -152,6 +163,15 @@ class HarvestRun:
     def finish(self, resource: str) -> None:
         self.finished.add(resource)
 
+    @contextmanager
+    def optional(self, part: str) -> Iterator[None]:
+        """Requests whose failure ends ``part`` only: recorded in ``partial``, the run goes on."""
+        self._optional = part
+        try:
+            yield
+        finally:
+            self._optional = None
+
     # -- requests -------------------------------------------------------------------------
     def fetch(
         self, name: str, variables: dict[str, Any] | None = None, *, query: str | None = None, elastic: bool = False
@@ -186,20 +206,26 @@ class HarvestRun:
         except StopRun as stop:
             self.stop_reason = stop.reason
             return None
-        except QueryTooComplexError as exc:
-            self.error = exc
-            return None
         except GraphQLQueryError as exc:
-            if not partial:
-                self.error = exc
-                return None
-            self._count(name, variables)
-            raise
+            if partial and not isinstance(exc, QueryTooComplexError):
+                self._count(name, variables)
+                raise
+            self._failed(exc)
+            return None
         except ProductHuntDBError as exc:
-            self.error = exc
+            self._failed(exc)
             return None
         self._count(name, variables)
         return result
+
+    def _failed(self, exc: ProductHuntDBError) -> None:
+        part = self._optional
+        if part is None or isinstance(exc, TokenRejectedError):
+            self.error = exc
+            return
+        self.partial[part] = " ".join(str(exc).split())[:300]
+        logger.warning("{} could not be read ({}): the run goes on without them and ends partial; the next "
+                       "sync tries again", part, self.partial[part])
 
     def _count(self, name: str, variables: dict[str, Any]) -> None:
         self.stats.pages += 1
