@@ -19,10 +19,14 @@ never makes anyone wait):
 The same full sync and ``dbt build`` on a throwaway PostgreSQL server (``bench_postgres.py``),
 per ``--postgres-sizes`` (default ``medium``), beside the DuckDB figures of the same size.
 On ``small`` only, under a compressed window (6,250 points per 10 s): a full backfill's share of
-the available budget, its 429s, and its wall time over the ideal (points ÷ budget rate) — once
-per server pricing rule (``current``, ``legacy-nodes``, ``current`` × 1.5), side by side.
+the available budget, its 429s, and its wall time over the ideal (points ÷ budget rate) — the
+*price matrix*: once per server pricing rule (``current`` × 0.5, 1 and 3, ``legacy-nodes``,
+``nested``), each alone and beside another tool of the same application spending half of every
+window (``--foreign-spend``), side by side with the points per post, 429s, budget use and the
+foreign points (issue 20).
 
     python bench/run_all.py [--sizes small,medium] [--window-seconds 10] [--out bench/results.json]
+    python bench/run_all.py --only price-matrix      # the price matrix alone
 """
 
 from __future__ import annotations
@@ -236,23 +240,39 @@ def _stage_figures(figures: dict[str, Any], size: str, stage: str, label: str, k
     return bool(result.get("ok"))
 
 
-COST_MODELS = {"current": ("current", 1.0), "legacy-nodes": ("legacy-nodes", 1.0), "current x1.5": ("current", 1.5)}
-"""The server's pricing rules the client must adapt to (issue 13): the throttled backfill runs under each."""
+PRICE_RULES = {
+    "current": ("current", 1.0),
+    "current x0.5": ("current", 0.5),
+    "current x3": ("current", 3.0),
+    "legacy-nodes": ("legacy-nodes", 1.0),
+    "nested": ("nested", 1.0),
+}
+"""The server's pricing rules the client must adapt to (issues 13 and 20): the throttled backfill runs under each."""
+FOREIGN_SHARE = 0.5
+"""In the matrix's shared rows, another tool of the same application spends this share of every window."""
 
 
 def bench_budget(
-    size: str, work: Path, window_seconds: float, cost_model: str = "current", cost_factor: float = 1.0
+    size: str, work: Path, window_seconds: float, cost_model: str = "current", cost_factor: float = 1.0,
+    foreign_share: float = 0.0,
 ) -> dict[str, Any]:
     """A full backfill under a compressed window: budget share used, 429s, time over the ideal."""
+    foreign_spend = REAL_BUDGET * foreign_share / window_seconds
     figures: dict[str, Any] = {
         "budget": REAL_BUDGET, "window_seconds": window_seconds, "cost_model": cost_model, "cost_factor": cost_factor,
+        "foreign_spend": foreign_spend,
     }
     with emulator(
-        size, budget=REAL_BUDGET, window_seconds=window_seconds, cost_model=cost_model, cost_factor=cost_factor
+        size, budget=REAL_BUDGET, window_seconds=window_seconds, cost_model=cost_model, cost_factor=cost_factor,
+        foreign_spend=foreign_spend,
     ) as server:
-        log(f"{size}: backfill under {REAL_BUDGET} points per {window_seconds:g} s, {cost_model} x{cost_factor:g}")
-        run = _sync(server, work / f"{size}-throttled-{cost_model}-{cost_factor:g}")
+        log(
+            f"{size}: backfill under {REAL_BUDGET} points per {window_seconds:g} s, {cost_model} x{cost_factor:g}"
+            + (f", another tool spending {foreign_spend:g} points/s" if foreign_spend else "")
+        )
+        run = _sync(server, work / f"{size}-throttled-{cost_model}-{cost_factor:g}-{foreign_share:g}")
         n_429 = status_count(server, 429)
+        figures["foreign_points"] = admin_get(server, "stats").get("foreign_points", 0)
     figures["n_429"] = n_429
     figures["peak_rss_mb"] = run.get("peak_rss_mb")
     if not run.get("ok"):
@@ -276,6 +296,8 @@ def bench_budget(
         window_use_min=min(run["report"].get("window_usage") or [0.0]),
         reported_points=run["report"].get("points"),
         reported_vs_charged=ratio(run["report"].get("points"), points),
+        reported_foreign_points=run["report"].get("foreign_points"),
+        longest_wait_s=run["report"].get("longest_wait"),
     )
     return figures
 
@@ -284,12 +306,14 @@ def _mean(values: list[float]) -> float | None:
     return sum(values) / len(values) if values else None
 
 
-def bench_cost_models(size: str, work: Path, window_seconds: float) -> dict[str, Any]:
-    """The throttled backfill under each pricing rule, side by side."""
-    return {
-        label: bench_budget(size, work, window_seconds, model, factor)
-        for label, (model, factor) in COST_MODELS.items()
-    }
+def bench_price_matrix(size: str, work: Path, window_seconds: float) -> dict[str, Any]:
+    """The throttled backfill under each pricing rule, alone and beside another tool, side by side."""
+    matrix: dict[str, Any] = {}
+    for foreign in (0.0, FOREIGN_SHARE):
+        for label, (model, factor) in PRICE_RULES.items():
+            name = label if not foreign else f"{label} + foreign {foreign:g}"
+            matrix[name] = bench_budget(size, work, window_seconds, model, factor, foreign)
+    return matrix
 
 
 def headline(results: dict[str, Any]) -> dict[str, Any]:
@@ -466,16 +490,19 @@ def report(results: dict[str, Any]) -> None:
         )
 
 
-def report_cost_models(results: dict[str, Any]) -> None:
-    models = results.get("cost_models") or {}
+def report_price_matrix(results: dict[str, Any]) -> None:
+    models = results.get("price_matrix") or {}
     if not models:
         return
     keys = (
-        "points_per_post", "n_429", "budget_use", "window_use", "window_use_min", "reported_vs_charged",
-        "harvest_time_over_ideal", "status",
+        "points_per_post", "n_429", "budget_use", "foreign_points", "reported_foreign_points", "window_use",
+        "reported_vs_charged", "harvest_time_over_ideal", "longest_wait_s", "status",
     )
-    rows = [(f"{label}: {key}", figures.get(key), "") for key in keys for label, figures in models.items()]
-    print_table("Throttled backfill under each server pricing rule (points are what the server charged)", rows)
+    rows = [(f"{label}: {key}", figures.get(key), "") for label, figures in models.items() for key in keys]
+    print_table(
+        "Price matrix: the throttled backfill under each server pricing rule, alone and beside another tool "
+        "(points are what the server charged us; foreign what the other tool spent)", rows,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -491,7 +518,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--postgres-sizes", default="medium", help="sizes also run on a throwaway PostgreSQL ('' to skip)"
     )
+    parser.add_argument(
+        "--only", choices=("price-matrix",), default=None,
+        help="run one part alone (price-matrix: the throttled backfills, on --budget-size)",
+    )
     args = parser.parse_args(argv)
+    if args.only == "price-matrix":
+        args.sizes = args.postgres_sizes = ""
+        args.emulator_seconds = 0
+        args.budget_size = args.budget_size or "small"
 
     started = time.perf_counter()
     work = Path(tempfile.mkdtemp(prefix="producthuntdb-bench-"))
@@ -510,8 +545,8 @@ def main(argv: list[str] | None = None) -> int:
         for size in [s.strip() for s in args.postgres_sizes.split(",") if s.strip()]:
             results.setdefault("postgres", {})[size] = bench_postgres(size, work, log)
         if args.budget_size:
-            results["cost_models"] = bench_cost_models(args.budget_size, work, args.window_seconds)
-            results["budget"] = results["cost_models"]["current"]
+            results["price_matrix"] = bench_price_matrix(args.budget_size, work, args.window_seconds)
+            results["budget"] = results["price_matrix"]["current"]
         if args.emulator_seconds > 0:
             log("emulator throughput (bench/bench_emulator.py)")
             results["emulator"] = emulator_throughput("small", args.emulator_seconds)
@@ -525,7 +560,7 @@ def main(argv: list[str] | None = None) -> int:
     results["targets"] = TARGETS
     args.out.write_text(json.dumps(results, indent=2, default=str) + "\n", "utf-8")
     report(results)
-    report_cost_models(results)
+    report_price_matrix(results)
     print(f"\nwrote {args.out} in {results['total_s']:.0f} s")
     return 0
 
