@@ -685,22 +685,23 @@ def backfill_status(settings: Settings) -> dict[str, Any]:
     if not is_warehouse(settings) and not settings.db_path.is_file():
         return status
     try:
-        state = saved_position(settings)
+        saved = saved_state(settings)
     except Exception as exc:  # an unreachable warehouse: status says so instead of failing
         status["error"] = " ".join(str(exc).split())[:200]
         return status
-    if state is None:
+    state = read_position(saved) if saved is not None else None
+    if saved is None or state is None:
         return status
     status.update(floor=state.get("floor"), high_water=state.get("high_water"), window=state.get("window"))
     if settings.token_problems():
         status["estimate_error"] = "no usable token"
         return status
     try:
-        with GraphQLClient(settings, max_retries=1) as client:  # status must answer fast when offline
+        governor = BudgetGovernor(settings.budget_share, prices=PriceBook.load(read_prices(saved)))  # as runs learned
+        with GraphQLClient(settings, governor, max_retries=1) as client:  # status must answer fast when offline
             posts = 0
             for variables in remaining_ranges(state):
                 posts += int(client.execute(load_query("posts_total"), variables)["posts"]["totalCount"])
-            # the client's price: our estimate, raised by what the server charged for the probes
             page_price = client.price(load_query("posts_page"), {"first": 20})
     except ProductHuntDBError as exc:
         status["estimate_error"] = str(exc)
