@@ -333,7 +333,7 @@ class GraphQLClient:
             if matched:
                 cost, limit = int(matched.group(1)), int(matched.group(2))
                 return QueryTooComplexError(
-                    self.mask(f"the API refused the query as too complex ({cost} points, its limit is {limit})"),
+                    self.mask(f"the API refused {operation} as too complex (complexity {cost}, its cap is {limit})"),
                     cost, limit,
                 )
             if any(marker in message.lower() for marker in TRANSIENT_GRAPHQL_MARKERS):
@@ -346,7 +346,6 @@ class GraphQLClient:
         if data is None:
             return _Retry("malformed response (no data)")
         return GraphQLResult(data)
-
 
 
 def _shape(document: DocumentNode, variables: Mapping[str, Any]) -> str:

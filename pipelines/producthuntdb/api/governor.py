@@ -402,7 +402,7 @@ class BudgetGovernor:
         elif throttle and self._throttles < THROTTLES_BEFORE_RESET:
             backoff = self.throttle_backoff * 2 ** (self._throttles - 1)
             wait = min(backoff, announced) if announced is not None else backoff
-            source, rolls = f"a throttle: {self._throttles} in a row, our own spending leaves the window", False
+            source, rolls = f"a throttle, {self._throttles} in a row: we spent little of this window", False
         elif announced is not None:
             wait, source, rolls = announced, "the window's reset", True
         else:
