@@ -57,6 +57,18 @@ def test_another_tool_spending_half_of_every_window_never_aborts_the_sync(
     assert status["budget"]["foreign_points_last_run"] == report.foreign_points
 
 
+def test_a_budget_share_beside_another_tool_takes_its_share_of_what_the_other_left(
+    tmp_path: Path, emulator_factory: Callable[..., EmulatorServer]
+) -> None:
+    """``--budget-share 0.5`` beside a tool taking half of each window aborted on main; now half of what
+    it leaves is ours."""
+    server = emulator_factory(scale="tiny", budget=6250, window_seconds=5, foreign_spend=625)
+    settings, report = run_sync_into(tmp_path, server.url, budget_share=0.5)
+    assert report.status == "ok", report.stop_reason
+    assert stats(server)["responses_by_status"].get("429", 0) <= 2
+    assert_complete(settings, emulator_truth(server.base_url))
+
+
 def test_spurious_bare_429s_are_throttles_never_a_whole_window(
     tmp_path: Path, emulator_factory: Callable[..., EmulatorServer]
 ) -> None:

@@ -62,13 +62,26 @@ def test_exact_fit_is_sent() -> None:
     assert t.sleeps == []
 
 
-def test_budget_share_reserves_points_for_other_apps() -> None:
+def test_budget_share_leaves_a_share_of_the_window_to_other_apps() -> None:
     t = FakeTime()
     g = governor(t, budget_share=0.8)
-    g.observe(headers(6250, 1500, 10))  # 1500 - 1250 reserved = 250 usable
-    g.before(200)
+    for _ in range(4):
+        spend(g, 1000, limit=6250, reset=10)  # 4,000 of our 5,000 (80 % of 6,250)
+    g.before(1000)
     assert t.sleeps == []
-    g.before(465)
+    g.settle(headers(6250, 6250 - 5000, 10), 1000, 1000, True, "Q", "Q(1000)")
+    g.before(100)  # our share is spent though the server has 1,250 left
+    assert t.sleeps == [pytest.approx(10.05)]
+
+
+def test_budget_share_applies_to_what_the_others_left() -> None:
+    t = FakeTime()
+    g = governor(t, budget_share=0.5)
+    g.observe(headers(6250, 3000, 10))  # the others spent 3,250 of this window before we came
+    g.before(1400)  # half of the 3,000 they left is ours: no abort, no wait
+    assert t.sleeps == []
+    g.settle(headers(6250, 1600, 10), 1400, 1400, True, "Q", "Q(1400)")
+    g.before(200)  # 1,400 of our 1,500 spent
     assert t.sleeps == [pytest.approx(10.05)]
 
 

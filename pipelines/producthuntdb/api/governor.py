@@ -13,11 +13,13 @@ the governor:
   to make meanwhile). The rest is *foreign spend*: counted (``foreign_points``), logged, never a
   price. ``points`` — what ``--max-points``, ``_sync_runs.points`` and ``status`` speak of — is ours;
 * never sends a request costing more than what the server says remains, less what the others
-  are expected to spend before it arrives (their measured rate) and less the share reserved for
-  them (``budget_share``); when short, it sleeps until the reset. A request larger than our share
-  goes when the server says it fits: spending that is not ours never aborts a run. Without rate
-  headers it keeps its own ledger of a window (the last limit and window it learned, else the
-  API's documented 6,250 points / 15 minutes);
+  are expected to spend before it arrives (their measured rate); ``budget_share`` applies to what
+  the server says remains — of the window the others left (what remains plus what we spent in
+  it), we spend at most that share, so their spending shrinks our share and never starves it;
+  when short, it sleeps until the reset. A request larger than our share goes when the server
+  says it fits: spending that is not ours never aborts a run. Without rate headers it keeps its
+  own ledger of a window (the last limit and window it learned, else the API's documented 6,250
+  points / 15 minutes);
 * reads ``X-Rate-Limit-Reset`` as seconds, or as a Unix time when the value is far larger than
   any window, and never sleeps longer than a window;
 * answers a 429 as the real API means it: ``Retry-After`` when given; a 429 while our own
@@ -157,11 +159,6 @@ class BudgetGovernor:
     """(foreign points, seconds) of recent observations: the others' rate."""
     _over_share_said: bool = False
 
-    def reserve(self) -> float:
-        """Points of each window left for other applications."""
-        limit = self.rate.limit or 0
-        return limit * (1.0 - self.budget_share)
-
     def window_cap(self) -> float:
         """No wait is ever longer than this: one whole window."""
         return self.window_seconds or DOCUMENTED_WINDOW_SECONDS
@@ -176,7 +173,7 @@ class BudgetGovernor:
             raise StopRun("max_minutes")
 
     def _available(self, now: float) -> float:
-        """What the server will have left for us when a request sent now arrives, before the reserve."""
+        """What the server will have left when a request sent now arrives (the others spend meanwhile)."""
         rate = self.rate
         assert rate.remaining is not None
         since = now - rate.read_at if rate.read_at is not None else 0.0
@@ -184,6 +181,14 @@ class BudgetGovernor:
         if self.foreign_points > 0:
             others = max(others, FOREIGN_MARGIN * (rate.limit or DOCUMENTED_LIMIT))
         return rate.remaining - others
+
+    def _ours(self, available: float) -> float:
+        """Of ``available``, what our share lets us spend: the share of the window the others left
+        (what the server says remains plus what we spent of it), less what we spent."""
+        rate = self.rate
+        if self.budget_share >= 1.0 or rate.remaining is None:
+            return available
+        return min(available, self.budget_share * (rate.remaining + rate.own) - rate.own)
 
     def before(self, cost: int) -> None:
         """Block until a request of ``cost`` points may be sent, or raise ``StopRun``."""
@@ -202,7 +207,7 @@ class BudgetGovernor:
             self._roll()
             return
         available = self._available(now)
-        if available - self.reserve() >= cost or self._over_share(cost, available):
+        if self._ours(available) >= cost or self._over_share(cost, available):
             self._sent = _Sent(rate.remaining, rate.read_at, rate.reset_at)
             return
         wait = min(rate.reset_at - now, self.window_cap()) + self.margin
@@ -213,7 +218,7 @@ class BudgetGovernor:
         others = self.foreign_rate()
         logger.log(
             level, "budget: {} points left{}, need {}; waiting {:.0f}s for the window to reset",
-            max(0, int(available - self.reserve())), f" (other tools spend ~{others:.0f}/s)" if others >= 1 else "",
+            max(0, int(self._ours(available))), f" (other tools spend ~{others:.0f}/s)" if others >= 1 else "",
             cost, wait,
         )
         self._sleep(wait)
@@ -437,7 +442,7 @@ class BudgetGovernor:
         rate = self.rate
         now = self.clock()
         if rate.limit is not None and rate.remaining is not None and rate.reset_at is not None and now < rate.reset_at:
-            limits.append(self._available(now) - self.reserve())
+            limits.append(self._ours(self._available(now)))
         if self.max_points is not None:
             limits.append(self.max_points - self.points)
         return int(min(limits)) if limits else None
