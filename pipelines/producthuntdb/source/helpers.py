@@ -19,15 +19,19 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from loguru import logger
 
-from producthuntdb.api.client import GraphQLClient, GraphQLResult
+from producthuntdb.api.client import PAGE_CAP, GraphQLClient, GraphQLResult
 from producthuntdb.api.governor import StopRun
 from producthuntdb.api.queries import load_query
 from producthuntdb.errors import GraphQLQueryError, ProductHuntDBError, QueryTooComplexError
+from producthuntdb.source.guards import PageGuard, StreamStuck, inspect_page
+from producthuntdb.source.times import iso, ts
+
+__all__ = ["CHUNK_PAGES", "HarvestRun", "Stats", "iso", "paginate", "paginate_aliased", "ts"]
 
 WINDOW_END_POINTS = 100
 """Less than this left in a rate window: no page of posts fits any more (elastic pages go down to 4 posts)."""
@@ -35,18 +39,6 @@ WINDOW_END_POINTS = 100
 DbQuery = Callable[[str, tuple[Any, ...]], list[tuple[Any, ...]]]
 """``db_query(sql_template, params)``: reads the raw tables loaded so far; ``{posts}``-style
 placeholders name raw tables, and a table not created yet reads as empty."""
-
-
-def iso(value: datetime | None) -> str | None:
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value is not None else None
-
-
-def ts(value: str | None) -> datetime | None:
-    """An API DateTime (ISO 8601) as an aware UTC datetime."""
-    if not value:
-        return None
-    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
 @dataclass
@@ -60,6 +52,9 @@ class Stats:
     posts_refreshed: int = 0
     quarantined: int = 0
     """Posts set aside by this run (found bad, or retried and still bad): ``raw._quarantine``."""
+    gaps: int = 0
+    missing: int = 0
+    """Windows this run closed with fewer posts than the API listed, and how many: ``raw._gaps``."""
 
 
 CHUNK_PAGES = 400
@@ -112,6 +107,12 @@ class HarvestRun:
     quarantine: list[dict[str, Any]] = field(default_factory=list)
     """``raw._quarantine`` rows of this chunk (bad items set aside, retried ones), loaded with it."""
     quarantine_retried: bool = False
+    tallies: dict[str, Any] = field(default_factory=dict)
+    """The posts windows being paged: window start → ``ledger.Tally`` (ids received, unusable nodes)."""
+    gaps: list[dict[str, Any]] = field(default_factory=list)
+    """``raw._gaps`` rows of this chunk (windows short of the API's totals), loaded with it."""
+    asked: int = PAGE_CAP
+    """The page size (``$first``) of the last request: a page shorter than asked is doubtful (``guards.py``)."""
     _chunk_pages_used: int = 0
     _chunk_started: float = field(default_factory=time.monotonic)
 
@@ -179,6 +180,7 @@ class HarvestRun:
         try:
             if elastic:
                 variables["first"] = self.client.fit_first(text, variables)
+            self.asked = int(variables.get("first") or PAGE_CAP)
             result = (
                 self.client.execute_partial(text, variables) if partial
                 else GraphQLResult(self.client.execute(text, variables))
@@ -230,23 +232,32 @@ def paginate(
     ``pageInfo.endCursor`` in its state after handling a page, and may stop between pages.
     ``fetch_page(cursor)``: how to get the connection at ``cursor`` instead of ``run.fetch``
     (the posts pages narrow a failing page there, ``quarantine.py``); None ends the paging.
+    Every page passes the stream's progress guard (``guards.py``): a page that cannot move the
+    stream on is asked again, and a second one ends the run with one line (``run.error``).
     """
+    guard = PageGuard(name)
+
+    def get() -> dict[str, Any] | None:
+        if fetch_page is not None:
+            return fetch_page(cursor)
+        data = run.fetch(name, {**variables, "cursor": cursor}, elastic=elastic)
+        node: Any = data
+        for key in path:
+            node = node.get(key) if isinstance(node, dict) else None
+        return node if isinstance(node, dict) else None
+
     connection = first_page
+    if connection is not None:
+        guard.accept(connection)
     while True:
-        if connection is None and fetch_page is not None:
-            connection = fetch_page(cursor)
+        if connection is None:
+            try:
+                connection = guard.checked(get, cursor, variables, lambda: run.asked)
+            except StreamStuck as stuck:
+                run.error = stuck
+                return
             if connection is None:
                 return
-        if connection is None:
-            data = run.fetch(name, {**variables, "cursor": cursor}, elastic=elastic)
-            if data is None:
-                return
-            node: Any = data
-            for key in path:
-                node = node.get(key) if isinstance(node, dict) else None
-            if node is None:
-                return
-            connection = node
         yield connection
         info = connection["pageInfo"]
         if not info["hasNextPage"]:
@@ -273,7 +284,12 @@ def paginate_aliased(
     request, after moving each entry's cursor (a finished connection leaves ``todo``), so a
     caller that stops between pages resumes from ``todo``. Ends when ``todo`` is empty, or
     early when the chunk is full or the run must stop (``todo`` then still holds the rest).
+
+    Each connection has its progress guard (``guards.py``): a stuck page leaves its entry where
+    it was, so the next request asks it again, and a second stuck page in a row ends the run.
     """
+    seen: dict[str, set[str]] = {}
+    suspect: set[str] = set()
     while todo:
         if run.chunk_full():
             return
@@ -289,7 +305,21 @@ def paginate_aliased(
         done: set[int] = set()
         for i, (entry, _) in enumerate(batch):
             connection = data.get(f"t{i}") or {}
+            key = repr(entry[:-2])
+            stuck = inspect_page(connection, entry[-2], seen.setdefault(key, set()), variables, None).stuck
+            if stuck is not None:
+                if key in suspect:
+                    run.error = StreamStuck(
+                        f"{name} stopped for {entry[:-2]} after cursor {entry[-2]!r}: the API {stuck} twice; "
+                        "nothing past it was fetched"
+                    )
+                    return
+                suspect.add(key)
+                logger.info("{} for {}: the API {}: asking that page again", name, entry[:-2], stuck)
+                continue
+            suspect.discard(key)
             nodes = connection.get("nodes") or []
+            seen[key].update(node["id"] for node in nodes if isinstance(node, dict) and node.get("id") is not None)
             pages.append((entry, nodes))
             info = connection.get("pageInfo") or {}
             if info.get("hasNextPage") and nodes:

@@ -119,9 +119,18 @@ def plan_window(run: HarvestRun, state: dict[str, Any], start: datetime, newest:
             days = max(days / 2, MIN_WINDOW_DAYS)
             continue
         state["window_days"] = days
-        return {"after": iso(start), "before": iso(end), "top": None, "resume_before": None}
+        return {"after": iso(start), "before": iso(end), "top": None, "resume_before": None, "expected": count}
     state["window_days"] = days
-    return {"after": iso(start), "before": None, "top": None, "resume_before": None}
+    window = {"after": iso(start), "before": None, "top": None, "resume_before": None}
+    data = run.fetch("posts_total", whole_window(window))  # what the ledger expects of it (ledger.py)
+    if data is None:
+        return None
+    return {**window, "expected": int(data["posts"]["totalCount"])}
+
+
+def whole_window(window: dict[str, Any]) -> dict[str, Any]:
+    """``postedAfter``/``postedBefore`` of all of ``window``, wherever its paging is."""
+    return window_variables({**window, "resume_before": None})
 
 
 def window_variables(window: dict[str, Any]) -> dict[str, Any]:
