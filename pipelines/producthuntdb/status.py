@@ -268,7 +268,7 @@ def known_gaps(info: dict[str, Any]) -> list[str]:
         )
     for gap in info.get("open_gaps") or []:
         gaps.append(
-            f"posts from {gap['window_after']} to {gap['window_before'] or 'the run'}: {gap['held']} stored of the "
+            f"posts from {gap['window_after']} to {gap['window_before'] or 'the newest post'}: {gap['held']} stored of the "
             f"{gap['expected']} the API listed ({gap['quarantined']} quarantined; {gap['reason']}); recorded by run "
             f"{gap['run_id']} in raw._gaps — the quality gate fails until they are loaded (sync --full-refresh)"
         )

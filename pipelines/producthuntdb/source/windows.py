@@ -8,7 +8,9 @@ key ``harvest``) is kept as
 * ``high_water`` H — every post with ``floor < created_at <= H`` is loaded;
 * ``window`` — the date range being harvested now: ``after`` (= H when it started),
   ``before`` (None for the open, newest window), ``top`` (newest ``created_at`` seen in
-  it) and ``resume_before`` (oldest ``created_at`` fetched so far).
+  it) and ``resume_before`` (oldest ``created_at`` fetched so far); ``expected`` is the
+  ``totalCount`` it was planned from and ``reasked`` says it is being paged a second time
+  because it came up short (the completeness ledger, ``ledger.py``).
 
 A window is paged descending; after every page ``resume_before`` moves down. A stopped run
 resumes with ``postedBefore = resume_before`` (+1 s, so posts sharing that second are not
