@@ -107,7 +107,7 @@ def test_a_doubtful_page_keeps_the_better_answer_and_a_server_that_means_it_is_b
 
 def test_the_tally_counts_unusable_nodes_with_their_reason() -> None:
     tally = Tally()
-    nodes = [{"id": "1"}, {"id": None}, {"id": "1"}, {"id": "2"}]
+    nodes: list[dict[str, Any]] = [{"id": "1"}, {"id": None}, {"id": "1"}, {"id": "2"}]
     assert [n["id"] for n in tally.take(nodes, ["3"])] == ["1", "2"]
     assert tally.ids == {"1", "2", "3"}
     assert tally.reasons() == "1 node(s) repeated in a page, 1 node(s) without an id"
