@@ -169,3 +169,7 @@ def test_posts_with_unstorable_values_are_repaired_or_quarantined_and_the_rest_l
     assert loaded == everything - unstorable  # every other post is loaded
     clean_points = raw_query(small_synced, "select points from raw._sync_runs")[0][0]
     assert report.points <= 1.1 * clean_points
+    # the next run refreshes every post's counts (a look-back over the whole year) and retries the two
+    _, again = run_sync_into(tmp_path, server.url, lookback_hours=24 * 366)
+    assert again.status == "ok" and again.quarantined == 2
+    assert raw_query(settings, "select max(attempts) from raw._quarantine") == [(2,)]

@@ -224,8 +224,12 @@ def producthunt(run: HarvestRun) -> Sequence[DltResource]:
         low = newest - timedelta(hours=run.lookback_hours)
         if high > low:
             variables = {"postedAfter": iso(low), "postedBefore": iso(high + BOUNDARY)}
+            now = run.api_now()
             for connection in paginate(run, "post_counts", variables, ("posts",), elastic=True):
-                page = [node for node in connection["nodes"] if node["id"] not in run.fetched_posts]
+                page = [
+                    node for node in connection["nodes"]
+                    if node.get("id") is not None and node["id"] not in run.fetched_posts and _countable(node, now)
+                ]
                 run.stats.posts_refreshed += len(page)
                 if page:
                     yield page
@@ -421,6 +425,14 @@ def _loadable(run: HarvestRun, nodes: Rows, variables: dict[str, Any]) -> Rows:
         else:
             loadable.append(clean)
     return loadable
+
+
+def _countable(node: dict[str, Any], now: datetime) -> bool:
+    """Counts that can be stored; others are left as they are, with one line (``values.py``)."""
+    clean, why = screen_post(node, now)
+    if clean is None:
+        logger.warning("the counts of post {} cannot be stored ({}): not refreshed", node["id"], why)
+    return clean is not None
 
 
 def _metrics(run: HarvestRun, node: dict[str, Any], observed_at: datetime) -> dict[str, Any]:
