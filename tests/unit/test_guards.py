@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
 from producthuntdb.source.guards import DOUBTS_BELIEVED, PageGuard, StreamStuck, inspect_page
+from producthuntdb.source.helpers import paginate, paginate_aliased
 from producthuntdb.source.ledger import Tally
 from producthuntdb.source.values import screen_post
 
@@ -141,3 +142,52 @@ def test_a_value_that_cannot_be_stored_quarantines_the_post_with_the_reason(fiel
 def test_a_healthy_post_is_untouched() -> None:
     node = {"id": "1", "name": "ok 😀", "commentsCount": 3, "createdAt": "2026-09-01T00:00:00Z", "featuredAt": None}
     assert screen_post(node, NOW) == (node, None)
+
+
+class FakeRun:
+    """What the pagers use of a ``HarvestRun``: ``fetch`` answers from a script, nothing else."""
+
+    def __init__(self, answer: Any) -> None:
+        self.answer = answer
+        self.requests: list[dict[str, Any]] = []
+        self.error: Exception | None = None
+        self.asked = 2
+
+    def fetch(self, name: str, variables: dict[str, Any], *, query: str | None = None, elastic: bool = False) -> Any:
+        self.requests.append(variables)
+        return self.answer(variables)
+
+    def chunk_full(self) -> bool:
+        return self.error is not None
+
+
+def test_paginate_ends_a_cursor_loop_after_two_pages_with_the_run_failed() -> None:
+    def answer(variables: dict[str, Any]) -> dict[str, Any]:
+        cursor = variables["cursor"]
+        return {"posts": page([f"{cursor}-1", f"{cursor}-2"], end="A" if cursor is None else cursor)}
+
+    run = FakeRun(answer)
+    pages = list(paginate(cast(Any, run), "posts_page", {}, ("posts",)))
+    assert len(pages) == 1 and len(run.requests) == 3
+    assert isinstance(run.error, StreamStuck) and "'A'" in str(run.error)
+
+
+def test_paginate_aliased_asks_a_stuck_alias_again_and_stops_on_strays_twice() -> None:
+    def answer(variables: dict[str, Any]) -> dict[str, Any]:
+        return {f"t{i}": page([f"p{i}"], more=False) for i in range(2) if f"topic{i}" in variables}
+
+    todo: list[list[Any]] = [["1", "a", 1, None, 0], ["2", "b", 1, None, 0]]
+
+    def plan(todo: list[list[Any]]) -> list[tuple[list[Any], dict[str, Any]]]:
+        return [(entry, {"topic": entry[1]}) for entry in todo]
+
+    healthy = FakeRun(answer)
+    got = list(paginate_aliased(cast(Any, healthy), "topics_posts", todo, plan, str, {}))
+    assert [[n["id"] for _, nodes in request for n in nodes] for request in got] == [["p0", "p1"]] and not todo
+
+    todo = [["1", "a", 1, None, 0], ["2", "b", 1, None, 0]]
+    strayed = FakeRun(answer)
+    got = list(paginate_aliased(cast(Any, strayed), "topics_posts", todo, plan, str, {}, lambda ids: {"p0"}))
+    assert len(strayed.requests) == 2, "the stray alias is asked once more, then the run stops"
+    assert [[n["id"] for _, nodes in request for n in nodes] for request in got] == [["p1"]]
+    assert isinstance(strayed.error, StreamStuck) and "ignored the date filter" in str(strayed.error)

@@ -272,6 +272,7 @@ def paginate_aliased(
     plan: Callable[[list[list[Any]]], list[tuple[list[Any], dict[str, Any]]]],
     query: Callable[[int], str],
     variables: dict[str, Any],
+    strays: Callable[[list[str]], set[str]] | None = None,
 ) -> Iterator[list[tuple[list[Any], list[dict[str, Any]]]]]:
     """Pages of several connections in each request — GraphQL aliases ``t0``, ``t1``, … of one
     query — until every connection in ``todo`` is done: the pager for many short connections
@@ -287,6 +288,8 @@ def paginate_aliased(
 
     Each connection has its progress guard (``guards.py``): a stuck page leaves its entry where
     it was, so the next request asks it again, and a second stuck page in a row ends the run.
+    ``strays(ids)``: the ids known to lie outside the requested dates, for nodes that do not
+    carry their ``createdAt`` (a topic's post ids): such a page is stuck too (an ignored filter).
     """
     seen: dict[str, set[str]] = {}
     suspect: set[str] = set()
@@ -303,10 +306,15 @@ def paginate_aliased(
             return
         pages: list[tuple[list[Any], list[dict[str, Any]]]] = []
         done: set[int] = set()
+        answers = [data.get(f"t{i}") or {} for i in range(len(batch))]
+        outside = strays([n["id"] for a in answers for n in a.get("nodes") or [] if n and n.get("id")]) if strays else set()
         for i, (entry, _) in enumerate(batch):
-            connection = data.get(f"t{i}") or {}
+            connection = answers[i]
             key = repr(entry[:-2])
             stuck = inspect_page(connection, entry[-2], seen.setdefault(key, set()), variables, None).stuck
+            stray = sum(1 for n in connection.get("nodes") or [] if n and n.get("id") in outside)
+            if stray and stuck is None:
+                stuck = f"sent {stray} post(s) created outside the dates asked: the server ignored the date filter"
             if stuck is not None:
                 if key in suspect:
                     run.error = StreamStuck(

@@ -92,7 +92,15 @@ def _scan(run: HarvestRun, scan: dict[str, Any]) -> Generator[Rows, None, bool]:
     def plan(todo: list[list[Any]]) -> list[tuple[list[Any], dict[str, Any]]]:
         return [(entry, {"topic": entry[1], "first": first}) for entry, first in _batch(run, todo)]
 
-    for pages in paginate_aliased(run, "topics_posts", todo, plan, batched_topic_posts_query, span):
+    def strays(ids: list[str]) -> set[str]:
+        """Loaded posts among ``ids`` created outside the range (more than a second): an ignored filter."""
+        rows = run.db_query(
+            "SELECT id FROM {posts} WHERE id IN (SELECT unnest(?)) AND (created_at < ? OR created_at > ?)",
+            (ids, after - 2 * BOUNDARY, before + 2 * BOUNDARY),
+        )
+        return {str(row[0]) for row in rows}
+
+    for pages in paginate_aliased(run, "topics_posts", todo, plan, batched_topic_posts_query, span, strays):
         links = [(node["id"], entry[0]) for entry, nodes in pages for node in nodes]
         harvested = _harvested(run, sorted({post_id for post_id, _ in links}))
         rows = [{"post_id": post_id, "topic_id": topic_id} for post_id, topic_id in links if post_id in harvested]
