@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 from producthuntdb.cli import app
 from producthuntdb.emulator import EmulatorConfig, EmulatorServer
 from producthuntdb.settings import Settings
+from producthuntdb.source.guards import StreamStuck
 from producthuntdb.status import collect_status
 from tests.plugins.cli import api_env
 from tests.plugins.emulator import admin, shared_world
@@ -173,3 +174,17 @@ def test_posts_with_unstorable_values_are_repaired_or_quarantined_and_the_rest_l
     _, again = run_sync_into(tmp_path, server.url, lookback_hours=24 * 366)
     assert again.status == "ok" and again.quarantined == 2
     assert raw_query(settings, "select max(attempts) from raw._quarantine") == [(2,)]
+
+
+def test_the_look_back_stops_when_the_server_ignores_its_dates(
+    emulator_factory: Callable[..., EmulatorServer], tmp_path: Path
+) -> None:
+    """Count pages carry ids only: the loaded posts among them tell that the dates were ignored."""
+    server = emulator_factory(scale="tiny", budget=UNTHROTTLED)
+    _, first = run_sync_into(tmp_path, server.url)
+    assert first.status == "ok"
+    admin(server, "config", {"fault_rate": 1.0, "faults": "ignore_dates"})
+    spent = points_spent(server)
+    with pytest.raises(StreamStuck, match=r"post_counts stopped .* ignored the date filter"):
+        run_sync_into(tmp_path, server.url, lookback_hours=48)  # nothing new: only the look-back pages
+    assert points_spent(server) - spent <= 6 * 85, "a few count pages, never the whole history"

@@ -41,7 +41,7 @@ from loguru import logger
 from producthuntdb.api.client import PAGE_CAP
 from producthuntdb.api.queries import batched_users_query
 from producthuntdb.source.contract import TABLES
-from producthuntdb.source.helpers import HarvestRun, iso, paginate, ts
+from producthuntdb.source.helpers import HarvestRun, iso, loaded_outside, paginate, ts
 from producthuntdb.source.ledger import REASK_PAGE_SIZE, close_or_reask, tally
 from producthuntdb.source.membership import scan_due, topic_links
 from producthuntdb.source.quarantine import posts_connection, retry_quarantined, set_aside
@@ -224,8 +224,8 @@ def producthunt(run: HarvestRun) -> Sequence[DltResource]:
         low = newest - timedelta(hours=run.lookback_hours)
         if high > low:
             variables = {"postedAfter": iso(low), "postedBefore": iso(high + BOUNDARY)}
-            now = run.api_now()
-            for connection in paginate(run, "post_counts", variables, ("posts",), elastic=True):
+            now, strays = run.api_now(), loaded_outside(run, low, high + BOUNDARY)  # counts carry no createdAt
+            for connection in paginate(run, "post_counts", variables, ("posts",), elastic=True, strays=strays):
                 page = [
                     node for node in connection["nodes"]
                     if node.get("id") is not None and node["id"] not in run.fetched_posts and _countable(node, now)

@@ -80,6 +80,14 @@ def outside(nodes: list[Any], variables: Mapping[str, Any]) -> int:
     return count
 
 
+def ignored(count: int, variables: Mapping[str, Any] | None = None) -> str:
+    """What a page of posts outside the requested dates means."""
+    asked = (
+        f"[{variables.get('postedAfter')}, {variables.get('postedBefore') or 'now'})" if variables else "the dates asked"
+    )
+    return f"sent {count} post(s) created outside {asked}: the server ignored the date filter"
+
+
 def inspect_page(
     connection: Mapping[str, Any], cursor: str | None, seen: set[str], variables: Mapping[str, Any], asked: int | None
 ) -> Verdict:
@@ -92,10 +100,7 @@ def inspect_page(
     stray = outside(nodes, variables)
     stuck = None
     if stray:
-        stuck = (
-            f"sent {stray} post(s) created outside [{variables.get('postedAfter')}, "
-            f"{variables.get('postedBefore') or 'now'}): the server ignored the date filter"
-        )
+        stuck = ignored(stray, variables)
     elif more and cursor is not None and info.get("endCursor") == cursor:
         stuck = f"answered the request's cursor {cursor!r} as the next one"
     elif more and not ids:
@@ -117,6 +122,9 @@ class PageGuard:
     """One stream's memory: the ids it has had, and how often a second ask changed nothing."""
 
     query: str
+    strays: Callable[[list[str]], set[str]] | None = None
+    """The ids known to lie outside the requested dates, for nodes that do not carry their
+    ``createdAt`` (ids only): a page with any is stuck, the filter was ignored."""
     seen: set[str] = field(default_factory=set)
     believed: int = 0
 
@@ -124,6 +132,10 @@ class PageGuard:
         self, connection: Mapping[str, Any], cursor: str | None, variables: Mapping[str, Any], asked: int | None
     ) -> Verdict:
         verdict = inspect_page(connection, cursor, self.seen, variables, asked)
+        if verdict.stuck is None and self.strays is not None:
+            stray = self.strays([i for i in _ids(connection) if i is not None])
+            if stray:
+                verdict = Verdict(ignored(len(stray)), verdict.doubt)
         if verdict.stuck is None and verdict.doubt is not None and self.believed >= DOUBTS_BELIEVED:
             return Verdict()
         return verdict

@@ -28,10 +28,10 @@ from producthuntdb.api.client import PAGE_CAP, GraphQLClient, GraphQLResult
 from producthuntdb.api.governor import StopRun
 from producthuntdb.api.queries import load_query
 from producthuntdb.errors import GraphQLQueryError, ProductHuntDBError, QueryTooComplexError
-from producthuntdb.source.guards import PageGuard, StreamStuck, inspect_page
+from producthuntdb.source.guards import SLACK, PageGuard, StreamStuck, ignored, inspect_page
 from producthuntdb.source.times import iso, ts
 
-__all__ = ["CHUNK_PAGES", "HarvestRun", "Stats", "iso", "paginate", "paginate_aliased", "ts"]
+__all__ = ["CHUNK_PAGES", "HarvestRun", "Stats", "iso", "loaded_outside", "paginate", "paginate_aliased", "ts"]
 
 WINDOW_END_POINTS = 100
 """Less than this left in a rate window: no page of posts fits any more (elastic pages go down to 4 posts)."""
@@ -211,6 +211,23 @@ class HarvestRun:
             self.on_page(self.stats)
 
 
+def loaded_outside(run: HarvestRun, after: datetime, before: datetime) -> Callable[[list[str]], set[str]]:
+    """``strays`` for the pagers, when nodes are ids only: the loaded posts among them created
+    outside ``[after, before]`` by more than the pagers' slack — the server ignored the dates."""
+    low, high = after - 2 * SLACK, before + 2 * SLACK
+
+    def strays(ids: list[str]) -> set[str]:
+        if not ids:
+            return set()
+        rows = run.db_query(
+            "SELECT id FROM {posts} WHERE id IN (SELECT unnest(?)) AND (created_at < ? OR created_at > ?)",
+            (ids, low, high),
+        )
+        return {str(row[0]) for row in rows}
+
+    return strays
+
+
 def paginate(
     run: HarvestRun,
     name: str,
@@ -221,6 +238,7 @@ def paginate(
     first_page: dict[str, Any] | None = None,
     elastic: bool = False,
     fetch_page: Callable[[str | None], dict[str, Any] | None] | None = None,
+    strays: Callable[[list[str]], set[str]] | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Every page (Relay connection) of query ``name`` from ``cursor`` on — the pager of one
     connection (``paginate_aliased`` pages many at once; there is no other).
@@ -233,9 +251,10 @@ def paginate(
     ``fetch_page(cursor)``: how to get the connection at ``cursor`` instead of ``run.fetch``
     (the posts pages narrow a failing page there, ``quarantine.py``); None ends the paging.
     Every page passes the stream's progress guard (``guards.py``): a page that cannot move the
-    stream on is asked again, and a second one ends the run with one line (``run.error``).
+    stream on is asked again, and a second one ends the run with one line (``run.error``);
+    ``strays(ids)`` names the ids outside the requested dates when the nodes carry no ``createdAt``.
     """
-    guard = PageGuard(name)
+    guard = PageGuard(name, strays)
 
     def get() -> dict[str, Any] | None:
         if fetch_page is not None:
@@ -314,7 +333,7 @@ def paginate_aliased(
             stuck = inspect_page(connection, entry[-2], seen.setdefault(key, set()), variables, None).stuck
             stray = sum(1 for n in connection.get("nodes") or [] if n and n.get("id") in outside)
             if stray and stuck is None:
-                stuck = f"sent {stray} post(s) created outside the dates asked: the server ignored the date filter"
+                stuck = ignored(stray)
             if stuck is not None:
                 if key in suspect:
                     run.error = StreamStuck(
