@@ -78,7 +78,7 @@ app.add_typer(api_app, name="api")
 
 PASS_THROUGH: tuple[type[BaseException], ...] = (typer.Exit, typer.Abort, click_exceptions.ClickException)
 """Exceptions typer/click turn into usage messages and exit codes themselves."""
-FAULT_CHOICES = "500,502,503,timeout,slow,malformed,graphql_error,reset,html_502,waf_403,429_bare,retry_after,epoch_reset,partial,complexity,429_real"
+FAULT_CHOICES = "500,502,503,timeout,slow,malformed,graphql_error,reset,html_502,waf_403,429_bare,retry_after,epoch_reset,partial,complexity,cursor_loop,ignore_dates,short_page,null_id,dup_id,429_real"
 
 
 class Profile(StrEnum):
@@ -668,6 +668,9 @@ def api_serve(
     max_query_complexity: int = typer.Option(
         0, "--max-query-complexity", help="Refuse queries more complex than this, like the real API (0: no cap)."
     ),
+    bad_value_posts: int = typer.Option(
+        0, "--bad-value-posts", help="This many posts always carry an unstorable value (surrogate, huge int, bad date)."
+    ),
 ) -> None:
     """Serve the emulated Product Hunt API on a local port until Ctrl-C.
 
@@ -699,6 +702,7 @@ def api_serve(
             poison_posts=poison_posts,
             foreign_spend=foreign_spend,
             max_query_complexity=max_query_complexity,
+            bad_value_posts=bad_value_posts,
         )
         from producthuntdb.emulator import serve
 
@@ -737,6 +741,7 @@ def emulator_config(
     poison_posts: int = 0,
     foreign_spend: float = 0.0,
     max_query_complexity: int = 0,
+    bad_value_posts: int = 0,
 ) -> Any:
     """An EmulatorConfig from CLI-shaped values; the config validates itself (ConfigError → exit 2)."""
     try:
@@ -760,6 +765,7 @@ def emulator_config(
         "poison_posts": poison_posts,
         "foreign_spend": foreign_spend,
         "max_query_complexity": max_query_complexity,
+        "bad_value_posts": bad_value_posts,
         "host": host,
         "port": port,
     }

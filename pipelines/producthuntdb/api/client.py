@@ -160,8 +160,11 @@ class GraphQLClient:
         values = self._fitted(document, dict(variables or {}))
         return self.governor.prices.price(operation_name(document), _shape(document, values), self.cost(query, values))
 
+    def fitted(self, query: str, variables: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """``variables`` as they will be sent: every page size within what the complexity cap lets through."""
+        return self._fitted(_parsed(query), dict(variables or {}))
+
     def _fitted(self, document: DocumentNode, variables: dict[str, Any]) -> dict[str, Any]:
-        """``variables`` with every page size within what the server's complexity cap let through."""
         prices, operation = self.governor.prices, operation_name(document)
         for name, value in size_variables(document, variables).items():
             cap = prices.size_cap(operation, name)

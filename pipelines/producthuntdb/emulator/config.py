@@ -20,6 +20,8 @@ FAULT_KINDS = (
     # what a CDN, a WAF or the real API's edge cases send (issue 13)
     "html_502", "waf_403", "429_bare", "retry_after", "epoch_reset", "partial", "complexity",
     "429_real",  # the real API's 429: its JSON body names the reset (details.reset_in), issue 20
+    # a mutating proxy or a server that forgets its filters (issue 20)
+    "cursor_loop", "ignore_dates", "short_page", "null_id", "dup_id",
 )
 COST_MODELS = ("current", "legacy-nodes", "nested")
 SCALES = ("tiny", "small", "medium", "large")
@@ -62,6 +64,8 @@ class EmulatorConfig:
     """Another application's tool spends this many points per second from the same window."""
     max_query_complexity: int = 0
     """A request whose complexity (the rule's, before ``cost_factor``) passes this is refused, HTTP 200 (0: no cap)."""
+    bad_value_posts: int = 0
+    """This many posts (chosen from the seed) carry a value no client can store, on every request."""
 
     def __post_init__(self) -> None:
         self.validate()
@@ -92,6 +96,8 @@ class EmulatorConfig:
             problems.append(f"max_query_complexity must be >= 0 (0: no cap), not {self.max_query_complexity}")
         if self.poison_posts < 0:
             problems.append(f"poison_posts must be >= 0, not {self.poison_posts}")
+        if self.bad_value_posts < 0:
+            problems.append(f"bad_value_posts must be >= 0, not {self.bad_value_posts}")
         if self.latency_ms < 0:
             problems.append(f"latency_ms must be >= 0, not {self.latency_ms}")
         if self.token is not None and not self.token.strip():
