@@ -213,15 +213,16 @@ class HarvestRun:
             if partial and not isinstance(exc, QueryTooComplexError):
                 self._count(name, variables)
                 raise
-            self._failed(exc)
+            self.fail(exc)
             return None
         except ProductHuntDBError as exc:
-            self._failed(exc)
+            self.fail(exc)
             return None
         self._count(name, variables)
         return result
 
-    def _failed(self, exc: ProductHuntDBError) -> None:
+    def fail(self, exc: ProductHuntDBError) -> None:
+        """The run fails with ``exc`` — or, inside ``optional(part)``, only that part does."""
         part = self._optional
         if part is None or isinstance(exc, TokenRejectedError):
             self.error = exc
@@ -300,7 +301,7 @@ def paginate(
             try:
                 connection = guard.checked(get, cursor, variables, lambda: run.asked)
             except StreamStuck as stuck:
-                run.error = stuck
+                run.fail(stuck)
                 return
             if connection is None:
                 return
@@ -363,10 +364,10 @@ def paginate_aliased(
                 stuck = ignored(stray)
             if stuck is not None:
                 if key in suspect:
-                    run.error = StreamStuck(
+                    run.fail(StreamStuck(
                         f"{name} stopped for {entry[:-2]} after cursor {entry[-2]!r}: the API {stuck} twice; "
                         "nothing past it was fetched"
-                    )
+                    ))
                     return
                 suspect.add(key)
                 logger.info("{} for {}: the API {}: asking that page again", name, entry[:-2], stuck)
