@@ -254,13 +254,13 @@ def test_a_bare_429_is_a_throttle_not_a_window(client: GraphQLClient, sleeps: li
 def test_an_epoch_reset_is_read_on_the_api_clock(client: GraphQLClient, sleeps: list[float]) -> None:
     date = "Thu, 01 Oct 2026 12:00:00 GMT"  # months away from this machine's clock: the API's clock counts
     epoch = 1790856000  # 2026-10-01T12:00:00Z
-    # a window of 3 points that our first request spent: the 429 is no throttle, its reset counts
+    # a window of 20 points with 3 left: the 429 is no throttle, its reset counts
     first = httpx.Response(
-        200, json=OK, headers={**RATE, "X-Rate-Limit-Limit": "3", "X-Rate-Limit-Remaining": "3",
+        200, json=OK, headers={**RATE, "X-Rate-Limit-Limit": "20", "X-Rate-Limit-Remaining": "3",
                                "X-Rate-Limit-Reset": "30", "Date": date},
     )
     limited = httpx.Response(
-        429, json={}, headers={"X-Rate-Limit-Limit": "3", "X-Rate-Limit-Remaining": "0",
+        429, json={}, headers={"X-Rate-Limit-Limit": "20", "X-Rate-Limit-Remaining": "0",
                                "X-Rate-Limit-Reset": str(epoch + 20), "Date": date},
     )
     respx.post(URL).mock(side_effect=[first, limited, httpx.Response(200, json=OK, headers=RATE)])

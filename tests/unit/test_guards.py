@@ -160,6 +160,9 @@ class FakeRun:
     def chunk_full(self) -> bool:
         return self.error is not None
 
+    def fail(self, exc: Exception) -> None:
+        self.error = exc
+
 
 def test_paginate_ends_a_cursor_loop_after_two_pages_with_the_run_failed() -> None:
     def answer(variables: dict[str, Any]) -> dict[str, Any]:

@@ -23,10 +23,12 @@ the governor:
 * reads ``X-Rate-Limit-Reset`` as seconds, or as a Unix time when the value is far larger than
   any window, and never sleeps longer than a window;
 * answers a 429 as the real API means it: ``Retry-After`` when given; a 429 while our own
-  accounting shows at least a fifth of the window left, or with no rate information at all, is a
-  *throttle* — back off a few seconds, doubling, capped at the reset — and only the third in a
-  row waits for the reset (``X-Rate-Limit-Reset`` or the body's ``details.reset_in``); a 429 once
-  our own spending has used the window waits for the reset at once;
+  accounting of the window (the last ``Remaining`` a response told us, less what we and the others
+  at their measured rate spent since; what we spent of the limit when we know nothing better)
+  shows at least a fifth of it left, or with no rate information at all, is a *throttle* — back
+  off a few seconds, doubling, capped at the reset — and only the third in a row waits for the
+  reset (``X-Rate-Limit-Reset`` or the body's ``details.reset_in``); a 429 once our accounting
+  shows the window spent waits for the reset at once;
 * enforces the run's bounds: ``max_points`` (a request that would pass it is not sent) and a
   deadline (checked before every request, including before a long wait).
 
@@ -75,7 +77,11 @@ SAME_WINDOW_SECONDS = 1.25
 """Two resets announced this close are the same window (whole seconds, plus latency)."""
 
 FOREIGN_LEAD_SECONDS = 0.05
-"""Foreign spend is expected for this long after we decide to send, until the server charges us."""
+"""Foreign spend is expected at least this long after we decide to send, until the server charges us
+(longer when our recent requests took longer: a busy machine or network)."""
+
+ROUND_TRIPS = 20
+"""The lead is the slowest of this many recent requests."""
 
 FOREIGN_MARGIN = 0.01
 """Once others were seen spending, this share of the window is kept in hand: their next points may
@@ -158,6 +164,9 @@ class BudgetGovernor:
     _foreign: deque[tuple[float, float]] = field(default_factory=lambda: deque(maxlen=FOREIGN_SAMPLES))
     """(foreign points, seconds) of recent observations: the others' rate."""
     _over_share_said: bool = False
+    _sent_at: float | None = None
+    _round_trips: deque[float] = field(default_factory=lambda: deque(maxlen=ROUND_TRIPS))
+    """Seconds our recent requests took: how long the others spend before ours is charged."""
 
     def window_cap(self) -> float:
         """No wait is ever longer than this: one whole window."""
@@ -177,7 +186,8 @@ class BudgetGovernor:
         rate = self.rate
         assert rate.remaining is not None
         since = now - rate.read_at if rate.read_at is not None else 0.0
-        others = self.foreign_rate() * (max(0.0, since) + FOREIGN_LEAD_SECONDS)
+        lead = max([FOREIGN_LEAD_SECONDS, *self._round_trips])
+        others = self.foreign_rate() * (max(0.0, since) + lead)
         if self.foreign_points > 0:
             others = max(others, FOREIGN_MARGIN * (rate.limit or DOCUMENTED_LIMIT))
         return rate.remaining - others
@@ -195,6 +205,10 @@ class BudgetGovernor:
         if self.max_points is not None and self.points + cost > self.max_points:
             raise StopRun("max_points")
         self.check_deadline()
+        self._pace(cost)
+        self._sent_at = self.clock()
+
+    def _pace(self, cost: int) -> None:
         rate = self.rate
         if rate.remaining is None:
             self._sent = None
@@ -290,6 +304,7 @@ class BudgetGovernor:
         """
         sent, self._sent = self._sent, None
         self._throttles = 0
+        self._round_trip()
         reported = self.observe(headers)
         rate = self.rate
         charged = 0
@@ -389,11 +404,12 @@ class BudgetGovernor:
         self.n_429 += 1
         self._sent = None
         self._throttles += 1
+        self._round_trip()
         informed = reset_in is not None or any(
             headers.get(name) is not None for name in ("x-rate-limit-limit", "x-rate-limit-remaining", "x-rate-limit-reset")
         )
         limit = self.rate.limit or _int(headers.get("x-rate-limit-limit")) or DOCUMENTED_LIMIT
-        throttle = not informed or limit - self.rate.own >= THROTTLE_SHARE * limit
+        throttle = not informed or self._left(limit) >= THROTTLE_SHARE * limit
         self.observe(headers, remaining=not throttle)
         announced = self._reset_seconds(headers.get("x-rate-limit-reset"))
         if announced is None and reset_in is not None and reset_in >= 0:
@@ -422,6 +438,19 @@ class BudgetGovernor:
         else:  # the window may not have rolled: nothing is known of it until the server says
             self.rate.remaining = None
         return wait
+
+    def _left(self, limit: int) -> float:
+        """Our accounting of what the window has left: the last reading less what we and the others
+        spent since, else what we spent of the limit."""
+        rate, now = self.rate, self.clock()
+        if rate.remaining is not None and rate.reset_at is not None and now < rate.reset_at:
+            return self._available(now)
+        return limit - rate.own
+
+    def _round_trip(self) -> None:
+        if self._sent_at is not None:
+            self._round_trips.append(self.clock() - self._sent_at)
+            self._sent_at = None
 
     def _retry_after(self, value: str | None) -> float | None:
         """``Retry-After`` as seconds, or as an HTTP date read on the API's clock."""
