@@ -239,7 +239,7 @@ def test_a_price_book_survives_the_harvest_state() -> None:
     book.fit_aliases("T", 2)
     again = PriceBook.load(book.dump())
     assert again.price("P", "P(20)", 325) == 975
-    assert again.price("X", "X(20)", 100) == 300  # a stored ratio counts as confirmed
+    assert again.price("X", "X(20)", 100) == 302  # a stored ratio (the largest, 980 / 325) counts as confirmed
     assert (again.max_complexity, again.sizes, again.aliases) == (300, {"C": {"first": 8}}, {"T": 2})
     assert PriceBook.load({"version": 99, "shapes": {"P(20)": 1}}).recent == {}
 

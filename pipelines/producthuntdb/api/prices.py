@@ -9,8 +9,10 @@ charges more shows it in every observation and moves the price after ``RECENT`` 
 
 A shape is the operation, its number of top-level fields (aliases) and its page sizes
 (``shape_key``). A shape never seen is priced from the ratio charged ÷ estimated of the same
-operation, else the largest ratio confirmed by two observations of any operation (a server that
-charges more for one query likely does for the next), else the estimate.
+operation — the largest of its recent ones: a server whose rule is not ours (nested connections
+multiply) charges some shapes of one operation far more over our estimate than others, and a
+shape priced too low is a 429 — else the largest ratio confirmed by two observations of any
+operation (a server that charges more for one query likely does for the next), else the estimate.
 
 The book also remembers the server's per-query complexity cap: the page sizes and the number of
 aliases each operation may ask for (``sizes``, ``aliases``) once the server refused a larger
@@ -60,7 +62,7 @@ class PriceBook:
     recent: dict[str, list[int]] = field(default_factory=dict)
     """shape → its last drops of ``Remaining`` (each the price plus any foreign spend)."""
     ratios: dict[str, list[float]] = field(default_factory=dict)
-    """operation → its last ratios of charged to estimated points."""
+    """operation → its last ratios of charged to estimated points (the largest prices its new shapes)."""
     max_complexity: int | None = None
     """The server's per-query complexity cap, once it refused a query (not a price)."""
     sizes: dict[str, dict[str, int]] = field(default_factory=dict)
@@ -77,8 +79,8 @@ class PriceBook:
     def ratio(self, operation: str) -> float:
         seen = self.ratios.get(operation)
         if seen:
-            return min(seen)
-        confirmed = [min(values) for values in self.ratios.values() if len(values) >= 2]
+            return max(seen)
+        confirmed = [max(values) for values in self.ratios.values() if len(values) >= 2]
         return max(confirmed) if confirmed else 1.0
 
     def price(self, operation: str, shape: str, estimate: int) -> int:
@@ -126,7 +128,7 @@ class PriceBook:
         return {
             "version": BOOK_VERSION,
             "shapes": {shape: min(self.recent[shape]) for shape in shapes},
-            "ratios": {operation: round(min(values), 4) for operation, values in self.ratios.items()},
+            "ratios": {operation: round(max(values), 4) for operation, values in self.ratios.items()},
             "max_complexity": self.max_complexity,
             "sizes": {operation: dict(caps) for operation, caps in self.sizes.items()},
             "aliases": dict(self.aliases),
@@ -139,7 +141,7 @@ class PriceBook:
         if not isinstance(stored, Mapping) or stored.get("version") != BOOK_VERSION:
             return book
         book.recent = {str(k): [int(v)] for k, v in _items(stored.get("shapes")) if _positive(v)}
-        # a stored ratio counts as confirmed: it was the smallest of the observations that made it
+        # a stored ratio counts as confirmed: it was seen in the run that stored it
         book.ratios = {str(k): [float(v), float(v)] for k, v in _items(stored.get("ratios")) if _positive(v)}
         limit = stored.get("max_complexity")
         book.max_complexity = int(limit) if isinstance(limit, int | float) and _positive(limit) else None
