@@ -31,11 +31,20 @@ help: ## list the targets
 
 install: $(STAMP) ## create .venv (once) and install the package with the tested versions
 
+# uv installs the locked set in seconds where pip took minutes (it is pinned in constraints.txt like
+# everything else and bootstrapped from PyPI with pip); where uv cannot be had, pip does the same job
+# with its progress shown. Either way every step prints as it goes: nothing is silent for minutes.
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "ProductHuntDB needs Python >= 3.11, found " + sys.version.split()[0] + ": run make with PYTHON=/path/to/python3.11")'
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	@echo "installing ProductHuntDB and its dependencies into $(VENV): this takes a few minutes the first time..."
-	$(BIN)/python -m pip install --disable-pip-version-check --quiet -c constraints.txt -e '.[dev]'
+	@test -x $(BIN)/python || { echo "creating $(VENV)"; $(PYTHON) -m venv $(VENV); }
+	@echo "installing uv (pinned in constraints.txt) into $(VENV)"
+	@if $(BIN)/python -m pip install --disable-pip-version-check --quiet -c constraints.txt uv; then \
+		echo "installing ProductHuntDB and its dependencies with uv (well under a minute)"; \
+		$(BIN)/uv pip install --python $(BIN)/python -c constraints.txt -e '.[dev]'; \
+	else \
+		echo "uv could not be installed: installing with pip instead (a few minutes; progress below)"; \
+		$(BIN)/python -m pip install --disable-pip-version-check --progress-bar on -c constraints.txt -e '.[dev]'; \
+	fi
 	@touch $@
 	@echo "installed: $(BIN)/producthuntdb"
 
