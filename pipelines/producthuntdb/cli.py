@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 from loguru import logger
+from typer.core import TyperGroup
 from rich.console import Console
 
 # typer >= 0.29 vendors click: its usage errors are click's classes under typer._click, and
@@ -61,8 +62,49 @@ Settings come from flags, PRODUCTHUNT_* variables, .env and .dlt/secrets.toml.
 Exit codes: 0 success, 1 failure, 2 bad usage or configuration.
 """
 
+class GlobalOptionsAnywhere(TyperGroup):
+    """The root group: its options (``--data-dir``, ``--env``, ``--log-json/--log-text``,
+    ``--log-level``) are accepted after the command too, where people type them
+    (``producthuntdb status --data-dir data/demo``); they are moved before it, then parsed as usual."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, hoist_options(self.params, args))
+
+
+def hoist_options(params: list[Any], args: list[str]) -> list[str]:
+    """``args`` with the given options that follow the command name moved in front of it (with their values)."""
+    takes_value = {
+        opt: not param.is_flag
+        for param in params
+        if getattr(param, "opts", None) and not param.is_eager  # --version/--help stay where they are
+        for opt in (*param.opts, *param.secondary_opts)
+    }
+    command = 0
+    while command < len(args) and args[command] != "--":
+        word = args[command]
+        if not word.startswith("-"):
+            break
+        command += 2 if takes_value.get(word) else 1
+    front, rest, i = list(args[:command]), [], command
+    while i < len(args):
+        word = args[i]
+        if word == "--":
+            rest += args[i:]
+            break
+        name = word.split("=", 1)[0]
+        if i > command and name in takes_value:
+            width = 2 if takes_value[name] and "=" not in word else 1
+            front += args[i : i + width]
+            i += width
+            continue
+        rest.append(word)
+        i += 1
+    return front + rest
+
+
 app = typer.Typer(
     name="producthuntdb",
+    cls=GlobalOptionsAnywhere,
     help=HELP,
     rich_markup_mode="rich",
     no_args_is_help=True,
@@ -78,6 +120,7 @@ app.add_typer(api_app, name="api")
 
 PASS_THROUGH: tuple[type[BaseException], ...] = (typer.Exit, typer.Abort, click_exceptions.ClickException)
 """Exceptions typer/click turn into usage messages and exit codes themselves."""
+DEMO_DIR = Path("data/demo")
 FAULT_CHOICES = "500,502,503,timeout,slow,malformed,graphql_error,reset,html_502,waf_403,429_bare,retry_after,epoch_reset,partial,complexity"
 
 
@@ -477,6 +520,41 @@ def publish(
 
 
 @app.command()
+def pull(
+    ctx: typer.Context,
+    source: str | None = typer.Option(
+        None, "--from", help="A directory or http(s) URL holding an export (default: the Kaggle dataset)."
+    ),
+    resume: bool = typer.Option(
+        False, "--resume", help="Also seed a new working file, so the next sync continues from the dataset."
+    ),
+) -> None:
+    """Real Product Hunt data in one command: the published dataset as the served file.
+
+    Downloads the Kaggle dataset (PRODUCTHUNT_KAGGLE_DATASET, needs the Kaggle credentials) or
+    reads an export from a directory or URL, checks every file against manifest.json, and
+    builds DATA_DIR/producthunt.duckdb. With --resume it also seeds the working file (raw rows
+    rebuilt from the marts, and the harvest position), so `sync` goes on from the dataset's
+    high-water mark instead of from 2013.
+
+    [bold]Examples[/bold]
+
+      producthuntdb pull
+      producthuntdb pull --from data/export
+      producthuntdb pull --resume && producthuntdb run
+    """
+    with session(ctx, "pull") as settings:
+        report = pipeline.pull(settings, source, resume, _hooks(settings))
+        cli = "producthuntdb"
+        _out().print(f"query it: duckdb -readonly {report.served_path}", highlight=False, soft_wrap=True)
+        if report.working_path is not None:
+            _out().print(
+                f"resume: `{cli} run` continues the harvest from {report.high_water or 'the dataset'}",
+                highlight=False, soft_wrap=True, markup=False,
+            )
+
+
+@app.command()
 def run(
     ctx: typer.Context,
     since: str | None = SINCE_OPT,
@@ -729,7 +807,9 @@ def demo(
     scale: Scale = typer.Option(
         Scale.tiny, "--scale", help="Emulator world size (tiny: 200 posts over 30 days, with every vote)."
     ),
-    data_dir: Path = typer.Option(Path("data/demo"), "--out", help="Demo data directory."),
+    data_dir: Path | None = typer.Option(
+        None, "--out", help="Demo data directory (default: --data-dir when given, else data/demo)."
+    ),
     fresh: bool = typer.Option(True, "--fresh/--keep", help="Start from an empty demo directory (default)."),
     redaction: str = typer.Option(
         "off",
@@ -755,7 +835,8 @@ def demo(
 
     if redaction not in ("on", "off"):
         raise typer.BadParameter(f"must be on or off, not {redaction!r}", param_hint="--redaction")
-    with session(ctx, "demo", overrides={"data_dir": data_dir}) as base:
+    out = data_dir or _globals(ctx).data_dir or DEMO_DIR
+    with session(ctx, "demo", overrides={"data_dir": out}) as base:
         demo_mod.run_demo(base, scale=scale.value, fresh=fresh, console=_out(), redaction=redaction == "on")
 
 
