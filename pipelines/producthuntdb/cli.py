@@ -22,12 +22,12 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 from loguru import logger
-from typer.core import TyperGroup
 from rich.console import Console
 
 # typer >= 0.29 vendors click: its usage errors are click's classes under typer._click, and
 # its Exit/Abort are typer.Exit/typer.Abort.
 from typer._click import exceptions as click_exceptions
+from typer.core import TyperGroup
 
 from producthuntdb import __version__, display, pipeline
 from producthuntdb.display import print_report, report_dict
