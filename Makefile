@@ -2,8 +2,9 @@
 #
 # Every target that needs Python depends on `install`, which builds .venv once and again only
 # when pyproject.toml or constraints.txt change, so `make demo` and `make test` work on a fresh
-# clone with nothing else done. Pass extra arguments with ARGS, e.g.
-#   make sync ARGS="--max-minutes 10"      make test ARGS="-k emulator -x"
+# clone with nothing else done. Pass extra arguments with ARGS, and another data directory with
+# DATA_DIR (the demo's, or a second harvest), e.g.
+#   make sync ARGS="--max-minutes 10"      make test ARGS="-k emulator -x"      make report DATA_DIR=data/demo
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
@@ -14,6 +15,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 COV_MIN ?= 85
 ARGS ?=
+DATA_DIR ?=
+CLI = $(BIN)/producthuntdb$(if $(DATA_DIR), --data-dir $(DATA_DIR))
 
 # Telemetry of dlt, Great Expectations and dbt is off for every target and every child process.
 export RUNTIME__DLTHUB_TELEMETRY := false
@@ -24,7 +27,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 CLIENTS := tests/clients
 CLIENTS_STAMP := $(CLIENTS)/node_modules/.installed
 
-.PHONY: help install clients demo test sync build check serve export publish run report docs api bench lint format clean distclean
+.PHONY: help install clients demo test sync build check serve export publish run report docs pull status api bench lint format clean distclean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -60,8 +63,8 @@ $(CLIENTS_STAMP): $(CLIENTS)/package.json $(CLIENTS)/package-lock.json
 		echo "make clients: npm not found; the Node client tests will be skipped"; \
 	fi
 
-demo: install ## emulator → 3 simulated days of sync → build → gate → serve → export → report → docs in data/demo/
-	$(BIN)/producthuntdb demo $(ARGS)
+demo: install ## emulator → 3 simulated days of sync → build → gate → serve → export → report → docs in data/demo/ (or DATA_DIR)
+	$(CLI) demo $(ARGS)
 
 # pytest's exit code is written to $PYTEST_RC_FILE when set, so .ci/run can tell "no tests
 # collected" (exit 5) from a failure: make itself only ever reports exit 2.
@@ -78,34 +81,40 @@ test: install clients ## the whole test suite with the coverage floor (what .ci/
 	exit $$rc
 
 sync: install ## incremental sync from the API into the working file data/work/producthunt.duckdb
-	$(BIN)/producthuntdb sync $(ARGS)
+	$(CLI) sync $(ARGS)
 
 build: install ## dbt build (models and tests) on the working file
-	$(BIN)/producthuntdb build $(ARGS)
+	$(CLI) build $(ARGS)
 
 check: install ## Great Expectations quality gate and Data Docs
-	$(BIN)/producthuntdb check $(ARGS)
+	$(CLI) check $(ARGS)
 
 serve: install ## publish the marts the last check passed to the served file
-	$(BIN)/producthuntdb serve $(ARGS)
+	$(CLI) serve $(ARGS)
 
 export: install ## Parquet + CSV + manifest of the marts
-	$(BIN)/producthuntdb export $(ARGS)
+	$(CLI) export $(ARGS)
 
 publish: install ## a new version of the Kaggle dataset from the export
-	$(BIN)/producthuntdb publish $(ARGS)
+	$(CLI) publish $(ARGS)
 
 run: install ## sync → build → check → serve → export → report
-	$(BIN)/producthuntdb run $(ARGS)
+	$(CLI) run $(ARGS)
 
 report: install ## the launch report: data/report/report.html (charts, opens offline)
-	$(BIN)/producthuntdb report $(ARGS)
+	$(CLI) report $(ARGS)
 
 docs: install ## dbt docs + Data Docs + report under data/docs/ (open index.html, offline)
-	$(BIN)/producthuntdb docs $(ARGS)
+	$(CLI) docs $(ARGS)
+
+pull: install ## the published dataset into the served file (ARGS="--from DIR|URL", "--resume")
+	$(CLI) pull $(ARGS)
+
+status: install ## row counts, last runs, backfill position of the working and served files
+	$(CLI) status $(ARGS)
 
 api: install ## serve the local API emulator (see ARGS: --port, --scale, --seed ...)
-	$(BIN)/producthuntdb api serve $(ARGS)
+	$(CLI) api serve $(ARGS)
 
 bench: install ## benchmarks against the emulator → bench/results.json
 	$(BIN)/python bench/run_all.py $(ARGS)

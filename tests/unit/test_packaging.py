@@ -139,7 +139,7 @@ def test_every_target_that_runs_python_depends_on_install() -> None:
     rules = _targets()
     body = dict(re.findall(r"^([a-z-]+):[^\n]*\n((?:\t[^\n]*\n?)*)", MAKEFILE, re.MULTILINE))
     for target, recipe in body.items():
-        if "$(BIN)/" in recipe and target != "install":
+        if ("$(BIN)/" in recipe or "$(CLI)" in recipe) and target != "install":
             assert "install" in rules[target], f"make {target} uses the venv without depending on install"
 
 
@@ -149,6 +149,10 @@ def test_install_is_idempotent_and_tracks_the_lock() -> None:
     assert set(rules["$(STAMP)"]) == {"pyproject.toml", "constraints.txt"}
     assert "-c constraints.txt" in MAKEFILE
     assert "test -x $(BIN)/python ||" in MAKEFILE  # the venv is created once, never rebuilt over
+    # uv (pinned like everything else) does the install; pip, with its progress shown, when uv cannot be had
+    assert "-c constraints.txt uv" in MAKEFILE and "$(BIN)/uv pip install" in MAKEFILE
+    assert "--progress-bar on -c constraints.txt -e '.[dev]'" in MAKEFILE
+    assert "uv" in _constraints()
 
 
 def test_makefile_switches_telemetry_off_for_every_target() -> None:
@@ -169,7 +173,42 @@ def test_make_dry_run_shows_the_real_commands(tmp_path: Path) -> None:
     assert ".venv/bin/producthuntdb demo" in done.stdout
     assert ".venv/bin/python bench/run_all.py" in done.stdout
     assert ".venv/bin/producthuntdb api serve" in done.stdout
+    with_dir = subprocess.run(
+        ["make", "-n", "-o", ".venv/.installed", "report", "status", "DATA_DIR=data/demo"],
+        cwd=ROOT, capture_output=True, text=True, timeout=30,
+    )
+    assert ".venv/bin/producthuntdb --data-dir data/demo report" in with_dir.stdout
+    assert ".venv/bin/producthuntdb --data-dir data/demo status" in with_dir.stdout
     assert ".venv/bin/mypy" in done.stdout
+
+
+def test_install_falls_back_to_pip_with_progress_when_uv_cannot_be_had(tmp_path: Path) -> None:
+    """A venv whose pip cannot fetch uv: make install says so and installs with pip, progress shown."""
+    log = tmp_path / "calls.log"
+    venv_python = (
+        f"#!/bin/sh\necho \"$*\" >> {log}\n"
+        'case "$*" in *" uv") echo "no uv here" >&2; exit 1;; esac\nexit 0\n'
+    )
+    fake = tmp_path / "python3"
+    fake.write_text(
+        f"#!{sys.executable}\nimport os, sys\n"
+        "if sys.argv[1] == '-c':\n    exec(sys.argv[2])\n"
+        "elif sys.argv[1:3] == ['-m', 'venv']:\n"
+        "    os.makedirs(sys.argv[3] + '/bin')\n"
+        f"    open(sys.argv[3] + '/bin/python', 'w').write({venv_python!r})\n"
+        "    os.chmod(sys.argv[3] + '/bin/python', 0o755)\n"
+    )
+    fake.chmod(0o755)
+    (tmp_path / "Makefile").write_text(MAKEFILE)
+    (tmp_path / "pyproject.toml").write_text("")
+    (tmp_path / "constraints.txt").write_text("")
+    done = subprocess.run(
+        ["make", "install", f"PYTHON={fake}"], cwd=tmp_path, capture_output=True, text=True, timeout=30
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "installing with pip instead" in done.stdout
+    calls = log.read_text().splitlines()
+    assert calls[-1].startswith("-m pip install") and "--progress-bar on" in calls[-1] and "-e .[dev]" in calls[-1]
 
 
 def test_make_refuses_an_old_python(tmp_path: Path) -> None:
@@ -295,4 +334,4 @@ def test_make_help_promises_only_what_exists_and_install_says_it_takes_minutes()
     install = subprocess.run(
         ["make", "-n", "-B", "install"], cwd=ROOT, capture_output=True, text=True, timeout=30
     )
-    assert "this takes a few minutes" in install.stdout
+    assert "with uv (well under a minute)" in install.stdout and "a few minutes; progress below" in install.stdout
