@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
+from packaging.version import Version
 
 ROOT = Path(__file__).resolve().parents[2]
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))
@@ -79,6 +80,15 @@ def test_package_metadata() -> None:
 def test_dbt_core_stays_below_1_12() -> None:
     (dbt,) = [Requirement(r) for r in PYPROJECT["project"]["dependencies"] if r.startswith("dbt-core")]
     assert "1.11.99" in dbt.specifier and "1.12.0" not in dbt.specifier
+
+
+def test_the_duckdb_floor_opens_the_files_we_write() -> None:
+    """Both files are written in PRODUCTHUNT_STORAGE_VERSION; an older duckdb cannot open them (1.3.2 refuses v1.4.0)."""
+    from producthuntdb.settings import DEFAULT_STORAGE_VERSION
+
+    (duckdb,) = [Requirement(r) for r in PYPROJECT["project"]["dependencies"] if Requirement(r).name == "duckdb"]
+    floor = min(Version(spec.version) for spec in duckdb.specifier if spec.operator == ">=")
+    assert floor >= Version(DEFAULT_STORAGE_VERSION.removeprefix("v")), floor
 
 
 def test_every_dependency_has_bounds() -> None:
