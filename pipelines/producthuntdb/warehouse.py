@@ -253,7 +253,7 @@ def _holds_no_table(path: Path) -> bool:
             ).fetchone()
     except StageError:
         return False  # locked or unreadable: not ours to judge here
-    return bool(row) and not row[0]
+    return row is not None and not row[0]
 
 
 def _has_schema(path: Path, schema: str) -> bool:
