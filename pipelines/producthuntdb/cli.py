@@ -51,14 +51,19 @@ The pipeline works in DATA_DIR/work/; readers open the served file, which it rep
 
 [bold]Examples[/bold]
 
-  producthuntdb demo                         # the whole pipeline on the emulator
-  export PRODUCTHUNT_TOKEN=...               # producthunt.com/v2/oauth/applications
-  producthuntdb doctor                       # is everything ready?
-  producthuntdb run --max-minutes 30         # sync → build → check → serve → export
-  producthuntdb status                       # row counts, last runs, backfill
-  duckdb -readonly data/producthunt.duckdb   # query it
+  producthuntdb demo                   # the whole pipeline on the emulator
+  producthuntdb pull                   # the published dataset, ready to query
+  duckdb -readonly data/producthunt.duckdb
+
+With a token (producthunt.com/v2/oauth/applications → Create Token):
+
+  export PRODUCTHUNT_TOKEN=...
+  producthuntdb doctor                 # is everything ready?
+  producthuntdb run --max-minutes 30   # sync → build → check → serve → export
+  producthuntdb status                 # row counts, last runs, backfill
 
 Settings come from flags, PRODUCTHUNT_* variables, .env and .dlt/secrets.toml.
+The options below go before or after the command (status --data-dir data/demo).
 Exit codes: 0 success, 1 failure, 2 bad usage or configuration.
 """
 
@@ -391,7 +396,7 @@ def sync(
 
     [bold]Examples[/bold]
 
-      producthuntdb sync                       # new posts + fresh counts of recent ones
+      producthuntdb sync              # new posts, fresh counts of recent ones
       producthuntdb sync --max-minutes 30 --budget-share 0.5
       producthuntdb sync --since 2024-01-01 --with comments,votes
       producthuntdb sync --lookback 3d --max-points 20000
@@ -576,7 +581,9 @@ def run(
     [bold]Examples[/bold]
 
       producthuntdb run
-      producthuntdb run --max-minutes 40 --budget-share 0.8 --publish    # a scheduled load
+    A scheduled load:
+
+      producthuntdb run --max-minutes 40 --budget-share 0.8 --publish
     """
     flags = SyncFlags(since, full_refresh, max_points, max_minutes, with_, budget_share, lookback)
     _check_sync_flags(flags)
@@ -667,7 +674,8 @@ def doctor(ctx: typer.Context) -> None:
     [bold]Examples[/bold]
 
       producthuntdb doctor
-      PRODUCTHUNT_API_URL=http://127.0.0.1:8000/v2/api/graphql producthuntdb doctor
+      PRODUCTHUNT_API_URL=http://127.0.0.1:8000/v2/api/graphql \\
+        producthuntdb doctor
     """
     from producthuntdb import doctor as doctor_mod
 
@@ -712,11 +720,14 @@ def api_serve(
     [bold]Examples[/bold]
 
       producthuntdb api serve --port 8000 --scale small
-      producthuntdb api serve --budget 500 --window-seconds 60 --faults 502,timeout --fault-rate 0.1
+      producthuntdb api serve --budget 500 --window-seconds 60 \\
+        --faults 502,timeout --fault-rate 0.1
 
     Then, in another shell:
 
-      PRODUCTHUNT_API_URL=http://127.0.0.1:8000/v2/api/graphql PRODUCTHUNT_TOKEN=any-token-of-20-chars producthuntdb sync
+      export PRODUCTHUNT_API_URL=http://127.0.0.1:8000/v2/api/graphql
+      export PRODUCTHUNT_TOKEN=any-token-of-20-chars
+      producthuntdb sync
     """
     try:
         config = emulator_config(
@@ -829,7 +840,9 @@ def demo(
     [bold]Examples[/bold]
 
       producthuntdb demo
-      producthuntdb demo --redaction on --out /tmp/ph-demo    # users redacted, as the API is today
+    Users redacted, as the API is today:
+
+      producthuntdb demo --redaction on --out /tmp/ph-demo
     """
     from producthuntdb import demo as demo_mod
 

@@ -174,37 +174,35 @@ def write_served(settings: Settings, folder: Path, manifest: dict[str, Any], tmp
     from producthuntdb.serve import write_publication
 
     warehouse.create_file(tmp, settings.storage_version)
-    con = duckdb.connect()
-    try:
-        con.execute(f"attach {quote_literal(tmp)} as served")
-        con.execute(f"create schema served.{MARTS_SCHEMA}")
-        counts = {}
-        for table, info in manifest["tables"].items():
-            parquet = info["files"].get("parquet")
-            if not parquet:
-                raise StageError(f"{folder / MANIFEST}: {table} has no Parquet file")
-            name = f"served.{MARTS_SCHEMA}.{quote_identifier(str(table))}"
-            con.execute(f"create table {name} as select * from read_parquet({quote_literal(folder / parquet['path'])})")
-            row = con.execute(f"select count(*) from {name}").fetchone()
-            counts[str(table)] = int(row[0]) if row else 0
-        if counts != manifest["gate"]["row_counts"]:
-            raise StageError(f"{folder}: the Parquet files hold {counts}, not the rows the manifest records")
-        _comment(con, settings, counts)
-        gate = manifest["gate"]
-        write_publication(
-            con, "served",
-            {
-                "published_at": gate.get("published_at"), "run_id": gate.get("run_id"), "gate_passed": True,
-                "gate_evaluated": int(gate.get("evaluated") or 0), "row_counts": counts,
-            },
-        )
-        write_record(con, "served", manifest.get("harvest"))
-        con.execute("checkpoint served")
-        con.execute("detach served")
-    except duckdb.Error as exc:
-        raise StageError(f"building the served file from the dataset failed: {str(exc).splitlines()[0]}") from None
-    finally:
-        con.close()
+    with warehouse.attach_host() as con:
+        try:
+            con.execute(f"attach {quote_literal(tmp)} as served")
+            con.execute(f"create schema served.{MARTS_SCHEMA}")
+            counts = {}
+            for table, info in manifest["tables"].items():
+                parquet = info["files"].get("parquet")
+                if not parquet:
+                    raise StageError(f"{folder / MANIFEST}: {table} has no Parquet file")
+                name = f"served.{MARTS_SCHEMA}.{quote_identifier(str(table))}"
+                con.execute(f"create table {name} as select * from read_parquet({quote_literal(folder / parquet['path'])})")
+                row = con.execute(f"select count(*) from {name}").fetchone()
+                counts[str(table)] = int(row[0]) if row else 0
+            if counts != manifest["gate"]["row_counts"]:
+                raise StageError(f"{folder}: the Parquet files hold {counts}, not the rows the manifest records")
+            _comment(con, settings, counts)
+            gate = manifest["gate"]
+            write_publication(
+                con, "served",
+                {
+                    "published_at": gate.get("published_at"), "run_id": gate.get("run_id"), "gate_passed": True,
+                    "gate_evaluated": int(gate.get("evaluated") or 0), "row_counts": counts,
+                },
+            )
+            write_record(con, "served", manifest.get("harvest"))
+            con.execute("checkpoint served")
+            con.execute("detach served")
+        except duckdb.Error as exc:
+            raise StageError(f"building the served file from the dataset failed: {str(exc).splitlines()[0]}") from None
     return counts
 
 

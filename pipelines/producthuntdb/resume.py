@@ -230,13 +230,11 @@ def seed_working_file(settings: Settings, served: Path, record: dict[str, Any]) 
 
 def _load(seeding: Settings, served: Path, record: dict[str, Any]) -> dict[str, int]:
     import dlt
-    import duckdb
 
     from producthuntdb.source import SOURCE_NAME, STATE_KEY
     from producthuntdb.sync import make_pipeline, one_line
 
-    reader = duckdb.connect()
-    try:
+    with warehouse.attach_host() as reader:
         reader.execute("set TimeZone = 'UTC'")
         reader.execute(f"attach {quote_literal(served)} as pulled (read_only)")
         reader.execute("use pulled")
@@ -271,8 +269,6 @@ def _load(seeding: Settings, served: Path, record: dict[str, Any]) -> dict[str, 
         finally:
             dlt.config["normalize.parquet_normalizer.add_dlt_id"] = False
             dlt.config["normalize.parquet_normalizer.add_dlt_load_id"] = False
-    finally:
-        reader.close()
     if quarantine:
         counts["_quarantine"] = len(quarantine)
     return counts

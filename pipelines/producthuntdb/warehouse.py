@@ -177,6 +177,19 @@ def opened(path: Path, *, read_only: bool = True) -> Iterator[duckdb.DuckDBPyCon
         con.close()
 
 
+@contextmanager
+def attach_host() -> Iterator[duckdb.DuckDBPyConnection]:
+    """An in-memory connection that ATTACHes files, closed on exit: how rows go from one file into another
+    (``pull`` builds the served file from Parquet, ``resume`` reads its marts into a new working file)."""
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        yield con
+    finally:
+        con.close()
+
+
 def create_file(path: Path, storage_version: str) -> None:
     """Create an empty DuckDB file in ``storage_version``; DuckDB keeps that version on every reopen.
 

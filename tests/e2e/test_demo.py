@@ -468,3 +468,21 @@ def test_check_on_a_broken_mart_exits_1_with_the_failures(
     assert "quality gate failures" in result.stdout and "posts" in result.stdout
     lines = result.stderr.strip().splitlines()
     assert lines == [lines[0]] and lines[0].startswith("error: quality gate failed"), lines
+
+
+def test_report_dbt_docs_and_data_docs_lead_back_to_the_docs_index(demo: DemoRun) -> None:
+    import re
+
+    assert demo.exit_code == 0
+    docs = demo.out / "docs"
+    for report in (demo.out / "report" / "report.html", docs / "report.html"):
+        href = re.search(r"href='([^']+)'[^>]*>All documentation", report.read_text("utf-8"))
+        assert href and (report.parent / href.group(1)).resolve() == (docs / "index.html").resolve(), report
+    pages = list((docs / "quality").rglob("*.html"))
+    assert pages
+    for page in pages:
+        href = re.search(r"href='([^']+)'[^>]*>&larr; ProductHuntDB documentation", page.read_text("utf-8"))
+        assert href and (page.parent / href.group(1)).resolve() == (docs / "index.html").resolve(), page
+    dbt_docs = (docs / "dbt" / "index.html").read_text("utf-8")
+    assert "__overview__" in dbt_docs and "ProductHuntDB: the data model" in dbt_docs, "the dbt docs' overview page"
+    assert "(../index.html)" in dbt_docs
