@@ -10,7 +10,8 @@ old file keeps reading its snapshot (the inode lives while it is open), a reader
 after the rename sees the new one, and none ever sees a mart half built or one the gate rejected.
 
 The served file carries ``meta.publication``: when it was published, from which run, and the gate
-report's row counts, so ``export`` can ship it without running the gate again.
+report's row counts, so ``export`` can ship it without running the gate again; and ``meta.harvest``,
+how far its marts go in the harvest (:mod:`resume`), so a dataset exported from it can be resumed.
 """
 
 from __future__ import annotations
