@@ -192,6 +192,18 @@ def test_make_dry_run_shows_the_real_commands(tmp_path: Path) -> None:
     assert ".venv/bin/mypy" in done.stdout
 
 
+def _install_with(fake_python: Path) -> subprocess.CompletedProcess[str]:
+    """`make install PYTHON=<fake>` with a copy of the Makefile in the fake's empty directory (no .venv)."""
+    fake_python.chmod(0o755)
+    folder = fake_python.parent
+    (folder / "Makefile").write_text(MAKEFILE)
+    (folder / "pyproject.toml").write_text("")
+    (folder / "constraints.txt").write_text("")
+    return subprocess.run(
+        ["make", "install", f"PYTHON={fake_python}"], cwd=folder, capture_output=True, text=True, timeout=30
+    )
+
+
 def test_install_falls_back_to_pip_with_progress_when_uv_cannot_be_had(tmp_path: Path) -> None:
     """A venv whose pip cannot fetch uv: make install says so and installs with pip, progress shown."""
     log = tmp_path / "calls.log"
@@ -208,13 +220,7 @@ def test_install_falls_back_to_pip_with_progress_when_uv_cannot_be_had(tmp_path:
         f"    open(sys.argv[3] + '/bin/python', 'w').write({venv_python!r})\n"
         "    os.chmod(sys.argv[3] + '/bin/python', 0o755)\n"
     )
-    fake.chmod(0o755)
-    (tmp_path / "Makefile").write_text(MAKEFILE)
-    (tmp_path / "pyproject.toml").write_text("")
-    (tmp_path / "constraints.txt").write_text("")
-    done = subprocess.run(
-        ["make", "install", f"PYTHON={fake}"], cwd=tmp_path, capture_output=True, text=True, timeout=30
-    )
+    done = _install_with(fake)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "installing with pip instead" in done.stdout
     calls = log.read_text().splitlines()
@@ -228,14 +234,7 @@ def test_make_refuses_an_old_python(tmp_path: Path) -> None:
         f"#!{sys.executable}\nimport sys\nsys.version_info = (3, 9, 18)\nsys.version = '3.9.18'\n"
         "assert sys.argv[1] == '-c'\nexec(sys.argv[2])\n"
     )
-    fake.chmod(0o755)
-    # A copy of the Makefile in an empty dir: no .venv there, so install must run the check.
-    (tmp_path / "Makefile").write_text(MAKEFILE)
-    (tmp_path / "pyproject.toml").write_text("")
-    (tmp_path / "constraints.txt").write_text("")
-    done = subprocess.run(
-        ["make", "install", f"PYTHON={fake}"], cwd=tmp_path, capture_output=True, text=True, timeout=30
-    )
+    done = _install_with(fake)
     assert done.returncode != 0
     assert "needs Python >= 3.11" in done.stderr
     assert not (tmp_path / ".venv").exists()
