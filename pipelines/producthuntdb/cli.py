@@ -651,7 +651,7 @@ def status(
 
       producthuntdb status
       producthuntdb status --offline
-      PRODUCTHUNT_DATA_DIR=data/demo producthuntdb status --json | jq .posts
+      producthuntdb status --data-dir data/demo --json | jq .posts
     """
     from producthuntdb import status as status_mod
 

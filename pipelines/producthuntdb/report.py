@@ -351,7 +351,10 @@ def collect(settings: Settings) -> ReportData:
 
     db = settings.served_path  # the gated marts readers see, never a half-built working file
     if not db.is_file():
-        raise StageError(f"no served database at {db}: run `producthuntdb run` (or check, then serve) first")
+        raise StageError(
+            f"no served database at {db}: run `producthuntdb run` (or check, then serve) or `producthuntdb pull` "
+            "first, or point at the demo's (--data-dir data/demo)"
+        )
     con = warehouse.connect(db)
     try:
         marts = {

@@ -243,7 +243,8 @@ def test_demo_history_is_on_the_api_clock(demo: DemoRun) -> None:
 def printed_commands(stdout: str) -> dict[str, str]:
     """The demo's "next" lines: ``{what: command}``."""
     lines = stdout.split("\nnext\n", 1)[1].splitlines()
-    return dict(line.strip().split(" ", 1) for line in lines if line.startswith("  "))
+    pairs = (line.strip().split(" ", 1) for line in lines if line.startswith("  "))
+    return {what: command.strip() for what, command in pairs}
 
 
 def test_the_commands_the_demo_prints_work_as_printed(demo: DemoRun, tmp_path: Path) -> None:
@@ -254,9 +255,9 @@ def test_the_commands_the_demo_prints_work_as_printed(demo: DemoRun, tmp_path: P
 
     assert demo.exit_code == 0
     commands = printed_commands(demo.stdout)
-    assert set(commands) == {"status", "duckdb", "query", "report", "docs"}, commands
+    # (`query` runs examples/query.py: printed where the demo runs in a checkout, which this one is not)
+    assert set(commands) == {"status", "duckdb", "report", "docs"}, commands
     shutil.copytree(demo.out, tmp_path / demo.out.name)  # report and docs rewrite their files: a copy
-    shutil.copytree(REPO_ROOT / "examples", tmp_path / "examples")
     env = {k: v for k, v in os.environ.items() if not k.startswith("PRODUCTHUNT_")}
     env["PATH"] = "/usr/bin:/bin"  # `producthuntdb` itself is not on a fresh shell's PATH
     env["PRODUCTHUNT_DBT_PROJECT_DIR"] = str(REPO_ROOT / "dbt_project")  # the copy is not a checkout
