@@ -67,6 +67,7 @@ The options below go before or after the command (status --data-dir data/demo).
 Exit codes: 0 success, 1 failure, 2 bad usage or configuration.
 """
 
+
 class GlobalOptionsAnywhere(TyperGroup):
     """The root group: its options (``--data-dir``, ``--env``, ``--log-json/--log-text``,
     ``--log-level``) are accepted after the command too, where people type them
@@ -550,13 +551,12 @@ def pull(
     """
     with session(ctx, "pull") as settings:
         report = pipeline.pull(settings, source, resume, _hooks(settings))
-        cli = "producthuntdb"
         _out().print(f"query it: duckdb -readonly {report.served_path}", highlight=False, soft_wrap=True)
         if report.working_path is not None:
-            _out().print(
-                f"resume: `{cli} run` continues the harvest from {report.high_water or 'the dataset'}",
-                highlight=False, soft_wrap=True, markup=False,
-            )
+            said = f"resume: `producthuntdb run` continues the harvest from {report.high_water or 'the dataset'}"
+        else:  # a run on an empty working file would start from 2013 and serve that instead
+            said = "to harvest on from this dataset: `producthuntdb pull --resume` (into no working file yet), then run"
+        _out().print(said, highlight=False, soft_wrap=True, markup=False)
 
 
 @app.command()

@@ -17,9 +17,12 @@ file that already exists.
 
 from __future__ import annotations
 
-import tempfile
+import re
+import shutil
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,6 +37,7 @@ from producthuntdb.tracing import span
 from producthuntdb.warehouse import MARTS_SCHEMA, quote_identifier, quote_literal
 
 DOWNLOAD_TIMEOUT = 60.0
+SCRATCH_MARKER = ".producthuntdb-pull"
 
 
 @dataclass
@@ -76,8 +80,8 @@ def run_pull(settings: Settings, source: str | None = None, resume: bool = False
     served = settings.served_path
     served.parent.mkdir(parents=True, exist_ok=True)
     where = source or f"kaggle:{settings.kaggle_dataset}"
-    with span("pull", source=where), tempfile.TemporaryDirectory(prefix=".pull-", dir=served.parent) as scratch:
-        folder = fetch(settings, source, Path(scratch))
+    with span("pull", source=where), _scratch(served.parent) as scratch:
+        folder = fetch(settings, source, scratch)
         manifest = verified_manifest(folder)
         record = manifest.get("harvest")
         if resume:
@@ -108,6 +112,21 @@ def run_pull(settings: Settings, source: str | None = None, resume: bool = False
 
 
 # ----------------------------------------------------------------------------- fetching
+@contextmanager
+def _scratch(parent: Path) -> Iterator[Path]:
+    """A download directory beside the served file, marked as ours; a killed pull's is removed by the next."""
+    for stale in parent.glob(".pull-*"):
+        if (stale / SCRATCH_MARKER).is_file() and re.fullmatch(r"\.pull-[0-9a-f]{8}", stale.name):
+            shutil.rmtree(stale, ignore_errors=True)
+    scratch = parent / f".pull-{uuid.uuid4().hex[:8]}"
+    scratch.mkdir()
+    (scratch / SCRATCH_MARKER).write_text("a download of `producthuntdb pull`; safe to delete\n", "utf-8")
+    try:
+        yield scratch
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
 def fetch(settings: Settings, source: str | None, scratch: Path) -> Path:
     """The folder holding the export: ``source`` itself when it is a directory, else a download into ``scratch``."""
     if source is None:

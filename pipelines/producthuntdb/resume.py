@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -211,6 +212,7 @@ def seed_working_file(settings: Settings, served: Path, record: dict[str, Any]) 
     work = settings.db_path
     if work.exists():
         raise StageError(f"{work} exists: pull --resume seeds only a new working file (move that one away first)")
+    _remove_stale_seeds(settings)
     token = uuid.uuid4().hex[:8]
     tmp = work.parent / f".{work.name}.seed-{token}"
     seeding = settings.model_copy(update={"work_duckdb_path": tmp, "pipelines_dir": settings.dlt_dir / f".seed-{token}"})
@@ -226,6 +228,18 @@ def seed_working_file(settings: Settings, served: Path, record: dict[str, Any]) 
         shutil.rmtree(seeding.dlt_dir, ignore_errors=True)
     logger.info("seeded {} from {}: {}", work, served, counts)
     return counts
+
+
+def _remove_stale_seeds(settings: Settings) -> None:
+    """What a killed ``pull --resume`` left: its half-seeded file (and WAL) and its dlt directory."""
+    work = settings.db_path
+    pattern = re.compile(re.escape(f".{work.name}.seed-") + r"[0-9a-f]{8}(\.wal)?")
+    for stale in work.parent.glob(f".{work.name}.seed-*"):
+        if stale.is_file() and pattern.fullmatch(stale.name):
+            stale.unlink(missing_ok=True)
+    for stale in settings.dlt_dir.glob(".seed-*"):
+        if stale.is_dir() and re.fullmatch(r"\.seed-[0-9a-f]{8}", stale.name):
+            shutil.rmtree(stale, ignore_errors=True)
 
 
 def _load(seeding: Settings, served: Path, record: dict[str, Any]) -> dict[str, int]:

@@ -122,8 +122,15 @@ def _assert_served_equals_export(settings: Settings, export: Path, tmp: Path) ->
 
 def test_pull_from_a_directory_builds_the_served_file_of_the_export(pull_origin: Origin, tmp_path: Path) -> None:
     settings = test_settings(tmp_path / "data", pull_origin.server.url)
+    killed = settings.data_dir / ".pull-0123abcd"  # a download a killed pull left: marked as ours
+    killed.mkdir(parents=True)
+    (killed / ".producthuntdb-pull").write_text("")
+    notes = settings.data_dir / ".pull-notes"  # not ours: kept
+    notes.mkdir()
     report = run_pull(settings, str(pull_origin.export))
     assert report.working_path is None and not settings.db_path.exists(), "no working file without --resume"
+    assert not killed.exists() and notes.is_dir()
+    assert not list(settings.data_dir.glob(".pull-[0-9a-f]*")), "the download directory is removed"
     assert report.tables == _counts(pull_origin.settings.served_path)
     _assert_served_equals_export(settings, pull_origin.export, tmp_path)
     con = duckdb.connect(str(settings.served_path), read_only=True)
