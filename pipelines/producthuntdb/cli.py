@@ -127,7 +127,7 @@ app.add_typer(api_app, name="api")
 PASS_THROUGH: tuple[type[BaseException], ...] = (typer.Exit, typer.Abort, click_exceptions.ClickException)
 """Exceptions typer/click turn into usage messages and exit codes themselves."""
 DEMO_DIR = Path("data/demo")
-FAULT_CHOICES = "500,502,503,timeout,slow,malformed,graphql_error,reset,html_502,waf_403,429_bare,retry_after,epoch_reset,partial,complexity"
+FAULT_CHOICES = "500,502,503,timeout,slow,malformed,graphql_error,reset,html_502,waf_403,429_bare,retry_after,epoch_reset,partial,complexity,cursor_loop,ignore_dates,short_page,null_id,dup_id"
 
 
 class Profile(StrEnum):
@@ -714,6 +714,9 @@ def api_serve(
     ),
     cost_factor: float = typer.Option(1.0, "--cost-factor", help="Multiply every charge (e.g. 1.3)."),
     poison_posts: int = typer.Option(0, "--poison-posts", help="This many posts always fail to resolve."),
+    bad_value_posts: int = typer.Option(
+        0, "--bad-value-posts", help="This many posts always carry an unstorable value (surrogate, huge int, bad date)."
+    ),
 ) -> None:
     """Serve the emulated Product Hunt API on a local port until Ctrl-C.
 
@@ -746,6 +749,7 @@ def api_serve(
             cost_model=cost_model,
             cost_factor=cost_factor,
             poison_posts=poison_posts,
+            bad_value_posts=bad_value_posts,
         )
         from producthuntdb.emulator import serve
 
@@ -782,6 +786,7 @@ def emulator_config(
     cost_model: str = "current",
     cost_factor: float = 1.0,
     poison_posts: int = 0,
+    bad_value_posts: int = 0,
 ) -> Any:
     """An EmulatorConfig from CLI-shaped values; the config validates itself (ConfigError → exit 2)."""
     try:
@@ -803,6 +808,7 @@ def emulator_config(
         "cost_model": cost_model,
         "cost_factor": cost_factor,
         "poison_posts": poison_posts,
+        "bad_value_posts": bad_value_posts,
         "host": host,
         "port": port,
     }
