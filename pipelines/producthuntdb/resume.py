@@ -57,7 +57,14 @@ BATCH_ROWS = 100_000
 REDACTED_ID = "'0'"
 RAW_FROM_MARTS: dict[str, tuple[str, dict[str, str]]] = {
     # raw table: (mart, {raw column: SQL over the mart}); a column not listed is the mart's column of that name
-    "posts": ("posts", {"id": "post_id", "user_id": f"case when is_user_redacted then {REDACTED_ID} else user_id end"}),
+    "posts": (
+        "posts",
+        {
+            "id": "post_id",
+            "user_id": f"case when is_user_redacted then {REDACTED_ID} else user_id end",
+            "repaired": "null",  # which raw text the harvest repaired: a fact of that fetch, not published
+        },
+    ),
     "post_metrics": ("post_metrics_history", {}),
     "topics": ("topics", {"id": "topic_id"}),
     "users": (
