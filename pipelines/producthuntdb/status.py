@@ -243,6 +243,9 @@ def collect_status(settings: Settings, *, estimate: bool = True) -> dict[str, An
         return info
     info["tables"] = tables
     info["views"] = views
+    # a file without a single table holds nothing yet (a bare `dbt build` before any sync opens and so
+    # creates it): it must not read as an empty harvest
+    info["empty"] = not tables and not views
     info["posts"] = tables.get("marts", {}).get("posts")
     info["last_runs"] = runs
     info["budget"] = _budget(runs)
@@ -350,7 +353,7 @@ def render_served(served: dict[str, Any], console: Console) -> None:
     console.print(
         f"{head}  ({_human_size(served['size_bytes'])}) — what readers open: {len(marts)} marts, "
         f"{marts.get('posts', 0):,} posts, published {when}, storage version "
-        f"{served.get('storage_version_number')}",
+        f"{warehouse.describe_storage_version(served.get('storage_version_number'))}",
         highlight=False,
     )
 
@@ -365,9 +368,10 @@ def render_status(info: dict[str, Any], console: Console) -> None:
         f"[bold]working file[/bold] {info['db_path']}  ({_human_size(info['size_bytes'] + info['wal_bytes'])})"
         " — the pipeline's own (sync, build, check); readers never open it"
     )
-    if not info["exists"]:
+    if not info["exists"] or info.get("empty"):
         console.print(
-            "no database yet — run [cyan]producthuntdb sync[/cyan] (or [cyan]producthuntdb demo[/cyan])"
+            "no database yet — run [cyan]producthuntdb sync[/cyan] (or [cyan]producthuntdb pull --resume[/cyan], "
+            "or [cyan]producthuntdb demo[/cyan])" + (": this file holds no table" if info.get("empty") else "")
         )
         return
     if info.get("locked_by"):
