@@ -74,8 +74,10 @@ def wait_turn(settings: Settings, subject: Path, doing: str, attempt: Callable[[
 
 
 def lock_path(target: Path) -> Path:
-    """The lock file of ``target``: ``.<name>.lock`` in the same directory."""
-    return target.parent / f".{target.name}.lock"
+    """The lock file of ``target``: ``.<name>.lock`` in the same directory (symbolic links resolved, so
+    every writer of one directory takes the same lock whatever path it was given)."""
+    resolved = target.resolve()
+    return resolved.parent / f".{resolved.name}.lock"
 
 
 @contextmanager
