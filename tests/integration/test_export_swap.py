@@ -211,3 +211,25 @@ def test_an_export_waits_for_the_lock_and_gives_up_with_one_line_naming_the_hold
     assert f"PID {holder.pid} ({sys.executable[:40]}" in errors[0], "the holder's command line is named"
     assert errors[0].endswith("gave up waiting to export after 1 s (PRODUCTHUNT_LOCK_WAIT_SECONDS=1); nothing was changed")
     assert export_state(exported.export_path) == 5, "the export that gave up changed nothing"
+
+
+def test_a_kill_between_the_renames_of_a_swap_without_renameat2_is_put_right(exported: Settings) -> None:
+    """Where the kernel cannot exchange two directories, the swap is three renames: a kill after the
+    first leaves no export directory at all, and the next export puts the previous one back first."""
+    from producthuntdb import dirswap
+
+    target = exported.export_path
+    new = dirswap.temp_dir(target)
+    carried = ["NOTES.md", "notebooks"]
+    dirswap.write_marker(new, target, dirswap.NEW, carried=carried)
+    for name in carried:  # what swap_in does before the exchange
+        os.rename(target / name, new / name)
+    dirswap.write_marker(target, target, dirswap.PREVIOUS)
+    os.rename(target, exported.data_dir / ".export.tmp-0aside00")  # exchange()'s first rename, then the kill
+    assert not target.exists()
+
+    report = run_export(exported)
+
+    assert report.tables["posts"] == export_state(target) == 6
+    assert foreign_files(target) == FOREIGN
+    assert temporaries(exported.data_dir) == [".export.tmp-my-notes"]
