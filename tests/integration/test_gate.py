@@ -83,7 +83,7 @@ def test_gate_names_duplicate_and_negative_count_and_export_writes_nothing(
     with pytest.raises(StageError, match="no served file"):  # and nothing ungated is exported
         run_export(built_db_copy, out_dir=out)
     assert not out.exists()
-    assert not any(p.name.startswith(".export") for p in tmp_path.iterdir())
+    assert not any(p.name.startswith(".export.tmp") for p in tmp_path.iterdir())  # (its lock file stays)
 
 
 def _served_state(settings: Settings) -> tuple[dict[str, int], dict[str, object] | None, int]:

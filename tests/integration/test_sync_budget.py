@@ -33,8 +33,9 @@ PYTHON = sys.executable
 def test_small_budget_never_429s_across_windows(tmp_path: Path, emulator_factory: Callable[..., EmulatorServer]) -> None:
     """A harvest of more than two windows' budget: paced, it never meets a 429 and is complete.
 
-    How much of each window it used is a figure of ``make bench`` (``window_use_min``): on a busy
-    machine a window may reset while the client is descheduled, which is slower, never wrong.
+    How often the governor waited for a reset, and how much of each window it had used, are figures
+    of ``make bench`` (``window_use``, ``window_use_min``): on a busy machine windows also reset while
+    the client is descheduled, which is slower, never wrong.
     """
     with emulator_factory(scale="tiny", budget=3000, window_seconds=4) as server:
         settings, report = run_sync_into(tmp_path, server.url)
@@ -42,7 +43,7 @@ def test_small_budget_never_429s_across_windows(tmp_path: Path, emulator_factory
         truth = emulator_truth(server.base_url)
     assert report.status == "ok"
     assert report.n_429 == 0 and stats["responses_by_status"].get("429", 0) == 0
-    assert report.points > 2 * 3000 and len(report.window_usage) >= 2, "the run needed several windows"
+    assert report.points > 2 * 3000, "the run needed several windows (and got them without a 429)"
     assert_complete(settings, truth)
 
 
