@@ -40,6 +40,7 @@ from producthuntdb import __version__, dirswap, warehouse
 from producthuntdb.errors import StageError
 from producthuntdb.locks import exclusive
 from producthuntdb.quality import GateReport
+from producthuntdb.resume import SCHEMA_VERSION, read_record
 from producthuntdb.serialize import CONTROL_CHARS, FORMULA_START, sha256_file
 from producthuntdb.settings import Settings
 from producthuntdb.tracing import span
@@ -174,7 +175,8 @@ def _write_files(settings: Settings, tmp: Path, gate: GateReport | None) -> dict
                 "files": files,
             }
         window = _sync_window(con, tables)
-    return _manifest(settings, publication, entries, window)
+        harvest = read_record(con)
+    return _manifest(settings, publication, entries, window, harvest)
 
 
 def _write_warehouse_files(settings: Settings, tmp: Path, gate: GateReport | None) -> dict[str, Any]:
@@ -199,10 +201,15 @@ def _write_warehouse_files(settings: Settings, tmp: Path, gate: GateReport | Non
 
 
 def _manifest(
-    settings: Settings, publication: dict[str, Any], entries: dict[str, Any], window: dict[str, str | None]
+    settings: Settings,
+    publication: dict[str, Any],
+    entries: dict[str, Any],
+    window: dict[str, str | None],
+    harvest: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     return {
         "dataset": settings.kaggle_dataset,
+        "schema_version": SCHEMA_VERSION,
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "sync_window": window,
         "versions": package_versions(),
@@ -214,6 +221,8 @@ def _manifest(
             "run_id": publication["run_id"],
         },
         "csv_safety": CSV_SAFETY,
+        # how far the marts go in the harvest, so `producthuntdb pull --resume` can continue from it
+        "harvest": harvest,
         "tables": entries,
     }
 
@@ -354,6 +363,9 @@ def kaggle_metadata(settings: Settings, manifest: dict[str, Any]) -> dict[str, A
             "Great Expectations before every version. Redacted users are NULL with is_redacted flags. "
             f"{CSV_SAFETY} "
             f"Posts created {window['min_created_at']} to {window['max_created_at']}. Rows: {counts}. "
+            "To query it in DuckDB: `producthuntdb pull` builds the file from this "
+            "dataset after checking every file against manifest.json; `producthuntdb pull --resume` also "
+            "continues the harvest from where this version stops (manifest.json carries the position). "
             "Data remains subject to the Product Hunt API terms of use."
         ),
         "licenses": [{"name": LICENSE}],
