@@ -68,6 +68,10 @@ FAULT_KINDS = (
     "500", "502", "503", "timeout", "slow", "malformed", "graphql_error", "reset", "html_502", "waf_403",
     "429_bare", "retry_after", "epoch_reset", "partial", "complexity",
 )
+"""The server's and the network's faults. The emulator's hostile-data kinds (``cursor_loop``,
+``ignore_dates``, ``short_page``, ``null_id``, ``dup_id``) are not drawn: a window they leave short is
+recorded as a gap and the gate fails until someone harvests it again — a refusal by design, which
+this campaign's oracle (a finishing run that needs no hand) would count as a failure."""
 MARTS = {
     "posts": ("post_id",),
     "post_topics": ("post_id", "topic_id"),
