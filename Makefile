@@ -27,7 +27,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 CLIENTS := tests/clients
 CLIENTS_STAMP := $(CLIENTS)/node_modules/.installed
 
-.PHONY: help install clients demo test sync build check serve export publish run report docs pull status api bench lint format clean distclean
+.PHONY: help install clients demo test sync build check serve export publish run report docs pull status api bench chaos lint format clean distclean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -118,6 +118,15 @@ api: install ## serve the local API emulator (see ARGS: --port, --scale, --seed 
 
 bench: install ## benchmarks against the emulator → bench/results.json
 	$(BIN)/python bench/run_all.py $(ARGS)
+
+# A seeded campaign of random trials (faults, kills of a run's process group, readers, concurrent
+# exports, a foreign spender), each followed by a finishing run and compared with the emulator's
+# truth; one CSV row per trial, non-zero exit on any lost row, leak or traceback (docs/CHAOS.md).
+TRIALS ?= 10
+SEED ?= 1
+
+chaos: install ## seeded chaos campaign against the emulator (TRIALS=10 SEED=1) → bench/chaos.csv
+	$(BIN)/python bench/chaos.py --trials $(TRIALS) --seed $(SEED) $(ARGS)
 
 lint: install ## ruff check + mypy
 	$(BIN)/ruff check pipelines tests bench

@@ -187,10 +187,17 @@ def check_duckdb(settings: Settings) -> Check:
 
 
 def check_served(settings: Settings) -> Check:
-    """The served file readers open: present, and in a storage version DuckDB 1.4/1.5 clients read."""
+    """The served file readers open, checked as they would meet it.
+
+    In a storage version DuckDB 1.4/1.5 clients read; no client holding it read-write (readers
+    could not open it); no stray WAL beside it (every reader would fail to replay it); every
+    table's blocks inside the file (a truncated copy opens, then fails mid-query); and its marts'
+    row counts those its ``meta.publication`` records (what ``export`` ships).
+    """
     served = settings.served_path
     if not served.is_file():
         return Check(SERVED_CHECK, True, f"{served} will be published by the first run whose gate passes")
+    republish = "run `producthuntdb serve` to republish it from the working file (or `producthuntdb run`)"
     version = warehouse.storage_version_number(served)
     if version not in warehouse.READABLE_BY_CLIENTS:
         return Check(
@@ -200,12 +207,52 @@ def check_served(settings: Settings) -> Check:
             "clients people have (CLI, Node, BI tools) cannot open it",
             f"run `producthuntdb serve` to republish it as {settings.storage_version}",
         )
+    problem = _served_problem(served)
+    if problem is not None:
+        detail, fix = problem
+        return Check(SERVED_CHECK, False, detail, fix or republish)
     return Check(
         SERVED_CHECK,
         True,
         f"{served} is what readers open (storage version {warehouse.describe_storage_version(version)});"
-        " the pipeline replaces it atomically and never waits for them",
+        " its marts are those its publication records; the pipeline replaces it atomically and never waits for them",
     )
+
+
+def _served_problem(served: Path) -> tuple[str, str] | None:
+    """What a reader would meet opening ``served``: (problem, fix; empty means republish), or None."""
+    from producthuntdb.serve import STRAY_WAL, read_publication
+
+    try:
+        con = warehouse.connect(served, read_only=True)
+    except DatabaseUnavailable as exc:
+        if exc.holder is not None or "Could not set lock" in exc.reason:
+            who = describe_holder(exc.holder) if exc.holder else "another process"
+            return (
+                f"{served} is open read-write in {who}: readers cannot open it, and serve will not replace it",
+                "close that connection: BI tools and notebooks open the served file read-only "
+                "(`duckdb -readonly`, `read_only=True`, a read-only DBeaver connection)",
+            )
+        if STRAY_WAL in exc.reason:
+            return f"{served}.wal does not belong to {served} (a stray WAL): every reader fails to open the file", ""
+        return f"{served} cannot be opened: {exc.reason}", ""
+    con.close()
+    damaged = database_problem(served, advice="")
+    if damaged is not None:
+        return damaged, ""
+    try:
+        with warehouse.opened(served) as con:
+            publication = read_publication(con)
+            counts = warehouse.mart_counts(con) if publication is not None else {}
+    except Exception as exc:  # damage that the block check cannot see fails at the first query reaching it
+        return f"{served} is damaged ({(str(exc).strip().splitlines() or [type(exc).__name__])[0]})", ""
+    if publication is None:
+        return f"{served} holds no meta.publication: it was not published by `producthuntdb serve`", ""
+    if counts != publication["row_counts"]:
+        recorded = publication["row_counts"]
+        changed = sorted(t for t in set(counts) | set(recorded) if counts.get(t) != recorded.get(t))
+        return f"{served}: the rows of {', '.join(changed[:3])} are not those its publication records", ""
+    return None
 
 
 MIN_POSTGRES = 120000

@@ -7,9 +7,11 @@ carries (or the report this run's ``check`` handed on).
 
 Files are written by DuckDB's ``COPY`` (streamed, never through pandas) into a temporary
 directory next to the target, checked (row counts re-read from the Parquet files, sha256 of
-every file), then renamed into the target one by one with the manifest last. The export owns
-exactly the files its manifest lists: it replaces and removes only those, so a maintainer's
-``NOTES.md`` or ``notebooks/`` in the export directory survives every export.
+every file), then swapped with the target in one step (``dirswap``): at every instant the target
+holds the previous complete export or the new one, and a killed export is put right by the next.
+Exports wait for each other (``locks.exclusive``). The export owns exactly the files its manifest
+lists: it replaces and removes only those, so a maintainer's ``NOTES.md`` or ``notebooks/`` in the
+export directory survives every export.
 
 CSV is read by spreadsheets, which run a cell starting with ``=``, ``+``, ``-``, ``@``, a tab or a
 carriage return as a formula, and product names, taglines and comments are user-written. As
@@ -24,10 +26,7 @@ last ``check``'s) passing gate report.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import time
-import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
@@ -37,8 +36,9 @@ from typing import TYPE_CHECKING, Any
 import yaml  # type: ignore[import-untyped]  # PyYAML comes with dbt; its stubs do not
 from loguru import logger
 
-from producthuntdb import __version__, warehouse
+from producthuntdb import __version__, dirswap, warehouse
 from producthuntdb.errors import StageError
+from producthuntdb.locks import exclusive
 from producthuntdb.quality import GateReport
 from producthuntdb.resume import SCHEMA_VERSION, read_record
 from producthuntdb.serialize import CONTROL_CHARS, FORMULA_START, sha256_file
@@ -101,21 +101,19 @@ def run_export(settings: Settings, out_dir: Path | None = None, gate: GateReport
     """Export the served file's marts; ``gate`` (this run's report), when given, must match them."""
     started = time.monotonic()
     target = (out_dir or settings.export_path).resolve()
-    with span("export", out_dir=str(target)):
+    with span("export", out_dir=str(target)), exclusive(target, settings, "export"):
+        dirswap.recover(target, owned_files)
         check_target(target)
         owned = owned_files(target)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        _remove_stale_temps(target)
-        tmp = target.parent / f".{target.name}.tmp-{uuid.uuid4().hex[:8]}"
-        tmp.mkdir()
+        tmp = dirswap.temp_dir(target)
         try:
             manifest = _write_files(settings, tmp, gate)
             metadata_doc = kaggle_metadata(settings, manifest)
             (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", "utf-8")
             (tmp / KAGGLE_METADATA).write_text(json.dumps(metadata_doc, indent=2) + "\n", "utf-8")
-            _move_into_place(tmp, target, owned)
+            _swap_into_place(tmp, target, owned)
         finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+            dirswap.remove_marked(tmp)
     tables = {name: info["rows"] for name, info in manifest["tables"].items()}
     size = sum((target / name).stat().st_size for name in owned_files(target))
     report = ExportReport(
@@ -286,28 +284,16 @@ def owned_files(target: Path) -> set[str]:
     return {name for name in names if "/" not in name and name not in ("", ".", "..")}
 
 
-def _move_into_place(tmp: Path, target: Path, owned: set[str]) -> None:
-    """Rename each new file into ``target`` (manifest last), then remove the old files no longer listed.
+def _swap_into_place(tmp: Path, target: Path, owned: set[str]) -> None:
+    """The new export replaces the old one in one step (``dirswap.swap_in``); what it does not own stays.
 
-    Anything the previous manifest did not list is not ours: it is never overwritten or removed.
+    Anything the previous manifest did not list is not ours: it is never overwritten or removed,
+    and a file of that name in the new export is refused.
     """
-    new = sorted((p for p in tmp.iterdir() if p.is_file()), key=lambda p: (p.name == MANIFEST, p.name))
-    foreign = sorted(p.name for p in new if (target / p.name).exists() and p.name not in owned)
+    foreign = sorted(p.name for p in tmp.iterdir() if (target / p.name).exists() and p.name not in owned)
     if foreign:
         raise StageError(f"{target} holds {', '.join(foreign[:3])}, which no earlier export wrote: move it away")
-    target.mkdir(parents=True, exist_ok=True)
-    if MANIFEST in owned:  # the old manifest goes first: a crash mid-swap leaves no manifest that lies
-        (target / MANIFEST).unlink(missing_ok=True)
-    for path in new:
-        os.replace(path, target / path.name)
-    for name in owned - {p.name for p in new}:
-        (target / name).unlink(missing_ok=True)
-
-
-def _remove_stale_temps(target: Path) -> None:
-    """Leftovers of a crashed export (never the export itself)."""
-    for stale in target.parent.glob(f".{target.name}.tmp-*"):
-        shutil.rmtree(stale, ignore_errors=True)
+    dirswap.swap_in(tmp, target, owned)
 
 
 def package_versions() -> dict[str, str]:

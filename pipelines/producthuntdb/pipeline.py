@@ -97,6 +97,7 @@ SPAN_FIELDS = ("points", "pages", "status", "passed")
 
 def _stage(name: str, hooks: Hooks, work: Callable[[], R]) -> R:
     with logs.stage_context(name) as current, hooks.running(name, WHILE_RUNNING[name]):
+        logger.debug("{} starting", name)  # the JSON log says which stage a killed run was in
         report = work()
         fields = {k: getattr(report, k) for k in SPAN_FIELDS if isinstance(getattr(report, k, None), int | float | str)}
         if current is not None:

@@ -29,9 +29,10 @@ from typing import Any
 
 from loguru import logger
 
-from producthuntdb import warehouse
+from producthuntdb import dirswap, warehouse
 from producthuntdb.dataset import MANIFEST, read_manifest, verified_manifest
 from producthuntdb.errors import ConfigError, StageError
+from producthuntdb.locks import exclusive
 from producthuntdb.settings import Settings
 from producthuntdb.tracing import span
 from producthuntdb.warehouse import MARTS_SCHEMA, quote_identifier, quote_literal
@@ -88,20 +89,23 @@ def run_pull(settings: Settings, source: str | None = None, resume: bool = False
             problem = resumable_problem(record)
             if problem:
                 raise StageError(f"{where} cannot seed a harvest: {problem}")
-        tmp = served.parent / f".{served.name}.tmp-{uuid.uuid4().hex[:8]}"
-        try:
-            tables = write_served(settings, folder, manifest, tmp)
-            working = None
-            if resume:
-                assert isinstance(record, dict)  # resumable_problem said so
-                seed_working_file(settings, tmp, record)
-                working = settings.db_path
-            from producthuntdb.serve import swap_into_place
+        from producthuntdb.serve import swap_into_place
 
-            swap_into_place(tmp, served)
-        finally:
-            tmp.unlink(missing_ok=True)
-            tmp.with_name(tmp.name + ".wal").unlink(missing_ok=True)
+        # the served file's lock and marked temporary directory, as serve writes it (they wait for each other)
+        with exclusive(served, settings, "pull", "the served file keeps its previous snapshot"):
+            dirswap.recover(served, lambda _: set())
+            tmp_dir = dirswap.temp_dir(served)
+            tmp = tmp_dir / served.name
+            try:
+                tables = write_served(settings, folder, manifest, tmp)
+                working = None
+                if resume:
+                    assert isinstance(record, dict)  # resumable_problem said so
+                    seed_working_file(settings, tmp, record)
+                    working = settings.db_path
+                swap_into_place(tmp, served)
+            finally:
+                dirswap.remove_marked(tmp_dir)
     position = (record or {}).get("position") or {}
     report = PullReport(
         where, served, tables, (manifest.get("gate") or {}).get("published_at"), position.get("high_water"),

@@ -21,6 +21,7 @@ from loguru import logger
 
 from producthuntdb import warehouse
 from producthuntdb.errors import StageError
+from producthuntdb.locks import exclusive
 from producthuntdb.settings import Settings
 
 REPORT_FILE = "report.html"
@@ -584,7 +585,10 @@ def run_report(settings: Settings, out: Path | None = None, png_dir: Path | None
     tmp = target.with_name(target.name + ".tmp")
     tmp.write_text(render_html(data, "ProductHuntDB launch report"), "utf-8")
     tmp.replace(target)
-    pngs = render_pngs(data, png_dir) if png_dir is not None else []
+    pngs = []
+    if png_dir is not None:
+        with exclusive(png_dir, settings, "write the report's charts into it"):  # not while an export swaps it
+            pngs = render_pngs(data, png_dir)
     result = ReportResult(
         html_path=target,
         png_paths=pngs,

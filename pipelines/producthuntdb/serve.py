@@ -8,6 +8,9 @@ to the served one, in ``Settings.storage_version`` (what DuckDB 1.4/1.5 clients 
 renames it over the served path. On POSIX the rename is atomic: a reader that already holds the
 old file keeps reading its snapshot (the inode lives while it is open), a reader that connects
 after the rename sees the new one, and none ever sees a mart half built or one the gate rejected.
+Serves wait for each other (``locks.exclusive``), build in a marked temporary directory
+(``dirswap``), and never swap while a client holds the served file read-write: that client would
+write a WAL beside the new file that breaks every reader (:func:`writers_kept_out`).
 
 The served file carries ``meta.publication``: when it was published, from which run, and the gate
 report's row counts, so ``export`` can ship it without running the gate again; and ``meta.harvest``,
@@ -19,7 +22,8 @@ from __future__ import annotations
 import json
 import os
 import time
-import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,15 +31,24 @@ from typing import Any
 
 from loguru import logger
 
-from producthuntdb import warehouse
+from producthuntdb import dirswap, warehouse
 from producthuntdb.errors import StageError
+from producthuntdb.locks import exclusive
 from producthuntdb.quality.gate import GateReport, require_current
 from producthuntdb.resume import harvest_record, write_record
 from producthuntdb.settings import Settings
 from producthuntdb.tracing import span
-from producthuntdb.warehouse import MARTS_SCHEMA, quote_identifier, quote_literal
+from producthuntdb.warehouse import (
+    MARTS_SCHEMA,
+    DatabaseUnavailable,
+    describe_holder,
+    quote_identifier,
+    quote_literal,
+)
 
 META_SCHEMA = "meta"
+STRAY_WAL = "replaying WAL"
+"""DuckDB's words for a WAL it cannot replay into the file beside it (``WAL does not match database file``)."""
 PUBLICATION = "publication"
 
 
@@ -64,18 +77,16 @@ def run_serve(settings: Settings, gate: GateReport, run_id: str | None = None) -
     started = time.monotonic()
     require_current(gate, settings)
     served = settings.served_path
-    served.parent.mkdir(parents=True, exist_ok=True)
-    _remove_stale_temps(served)
-    tmp = served.parent / f".{served.name}.tmp-{uuid.uuid4().hex[:8]}"
     published_at = datetime.now(UTC).isoformat(timespec="seconds")
-    with span("serve", served=str(served)):
+    outcome = "the served file keeps its previous snapshot"
+    with span("serve", served=str(served)), exclusive(served, settings, "serve", outcome):
+        dirswap.recover(served, lambda _: set())
+        tmp_dir = dirswap.temp_dir(served)
         try:
-            tables = _write_snapshot(settings, tmp, gate, published_at, run_id)
-            swap_into_place(tmp, served)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            tmp.with_name(tmp.name + ".wal").unlink(missing_ok=True)
-            raise
+            tables = _write_snapshot(settings, tmp_dir / served.name, gate, published_at, run_id)
+            swap_into_place(tmp_dir / served.name, served)
+        finally:
+            dirswap.remove_marked(tmp_dir)
     report = ServeReport(
         served, tables, served.stat().st_size, settings.storage_version, time.monotonic() - started, published_at
     )
@@ -204,19 +215,49 @@ def read_publication(con: Any) -> dict[str, Any] | None:
 def swap_into_place(tmp: Path, served: Path) -> None:
     """Rename ``tmp`` over ``served``: readers of the old file keep it, new readers get the new one.
 
-    A ``.wal`` beside the served path belongs to the old file (a crash of a writer from before the
-    split): DuckDB would replay it into the new file, so it goes first.
+    Never while another process holds the served file read-write: DuckDB writes a WAL by the file's
+    name, so a writer that kept the old snapshot across the swap would leave one beside the new
+    file that no reader can replay. A read-only connection held across the rename keeps writers
+    out meanwhile (DuckDB's lock), and any WAL beside the served path goes before the rename.
     """
-    served.with_name(served.name + ".wal").unlink(missing_ok=True)
     fd = os.open(tmp, os.O_RDONLY)
     try:
         os.fsync(fd)  # the new file is on disk before the name points at it
     finally:
         os.close(fd)
-    os.replace(tmp, served)
+    with writers_kept_out(served):
+        os.replace(tmp, served)
 
 
-def _remove_stale_temps(served: Path) -> None:
-    """New files a crashed serve left behind (never the served file itself)."""
-    for stale in served.parent.glob(f".{served.name}.tmp-*"):
-        stale.unlink(missing_ok=True)
+@contextmanager
+def writers_kept_out(served: Path) -> Iterator[None]:
+    """While inside, no process holds ``served`` read-write and none can start to; no WAL lies beside it.
+
+    A process holding it read-write now is refused in one line naming it (the file is left as
+    it is). A WAL that cannot be replayed into the file does not belong to it (a writer held an
+    older snapshot across a swap, then wrote): it breaks every reader, and goes. The file's own
+    WAL (a writer killed before its checkpoint) goes too: it would be replayed into the new file.
+    """
+    wal = served.with_name(served.name + ".wal")
+    guard = None
+    if served.is_file():
+        try:
+            guard = warehouse.connect(served, read_only=True)
+        except DatabaseUnavailable as exc:
+            if exc.holder is not None or "Could not set lock" in exc.reason:
+                who = describe_holder(exc.holder) if exc.holder else "another process"
+                raise StageError(
+                    f"{served} is open read-write in {who}: not replaced, readers keep the previous snapshot; "
+                    "close that connection (readers open the served file read-only) and serve again"
+                ) from None
+            if STRAY_WAL in exc.reason and wal.exists():
+                logger.warning("removed {}: a stray WAL that does not belong to {} (it breaks every reader)", wal, served)
+                wal.unlink()
+                guard = warehouse.connect(served, read_only=True)
+            # else a damaged file: nobody can open it to write either, and it is about to be replaced
+    try:
+        wal.unlink(missing_ok=True)
+        yield
+    finally:
+        if guard is not None:
+            guard.close()

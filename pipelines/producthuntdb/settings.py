@@ -48,6 +48,8 @@ LOG_LEVELS = ("TRACE", "DEBUG", "INFO", "SUCCESS", "WARNING", "ERROR", "CRITICAL
 SECRET_FIELDS = frozenset({"token", "kaggle_key", "postgres_url", "motherduck_token"})
 """Fields whose value never appears in an error message, even a validation error."""
 MIN_MASKED_LENGTH = 6
+URL_PASSWORD = re.compile(r"(?P<head>\b[a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@]*:)[^@\s/]+@")
+"""``scheme://user:password@``: the password part of a URL in any text."""
 """Shorter secret values are not masked: replacing every ``a`` in the logs would hide more than it protects."""
 
 
@@ -397,21 +399,25 @@ class Settings(BaseSettings):
     def secrets(self) -> list[str]:
         """Every secret value, so logs and errors can mask them (longest first, so no partial masks)."""
         values = [s.get_secret_value() for s in (self.token, self.kaggle_key, self.motherduck_token) if s is not None]
+        values += _url_password(self.api_url)
         if self.postgres_url is not None:
-            from urllib.parse import unquote, urlsplit
-
-            try:
-                password = urlsplit(self.postgres_url.get_secret_value()).password
-            except ValueError:
-                password = None
-            values += [self.postgres_url.get_secret_value()]
-            if password:
-                values += [password, unquote(password)]
+            values += [self.postgres_url.get_secret_value(), *_url_password(self.postgres_url.get_secret_value())]
         return sorted({v for v in values if len(v) >= MIN_MASKED_LENGTH}, key=len, reverse=True)
 
     def mask(self, text: str) -> str:
         """``text`` with every secret value replaced by ``***``."""
         return mask_secrets(text, self.secrets())
+
+
+def _url_password(url: str) -> list[str]:
+    """The password of ``url`` as written and decoded (``p%40ss`` and ``p@ss``), if it has one."""
+    from urllib.parse import unquote, urlsplit
+
+    try:
+        password = urlsplit(url).password
+    except ValueError:
+        return []
+    return [password, unquote(password)] if password else []
 
 
 def file_in_the_way(path: Path) -> Path | None:
@@ -423,11 +429,15 @@ def file_in_the_way(path: Path) -> Path | None:
 
 
 def mask_secrets(text: str, secrets: list[str]) -> str:
-    """Replace each secret in ``text`` by ``***``; the one masking rule for logs, errors and output."""
+    """Replace each secret in ``text`` by ``***``; the one masking rule for logs, errors and output.
+
+    The password of any URL (``http://user:pw@host``) is masked too, whatever its length: a URL
+    setting such as ``PRODUCTHUNT_API_URL`` may carry one, and is printed in errors and logs.
+    """
     for secret in secrets:
         if secret and len(secret) >= MIN_MASKED_LENGTH:
             text = text.replace(secret, "***")
-    return text
+    return URL_PASSWORD.sub(r"\g<head>***@", text)
 
 
 def load_settings(**overrides: Any) -> Settings:

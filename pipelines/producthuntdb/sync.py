@@ -51,6 +51,7 @@ from producthuntdb.destination import (
     loader_file_format,
 )
 from producthuntdb.errors import ConfigError, ProductHuntDBError
+from producthuntdb.locks import Busy, wait_turn
 from producthuntdb.logs import route_library_loggers
 from producthuntdb.settings import Settings
 from producthuntdb.source import PHASE_FETCHERS, phases, price_book, producthunt, read_position, read_prices
@@ -62,7 +63,6 @@ from producthuntdb.warehouse import (
     DatabaseUnavailable,
     check_writable,
     database_problem,
-    describe_holder,
     lock_holder,
     opened,
     prepare_working_file,
@@ -229,35 +229,18 @@ def wait_for_lock(
     settings: Settings, doing: str, action: Callable[[], T],
     outcome: str = "nothing fetched is lost, the next sync resumes",
 ) -> T:
-    """``action()``, retried with backoff while another process holds the database's lock.
+    """``action()``, retried while another process holds the database's lock (``locks.wait_turn``:
+    the holder named on the console; after ``lock_wait_seconds`` one line, what was not loaded stays pending)."""
 
-    Says on the console who holds it and how long we have waited; after
-    ``lock_wait_seconds`` gives up with one line (what was not loaded stays pending).
-    """
-    started = time.monotonic()
-    delay, last_said = 0.05, -math.inf
-    while True:
+    def attempt() -> T:
         try:
             return action()
         except Exception as exc:
             if not _is_lock(exc):
                 raise
-            holder = next((h for h in (_holder(e) for e in _chain(exc)) if h), None)
-            who = describe_holder(holder) if holder else "another process"
-            waited = time.monotonic() - started
-            if waited + delay > settings.lock_wait_seconds:
-                raise ProductHuntDBError(
-                    f"{settings.db_path} is locked by {who}: gave up waiting to {doing} after {waited:.0f} s "
-                    f"(PRODUCTHUNT_LOCK_WAIT_SECONDS={settings.lock_wait_seconds:g}); {outcome}"
-                ) from None
-            if time.monotonic() - last_said >= 5:
-                last_said = time.monotonic()
-                logger.warning(
-                    "{} is locked by {}: waiting to {} ({:.0f} s so far, up to {:g} s)",
-                    settings.db_path, who, doing, waited, settings.lock_wait_seconds,
-                )
-            time.sleep(delay)
-            delay = min(delay * 2, 1.0)
+            raise Busy(next((h for h in (_holder(e) for e in _chain(exc)) if h), None)) from None
+
+    return wait_turn(settings, settings.db_path, doing, attempt, outcome)
 
 
 def check_database(settings: Settings) -> None:
@@ -450,6 +433,12 @@ def _validate(settings: Settings, options: SyncOptions) -> tuple[float, float]:
     if not 0 < share <= 1:
         raise ConfigError("--budget-share must be in (0, 1]")
     lookback = options.lookback_hours if options.lookback_hours is not None else settings.lookback_hours
+    working_dir = pipelines_dir(settings)
+    if "'" in working_dir:  # dlt puts its load files' paths into DuckDB's SQL unquoted
+        raise ConfigError(
+            f"dlt's working directory {working_dir} contains a single quote ('), which dlt cannot quote in "
+            "the SQL that loads it: choose a PRODUCTHUNT_DATA_DIR (or PRODUCTHUNT_PIPELINES_DIR) without one"
+        )
     return share, lookback
 
 

@@ -108,7 +108,7 @@ FILE_HEADER_BYTES = 3 * 4096
 """A DuckDB file: a main header and two database headers, then ``total_blocks`` blocks."""
 
 
-def database_problem(db: Path) -> str | None:
+def database_problem(db: Path, advice: str = "restore it from a backup, or move it away and sync again") -> str | None:
     """One line if ``db`` is not a sound DuckDB file (corrupt, truncated, not DuckDB); else None.
 
     Opened read-only. DuckDB opens a file whose metadata survived and fails only when a query
@@ -147,7 +147,7 @@ def database_problem(db: Path) -> str | None:
     except OSError:
         size = 0
     if size < expected:
-        return f"{db} is truncated ({size:,} of at least {expected:,} bytes): restore it from a backup, or move it away and sync again"
+        return f"{db} is truncated ({size:,} of at least {expected:,} bytes)" + (f": {advice}" if advice else "")
     return None
 
 

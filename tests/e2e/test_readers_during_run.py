@@ -2,9 +2,14 @@
 
 While ``producthuntdb run`` (a real subprocess) harvests new posts of a ``small`` world, builds,
 gates, serves and exports, two other processes read the served file: one holds a single read-only
-connection through the whole run, the other reconnects every 0.2 s. The run must exit 0, every
+connection through the whole run, the other reconnects again and again. The run must exit 0, every
 reader query must succeed, and every observation must be the previous snapshot or the new one.
 The run's own log must show the gate ran exactly once, before the served file was swapped.
+
+Nothing here depends on speed: each reader makes its first observation before the run starts and
+its last after the run ended, so on any machine the poller sees the old snapshot first and the
+new one last; how many observations fall in between, and how long each took, is ``make bench``'s
+business (``bench/reader.py``).
 """
 
 from __future__ import annotations
@@ -45,20 +50,24 @@ def observe(con):
     return {"counts": counts, "published_at": published}
 
 held = duckdb.connect(path, read_only=True) if mode == "hold" else None
-print(json.dumps({"ready": True}), flush=True)
-while not stop.exists():
-    started = time.perf_counter()
+first = True
+while True:
+    last = stop.exists()  # read before observing: the observation after the run ended is always made
     try:
         if held is not None:
             seen = observe(held)
         else:
             with duckdb.connect(path, read_only=True) as con:
                 seen = observe(con)
-        seen["seconds"] = time.perf_counter() - started
     except Exception as exc:
         seen = {"error": f"{type(exc).__name__}: {exc}"}
     print(json.dumps(seen), flush=True)
-    time.sleep(0.2)
+    if first:
+        print(json.dumps({"ready": True}), flush=True)
+        first = False
+    if last:
+        break
+    time.sleep(0.1)
 """
 
 
@@ -87,10 +96,9 @@ def _start_reader(served: Path, mode: str, stop: Path, out: Path) -> subprocess.
     handle = out.open("w", encoding="utf-8")
     reader = subprocess.Popen([sys.executable, "-c", READER, str(served), mode, str(stop)], stdout=handle, text=True)
     handle.close()
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and not out.read_text("utf-8").strip():
+    while '"ready"' not in out.read_text("utf-8"):  # its first observation is made: the run may start
+        assert reader.poll() is None, f"{mode} reader stopped before its first observation"
         time.sleep(0.05)
-    assert '"ready"' in out.read_text("utf-8"), f"{mode} reader did not start"
     return reader
 
 
@@ -99,6 +107,7 @@ def _observations(out: Path) -> list[dict[str, Any]]:
     return [line for line in lines if "ready" not in line]
 
 
+@pytest.mark.timeout(1800)  # a whole run of `small`: minutes on a busy machine
 def test_readers_never_block_a_run_and_see_only_whole_snapshots(
     before_run: Path, emulator_a_day_later: EmulatorServer, tmp_path: Path
 ) -> None:
@@ -120,13 +129,12 @@ def test_readers_never_block_a_run_and_see_only_whole_snapshots(
     try:
         run = subprocess.run(
             [str(Path(sys.executable).parent / "producthuntdb"), "run"],
-            env=env, capture_output=True, text=True, timeout=600, cwd=tmp_path,
+            env=env, capture_output=True, text=True, timeout=1800, cwd=tmp_path,
         )
-        time.sleep(0.6)  # let the poller see the new snapshot at least once
     finally:
         stop.touch()
         for reader in (holder, poller):
-            reader.wait(timeout=30)
+            reader.wait(timeout=120)
 
     assert run.returncode == 0, run.stderr[-3000:]
     with warehouse.opened(served) as con:
@@ -135,7 +143,7 @@ def test_readers_never_block_a_run_and_see_only_whole_snapshots(
 
     held = _observations(tmp_path / "held.jsonl")
     polled = _observations(tmp_path / "polled.jsonl")
-    assert len(held) >= 10 and len(polled) >= 10
+    assert len(held) >= 2 and len(polled) >= 2, "one observation before the run and one after, at least"
     errors = [o["error"] for o in held + polled if "error" in o]
     assert errors == []
     # the held connection keeps its snapshot through the swap; the poller sees old, then new, never between

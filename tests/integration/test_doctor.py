@@ -120,5 +120,13 @@ def test_served_file_check_says_whether_1x_clients_can_open_it(tmp_path: Path) -
     assert not stale.ok and "cannot open it" in stale.detail and "producthuntdb serve" in stale.fix
     settings.served_path.unlink()
     create_file(settings.served_path, settings.storage_version)
+    unpublished = check_served(settings)
+    assert not unpublished.ok and "meta.publication" in unpublished.detail and "producthuntdb serve" in unpublished.fix
+    with duckdb.connect(str(settings.served_path)) as con:  # what serve writes beside the marts (none here)
+        con.execute("create schema meta")
+        con.execute(
+            "create table meta.publication as select '2026-10-01' as published_at, 'r' as run_id, "
+            "true as gate_passed, 1 as gate_evaluated, '{}' as row_counts"
+        )
     good = check_served(settings)
     assert good.ok and "what readers open" in good.detail

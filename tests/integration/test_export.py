@@ -10,6 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from producthuntdb import dirswap
 from producthuntdb.errors import StageError
 from producthuntdb.export import KAGGLE_METADATA, MANIFEST, ExportReport, run_export
 from producthuntdb.settings import Settings
@@ -115,10 +116,12 @@ def test_export_owns_only_the_files_its_manifest_lists(small_served: Settings, t
         run_export(settings)
     assert (out / "stale.csv").is_file()
 
-    # an (old) export listed stale.csv and a file the new one also writes; a crash left a temp dir
+    # an (old) export listed stale.csv and a file the new one also writes; a killed export left its
+    # (marked) temporary directory, and someone a directory of theirs with a similar name
     old = {"tables": {"gone": {"rows": 1, "files": {"csv": {"path": "stale.csv"}, "parquet": {"path": "posts.csv"}}}}}
     (out / MANIFEST).write_text(json.dumps(old), "utf-8")
     (out / "posts.csv").write_text("old\n", "utf-8")
+    dirswap.temp_dir(out.resolve())
     (tmp_path / ".export.tmp-deadbeef").mkdir()
     report = run_export(settings)
 
@@ -126,4 +129,4 @@ def test_export_owns_only_the_files_its_manifest_lists(small_served: Settings, t
     assert not (out / "stale.csv").exists()  # listed by the old manifest, not by the new one: removed
     assert (out / MANIFEST).is_file() and json.loads((out / MANIFEST).read_text("utf-8"))["tables"]["posts"]
     assert (out / "posts.csv").read_text("utf-8") != "old\n"
-    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".export")] == []
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".export.tmp")] == [".export.tmp-deadbeef"]

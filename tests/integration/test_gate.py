@@ -57,7 +57,6 @@ def test_gate_passes_on_clean_data_and_writes_data_docs(small_built: Settings, t
     assert "posts" in html and "post_topics" in html
     summary = json.loads(report.summary_path.read_text("utf-8"))
     assert summary["passed"] is True and summary["failures"] == []
-    assert report.elapsed < 60
 
 
 def test_gate_names_duplicate_and_negative_count_and_export_writes_nothing(
@@ -84,7 +83,7 @@ def test_gate_names_duplicate_and_negative_count_and_export_writes_nothing(
     with pytest.raises(StageError, match="no served file"):  # and nothing ungated is exported
         run_export(built_db_copy, out_dir=out)
     assert not out.exists()
-    assert not any(p.name.startswith(".export") for p in tmp_path.iterdir())
+    assert not any(p.name.startswith(".export.tmp") for p in tmp_path.iterdir())  # (its lock file stays)
 
 
 def _served_state(settings: Settings) -> tuple[dict[str, int], dict[str, object] | None, int]:

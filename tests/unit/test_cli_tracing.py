@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.util
-import time
 
 from producthuntdb import tracing
 from producthuntdb.logs import stage_context
@@ -13,11 +12,8 @@ def test_no_endpoint_means_no_tracer_and_noop_spans() -> None:
     assert tracing.configure_tracing(None) is False
     with stage_context("sync") as span:
         assert span is None
-    started = time.perf_counter()
-    for _ in range(20_000):
-        with tracing.span("stage.x", points=1):
-            pass
-    assert time.perf_counter() - started < 1.0, "a disabled span must cost next to nothing"
+    with tracing.span("stage.x", points=1) as span:
+        assert span is None, "no tracer: a span is a no-op"
 
 
 def test_console_exporter_needs_the_otel_extra() -> None:
