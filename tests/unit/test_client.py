@@ -160,8 +160,8 @@ def test_timeouts_and_pool_come_from_settings(tmp_path: Path) -> None:
 def test_a_page_shrinks_to_spend_the_last_points_of_a_window(client: GraphQLClient) -> None:
     query = load_query("posts_page")
     assert client.fit_first(query) == 20  # nothing known: a full page
-    client.governor.observe({"x-rate-limit-limit": "3000", "x-rate-limit-remaining": "261", "x-rate-limit-reset": "3"})
-    assert client.fit_first(query) == 16  # 5 + 16 x 16 = 261
+    client.governor.observe({"x-rate-limit-limit": "3000", "x-rate-limit-remaining": "341", "x-rate-limit-reset": "3"})
+    assert client.fit_first(query) == 16  # 5 + 21 x 16 = 341
     client.governor.observe({"x-rate-limit-remaining": "60"})
     assert client.fit_first(query) == 20  # fewer than 4 posts fit: better to wait for the reset
     client.governor.observe({"x-rate-limit-remaining": "2000"})
@@ -237,20 +237,20 @@ def test_an_epoch_reset_is_read_on_the_api_clock(client: GraphQLClient, sleeps: 
 def test_charged_points_are_measured_and_the_price_learned(client: GraphQLClient) -> None:
     query = load_query("posts_page")
     estimate = client.cost(query, {"first": 20})
-    assert estimate == 325
+    assert estimate == 425
     answers = [
         httpx.Response(200, json={"data": {}}, headers={**RATE, "X-Rate-Limit-Remaining": "6000"}),
-        httpx.Response(200, json={"data": {}}, headers={**RATE, "X-Rate-Limit-Remaining": "5656"}),
-        httpx.Response(200, json={"data": {}}, headers={**RATE, "X-Rate-Limit-Remaining": "5312"}),
+        httpx.Response(200, json={"data": {}}, headers={**RATE, "X-Rate-Limit-Remaining": "5556"}),
+        httpx.Response(200, json={"data": {}}, headers={**RATE, "X-Rate-Limit-Remaining": "5112"}),
     ]
     respx.post(URL).mock(side_effect=answers)
     for _ in answers:
         client.execute(query, {"first": 20})
-    # first request: nothing known before it, the price is trusted; then 344 (legacy-nodes) measured twice
-    assert client.governor.points == 325 + 344 + 344
-    assert client.price(query, {"first": 20}) == 344
-    assert client.price(query, {"first": 10}) == math.ceil(client.cost(query, {"first": 10}) * 344 / 325)
-    assert client.price(load_query("collections_page")) >= math.ceil(705 * 344 / 325)
+    # first request: nothing known before it, the price is trusted; then 444 (legacy-nodes) measured twice
+    assert client.governor.points == 425 + 444 + 444
+    assert client.price(query, {"first": 20}) == 444
+    assert client.price(query, {"first": 10}) == math.ceil(client.cost(query, {"first": 10}) * 444 / 425)
+    assert client.price(load_query("collections_page")) >= math.ceil(705 * 444 / 425)
 
 
 @respx.mock
@@ -260,10 +260,10 @@ def test_without_rate_headers_the_client_paces_on_its_own_ledger(tmp_path: Path,
     respx.post(URL).mock(return_value=httpx.Response(200, json={"data": {}}))
     with GraphQLClient(settings, governor, sleep=sleeps.append) as c:
         query = load_query("posts_page")
-        for _ in range(20):  # 19 pages of 325 fit in 6,250; the 20th waits for the window
+        for _ in range(15):  # 14 pages of 425 fit in 6,250; the 15th waits for the window
             c.execute(query, {"first": 20})
     assert len(sleeps) == 1 and 899 < sleeps[0] <= 900.05
-    assert governor.points == 20 * 325
+    assert governor.points == 15 * 425
 
 
 @respx.mock

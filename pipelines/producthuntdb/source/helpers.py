@@ -83,6 +83,8 @@ class HarvestRun:
     since: datetime | None = None
     redacted_retry_days: float = 30.0
     """A user id ``user(id:)`` answered redacted (or not at all) is not asked again for this long."""
+    sweep_share: float = 0.0
+    """Share of the API's budget the sweep of older posts' counts may use (``sweep.py``); 0 is off."""
     chunk_pages: int = CHUNK_PAGES
     chunk_seconds: float = 60.0
     """Also load at least this often. Against the real budget the rate window ends a chunk first
@@ -105,6 +107,8 @@ class HarvestRun:
     recorded: bool = False
     rows: dict[str, int] = field(default_factory=dict)
     met_users: set[str] = field(default_factory=set)
+    viewer_id: str | None = None
+    """The token's owner, once ``viewer`` answered: its row is flagged wherever it comes from."""
     topics_read: dict[str, tuple[str, int]] = field(default_factory=dict)
     """Topics this run read (id → slug, postsCount): the membership scan may start before the
     chunk that carries them is loaded."""
