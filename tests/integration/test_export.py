@@ -104,6 +104,10 @@ def test_kaggle_metadata_carries_dbt_column_docs(exported: ExportReport, small_b
         (path, f["name"]) for path, r in resources.items() for f in r["schema"]["fields"] if not f["description"]
     ]
     assert undocumented == [], "every exported column has a description"
+    # the data dictionary, from the same YAML, with the calendar and rank definitions resolved
+    assert "## Data dictionary" in metadata["description"] and "### leaderboard_daily" in metadata["description"]
+    assert fields["launch_date"]["description"].startswith("Launch day on Product Hunt's calendar: the America/Los_Angeles")
+    assert "{{" not in json.dumps(metadata)
 
 
 def test_export_owns_only_the_files_its_manifest_lists(small_served: Settings, tmp_path: Path) -> None:

@@ -53,8 +53,8 @@ Rows = list[dict[str, Any]]
 
 
 def points_per_post() -> float:
-    """What re-reading one post's counts costs by our estimate (a full page of ``post_counts``)."""
-    return query_cost(load_query(QUERY)) / 20
+    """What re-reading one post's counts costs by our estimate: a page of ``post_counts`` a window."""
+    return query_cost(load_query(QUERY)) / WINDOW_POSTS
 
 
 def points_a_day(limit: int | None = None, budget_share: float = 1.0) -> float:
@@ -111,25 +111,24 @@ def sweep_pages(run: HarvestRun, state: dict[str, Any]) -> Iterator[Rows]:
         run.finish(RESOURCE)
         return
     top = min(run.newest - timedelta(hours=run.lookback_hours), run.high_water_at_start)
-    price = float(sweep.get("points_per_post") or points_per_post())
     governor = run.client.governor
     rate = run.sweep_share * points_a_day(governor.rate.limit, governor.budget_share) / DAY_SECONDS
-    credit = earn(sweep, now, rate, _older_posts(run, top) * price)
     page_price = run.client.price(load_query(QUERY), {"first": 20})
+    credit = earn(sweep, now, rate, math.ceil(_older_posts(run, top) / WINDOW_POSTS) * page_price)
     while not run.chunk_full() and credit >= page_price:
         after = ts(sweep.get("after"))
         window = _next_window(run, after, top)
         if not window:
             _cycle_done(sweep, now)
             break
-        variables: dict[str, Any] = {"postedBefore": iso(max(window) + BOUNDARY)}
-        if after is not None:
-            variables["postedAfter"] = iso(after)
+        first, last = min(window.values()), max(window.values())
+        variables = {"postedAfter": iso(after or first - BOUNDARY), "postedBefore": iso(last + BOUNDARY)}
         spent_before, seen = governor.points, 0
         for connection in paginate(run, QUERY, variables, ("posts",), elastic=True):
             nodes = connection["nodes"]
             seen += len(nodes)
-            page = [node for node in nodes if node["id"] not in run.fetched_posts]
+            # only loaded posts (the API also lists posts this database does not hold), once a run
+            page = [node for node in nodes if node["id"] in window and node["id"] not in run.fetched_posts]
             run.stats.posts_refreshed += len(page)
             if page:
                 yield page
@@ -139,7 +138,7 @@ def sweep_pages(run: HarvestRun, state: dict[str, Any]) -> Iterator[Rows]:
             return  # the window is read again by the next run
         if seen:
             sweep["points_per_post"] = round(spent / seen, 3)
-        sweep["after"] = iso(max(window))
+        sweep["after"] = iso(last)
     run.finish(RESOURCE)
 
 
@@ -148,14 +147,17 @@ def _older_posts(run: HarvestRun, top: datetime) -> int:
     return int(rows[0][0]) if rows else 0
 
 
-def _next_window(run: HarvestRun, after: datetime | None, top: datetime) -> list[datetime]:
-    """``created_at`` of the next ``WINDOW_POSTS`` loaded posts in ``(after, top]``, oldest first."""
+def _next_window(run: HarvestRun, after: datetime | None, top: datetime) -> dict[str, datetime]:
+    """The next ``WINDOW_POSTS`` loaded posts in ``(after, top]`` (and any others created in the
+    same second as the last of them, which the window's end takes in): id → ``created_at``."""
     low = after if after is not None else datetime.fromtimestamp(0, top.tzinfo)
     rows = run.db_query(
-        f"SELECT created_at FROM {{posts}} WHERE created_at > ? AND created_at <= ? ORDER BY created_at LIMIT {WINDOW_POSTS}",
-        (low, top),
+        "SELECT id, created_at FROM {posts} WHERE created_at > ? AND created_at <= ("
+        " SELECT max(created_at) FROM (SELECT created_at FROM {posts} WHERE created_at > ? AND created_at <= ?"
+        f" ORDER BY created_at LIMIT {WINDOW_POSTS}) AS next_posts)",
+        (low, low, top),
     )
-    return [moment for moment in (_aware(row[0]) for row in rows) if moment is not None]
+    return {str(row[0]): moment for row in rows if (moment := _aware(row[1])) is not None}
 
 
 def _aware(value: Any) -> datetime | None:
@@ -181,7 +183,7 @@ def describe(posts: int | None, sweep_share: float, budget_share: float, saved: 
     days = cycle_days(posts or 0, sweep_share, price, daily)
     text = (
         f"sweep: every post's counts re-read at least every {_days(days)} "
-        f"({posts or 0:,} posts × {price:g} points, {sweep_share:.0%} of {daily:,.0f} points a day)"
+        f"({posts or 0:,} posts × {price:.2f} points, {sweep_share:.0%} of {daily:,.0f} points a day)"
     )
     last = (saved or {}).get("last_cycle_days")
     if last is not None:
