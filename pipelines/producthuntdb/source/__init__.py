@@ -404,14 +404,15 @@ def producthunt(run: HarvestRun) -> Sequence[DltResource]:
     swept = post_sweep()
     # dlt extracts these in order: the big requests that cannot shrink (a collections page) go
     # first, while a window is fresh, and the elastic ones (posts pages, membership batches) fill
-    # windows to their last points; membership follows the topics in the chunk they finish
+    # windows to their last points; membership follows the topics in the chunk they finish, and
+    # the sweep of older counts, the least urgent, comes last
     return (
         collection_pages, collection_pages | collections, collection_pages | collection_posts,
         pages, pages | posts, pages | retried_topics, pages | post_makers, pages | post_links, pages | post_metrics,
         quarantine(),
         counts, counts | refreshed_posts, counts | refreshed_metrics,
-        swept, swept | refreshed_posts.with_name("swept_posts"), swept | refreshed_metrics.with_name("swept_metrics"),
         topics(), links(),
+        swept, swept | refreshed_posts.with_name("swept_posts"), swept | refreshed_metrics.with_name("swept_metrics"),
         comments(), votes(),
         users(),
         sync_runs(),

@@ -92,16 +92,17 @@ def earn(sweep: dict[str, Any], now: datetime, rate: float, cycle_cost: float) -
 def sweep_pages(run: HarvestRun, state: dict[str, Any]) -> Iterator[Rows]:
     """Pages of ``{id, votesCount, commentsCount, featuredAt}`` of older posts, within the credit.
 
-    Starts once the posts harvest and the look-back of the run are done (it is the least urgent
-    reader of the budget); finishes when the credit is spent or a cycle completes (a post is read
-    at most once a run), and leaves the rest to the next chunk when the chunk is full.
+    Starts once the posts harvest, the look-back and the membership scan of the run are done (it
+    is the least urgent reader of the budget); finishes when the credit is spent or a cycle
+    completes (a post is read at most once a run), and leaves the rest to the next chunk when the
+    chunk is full.
     """
     if RESOURCE in run.finished:
         return
     if run.sweep_share <= 0:
         run.finish(RESOURCE)
         return
-    if not run.finished.issuperset({"post_pages", "recent_post_counts"}):
+    if not run.finished.issuperset({"post_pages", "recent_post_counts", "topic_links"}):
         return
     now = run.api_now()
     sweep = state.get("sweep")
