@@ -26,7 +26,7 @@ def test_credit_accrues_with_the_api_clock_capped_at_a_day_and_a_cycle() -> None
 def test_cycle_days_follow_the_history_and_the_share() -> None:
     daily = points_a_day()  # 6,250 points per 15 minutes
     assert daily == 600_000
-    assert points_a_day(limit=1000, budget_share=0.5) == 48_000
+    assert points_a_day(budget_share=0.5) == 300_000
     price = points_per_post()
     assert price == pytest.approx(85 / 19)
     # a million posts at 5 % of the budget: every post re-read about every five months

@@ -7,11 +7,11 @@ when it left the look-back. The sweep re-reads older posts with the same lean qu
 posts row and one ``post_metrics`` observation each), within ``sweep_share`` of the API's budget:
 
 * **Credit.** Every second of the API's clock earns the sweep ``sweep_share`` of the points the
-  API grants a second (its window limit over the documented 15-minute window, times
-  ``budget_share``); a run spends what was earned since the last one. The API's clock, not this
-  machine's: the budget is the API's, and the emulator's clock is the one tests move. At most a
-  day's credit is kept (a sync that ran weeks ago does not earn one run a month of budget) and
-  never more than one cycle costs.
+  API grants a second (the documented 6,250 per 15 minutes, times ``budget_share`` — not the limit
+  a server announces: an unthrottled emulator's would make every run a full round); a run spends
+  what was earned since the last one. The API's clock, not this machine's: the budget is the API's,
+  and the emulator's clock is the one tests move. At most a day's credit is kept (a sync that ran
+  weeks ago does not earn one run a month of budget) and never more than one cycle costs.
 * **Order.** Oldest-refreshed first: the sweep walks the loaded posts by ``created_at``, from the
   oldest up to the look-back's lower bound, then starts over. Posts are loaded oldest first
   (the backfill's ascending windows) and, once the sweep has gone round, it is the sweep itself
@@ -57,9 +57,9 @@ def points_per_post() -> float:
     return query_cost(load_query(QUERY)) / WINDOW_POSTS
 
 
-def points_a_day(limit: int | None = None, budget_share: float = 1.0) -> float:
-    """The points the API grants an application a day (its window limit, documented window)."""
-    return (limit or DOCUMENTED_LIMIT) * (DAY_SECONDS / DOCUMENTED_WINDOW_SECONDS) * budget_share
+def points_a_day(budget_share: float = 1.0) -> float:
+    """The points the API grants an application a day, by its documentation."""
+    return DOCUMENTED_LIMIT * (DAY_SECONDS / DOCUMENTED_WINDOW_SECONDS) * budget_share
 
 
 def cycle_days(posts: int, sweep_share: float, price: float, daily_points: float) -> float | None:
@@ -113,7 +113,7 @@ def sweep_pages(run: HarvestRun, state: dict[str, Any]) -> Iterator[Rows]:
         return
     top = min(run.newest - timedelta(hours=run.lookback_hours), run.high_water_at_start)
     governor = run.client.governor
-    rate = run.sweep_share * points_a_day(governor.rate.limit, governor.budget_share) / DAY_SECONDS
+    rate = run.sweep_share * points_a_day(governor.budget_share) / DAY_SECONDS
     page_price = run.client.price(load_query(QUERY), {"first": 20})
     credit = earn(sweep, now, rate, math.ceil(_older_posts(run, top) / WINDOW_POSTS) * page_price)
     while not run.chunk_full() and credit >= page_price:
@@ -180,7 +180,7 @@ def describe(posts: int | None, sweep_share: float, budget_share: float, saved: 
     if sweep_share <= 0:
         return "sweep: off (PRODUCTHUNT_SWEEP_SHARE=0): counts of posts older than the look-back are never re-read"
     price = float((saved or {}).get("points_per_post") or points_per_post())
-    daily = points_a_day(None, budget_share)
+    daily = points_a_day(budget_share)
     days = cycle_days(posts or 0, sweep_share, price, daily)
     text = (
         f"sweep: every post's counts re-read at least every {_days(days)} "
