@@ -62,7 +62,10 @@ def test_ten_days_later_the_sweep_brings_older_counts_to_the_truth(
     still = {p for p, counts in _loaded(control.db_path).items() if p in truth and counts != truth[p]}
     assert still <= stale and len(still) >= len(stale) - 1
 
-    settings, report = run_sync_into(tmp_path / "run", server.url, overrides, since=since, with_=frozenset({"votes"}))
+    # chunks of 2 pages: the sweep goes on across loads, from its position in the harvest state
+    settings, report = run_sync_into(
+        tmp_path / "run", server.url, overrides, since=since, with_=frozenset({"votes"}), chunk_pages=2
+    )
     swept = {r[0] for r in raw_query(settings, "select post_id from raw.post_metrics where run_id = ?", report.run_id)}
     assert set(older) <= swept, "the tiny history costs less than a day's share: one round reaches every post"
     loaded = _loaded(settings.db_path)

@@ -116,7 +116,9 @@ def sweep_pages(run: HarvestRun, state: dict[str, Any]) -> Iterator[Rows]:
     rate = run.sweep_share * points_a_day(governor.budget_share) / DAY_SECONDS
     page_price = run.client.price(load_query(QUERY), {"first": 20})
     credit = earn(sweep, now, rate, math.ceil(_older_posts(run, top) / WINDOW_POSTS) * page_price)
-    while not run.chunk_full() and credit >= page_price:
+    while credit >= page_price:
+        if run.chunk_full():
+            return  # the next chunk goes on from ``after``
         after = ts(sweep.get("after"))
         window = _next_window(run, after, top)
         if not window:
