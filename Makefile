@@ -2,8 +2,9 @@
 #
 # Every target that needs Python depends on `install`, which builds .venv once and again only
 # when pyproject.toml or constraints.txt change, so `make demo` and `make test` work on a fresh
-# clone with nothing else done. Pass extra arguments with ARGS, e.g.
-#   make sync ARGS="--max-minutes 10"      make test ARGS="-k emulator -x"
+# clone with nothing else done. Pass extra arguments with ARGS, and another data directory with
+# DATA_DIR (the demo's, or a second harvest), e.g.
+#   make sync ARGS="--max-minutes 10"      make test ARGS="-k emulator -x"      make report DATA_DIR=data/demo
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
@@ -14,6 +15,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 COV_MIN ?= 85
 ARGS ?=
+DATA_DIR ?=
+CLI = $(BIN)/producthuntdb$(if $(DATA_DIR), --data-dir $(DATA_DIR))
 
 # Telemetry of dlt, Great Expectations and dbt is off for every target and every child process.
 export RUNTIME__DLTHUB_TELEMETRY := false
@@ -24,18 +27,27 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 CLIENTS := tests/clients
 CLIENTS_STAMP := $(CLIENTS)/node_modules/.installed
 
-.PHONY: help install clients demo test sync build check serve export publish run report docs api bench lint format clean distclean
+.PHONY: help install clients demo test sync build check serve export publish run report docs pull status api bench lint format clean distclean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
 install: $(STAMP) ## create .venv (once) and install the package with the tested versions
 
+# uv installs the locked set in seconds where pip took minutes (it is pinned in constraints.txt like
+# everything else and bootstrapped from PyPI with pip); where uv cannot be had, pip does the same job
+# with its progress shown. Either way every step prints as it goes: nothing is silent for minutes.
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "ProductHuntDB needs Python >= 3.11, found " + sys.version.split()[0] + ": run make with PYTHON=/path/to/python3.11")'
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	@echo "installing ProductHuntDB and its dependencies into $(VENV): this takes a few minutes the first time..."
-	$(BIN)/python -m pip install --disable-pip-version-check --quiet -c constraints.txt -e '.[dev]'
+	@test -x $(BIN)/python || { echo "creating $(VENV)"; $(PYTHON) -m venv $(VENV); }
+	@echo "installing uv (pinned in constraints.txt) into $(VENV)"
+	@if $(BIN)/python -m pip install --disable-pip-version-check --quiet -c constraints.txt uv; then \
+		echo "installing ProductHuntDB and its dependencies with uv (well under a minute)"; \
+		$(BIN)/uv pip install --python $(BIN)/python -c constraints.txt -e '.[dev]'; \
+	else \
+		echo "uv could not be installed: installing with pip instead (a few minutes; progress below)"; \
+		$(BIN)/python -m pip install --disable-pip-version-check --progress-bar on -c constraints.txt -e '.[dev]'; \
+	fi
 	@touch $@
 	@echo "installed: $(BIN)/producthuntdb"
 
@@ -51,8 +63,8 @@ $(CLIENTS_STAMP): $(CLIENTS)/package.json $(CLIENTS)/package-lock.json
 		echo "make clients: npm not found; the Node client tests will be skipped"; \
 	fi
 
-demo: install ## emulator → 3 simulated days of sync → build → gate → serve → export → report → docs in data/demo/
-	$(BIN)/producthuntdb demo $(ARGS)
+demo: install ## emulator → 3 simulated days of sync → build → gate → serve → export → report → docs in data/demo/ (or DATA_DIR)
+	$(CLI) demo $(ARGS)
 
 # pytest's exit code is written to $PYTEST_RC_FILE when set, so .ci/run can tell "no tests
 # collected" (exit 5) from a failure: make itself only ever reports exit 2.
@@ -69,34 +81,40 @@ test: install clients ## the whole test suite with the coverage floor (what .ci/
 	exit $$rc
 
 sync: install ## incremental sync from the API into the working file data/work/producthunt.duckdb
-	$(BIN)/producthuntdb sync $(ARGS)
+	$(CLI) sync $(ARGS)
 
 build: install ## dbt build (models and tests) on the working file
-	$(BIN)/producthuntdb build $(ARGS)
+	$(CLI) build $(ARGS)
 
 check: install ## Great Expectations quality gate and Data Docs
-	$(BIN)/producthuntdb check $(ARGS)
+	$(CLI) check $(ARGS)
 
 serve: install ## publish the marts the last check passed to the served file
-	$(BIN)/producthuntdb serve $(ARGS)
+	$(CLI) serve $(ARGS)
 
 export: install ## Parquet + CSV + manifest of the marts
-	$(BIN)/producthuntdb export $(ARGS)
+	$(CLI) export $(ARGS)
 
 publish: install ## a new version of the Kaggle dataset from the export
-	$(BIN)/producthuntdb publish $(ARGS)
+	$(CLI) publish $(ARGS)
 
 run: install ## sync → build → check → serve → export → report
-	$(BIN)/producthuntdb run $(ARGS)
+	$(CLI) run $(ARGS)
 
 report: install ## the launch report: data/report/report.html (charts, opens offline)
-	$(BIN)/producthuntdb report $(ARGS)
+	$(CLI) report $(ARGS)
 
 docs: install ## dbt docs + Data Docs + report under data/docs/ (open index.html, offline)
-	$(BIN)/producthuntdb docs $(ARGS)
+	$(CLI) docs $(ARGS)
+
+pull: install ## the published dataset into the served file (ARGS="--from DIR|URL", "--resume")
+	$(CLI) pull $(ARGS)
+
+status: install ## row counts, last runs, backfill position of the working and served files
+	$(CLI) status $(ARGS)
 
 api: install ## serve the local API emulator (see ARGS: --port, --scale, --seed ...)
-	$(BIN)/producthuntdb api serve $(ARGS)
+	$(CLI) api serve $(ARGS)
 
 bench: install ## benchmarks against the emulator → bench/results.json
 	$(BIN)/python bench/run_all.py $(ARGS)

@@ -56,6 +56,7 @@ pytest_plugins = [name for name in PLUGINS if _present(name)]
 SHARED_GROUPS = {
     "small_world": ("small_synced", "small_build", "small_built", "small_served", "built_db_copy"),
     "demo": ("demo_run",),
+    "pull_origin": ("pull_origin",),
 }
 _ROOT = Path(__file__).resolve().parent.parent
 

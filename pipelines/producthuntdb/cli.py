@@ -27,6 +27,7 @@ from rich.console import Console
 # typer >= 0.29 vendors click: its usage errors are click's classes under typer._click, and
 # its Exit/Abort are typer.Exit/typer.Abort.
 from typer._click import exceptions as click_exceptions
+from typer.core import TyperGroup
 
 from producthuntdb import __version__, display, pipeline
 from producthuntdb.display import print_report, report_dict
@@ -50,19 +51,66 @@ The pipeline works in DATA_DIR/work/; readers open the served file, which it rep
 
 [bold]Examples[/bold]
 
-  producthuntdb demo                         # the whole pipeline on the emulator
-  export PRODUCTHUNT_TOKEN=...               # producthunt.com/v2/oauth/applications
-  producthuntdb doctor                       # is everything ready?
-  producthuntdb run --max-minutes 30         # sync → build → check → serve → export
-  producthuntdb status                       # row counts, last runs, backfill
-  duckdb -readonly data/producthunt.duckdb   # query it
+  producthuntdb demo                   # the whole pipeline on the emulator
+  producthuntdb pull                   # the published dataset, ready to query
+  duckdb -readonly data/producthunt.duckdb
+
+With a token (producthunt.com/v2/oauth/applications → Create Token):
+
+  export PRODUCTHUNT_TOKEN=...
+  producthuntdb doctor                 # is everything ready?
+  producthuntdb run --max-minutes 30   # sync → build → check → serve → export
+  producthuntdb status                 # row counts, last runs, backfill
 
 Settings come from flags, PRODUCTHUNT_* variables, .env and .dlt/secrets.toml.
+The options below go before or after the command (status --data-dir data/demo).
 Exit codes: 0 success, 1 failure, 2 bad usage or configuration.
 """
 
+
+class GlobalOptionsAnywhere(TyperGroup):
+    """The root group: its options (``--data-dir``, ``--env``, ``--log-json/--log-text``,
+    ``--log-level``) are accepted after the command too, where people type them
+    (``producthuntdb status --data-dir data/demo``); they are moved before it, then parsed as usual."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, hoist_options(self.params, args))
+
+
+def hoist_options(params: list[Any], args: list[str]) -> list[str]:
+    """``args`` with the given options that follow the command name moved in front of it (with their values)."""
+    takes_value = {
+        opt: not param.is_flag
+        for param in params
+        if getattr(param, "opts", None) and not param.is_eager  # --version/--help stay where they are
+        for opt in (*param.opts, *param.secondary_opts)
+    }
+    command = 0
+    while command < len(args) and args[command] != "--":
+        word = args[command]
+        if not word.startswith("-"):
+            break
+        command += 2 if takes_value.get(word) else 1
+    front, rest, i = list(args[:command]), [], command
+    while i < len(args):
+        word = args[i]
+        if word == "--":
+            rest += args[i:]
+            break
+        name = word.split("=", 1)[0]
+        if i > command and name in takes_value:
+            width = 2 if takes_value[name] and "=" not in word else 1
+            front += args[i : i + width]
+            i += width
+            continue
+        rest.append(word)
+        i += 1
+    return front + rest
+
+
 app = typer.Typer(
     name="producthuntdb",
+    cls=GlobalOptionsAnywhere,
     help=HELP,
     rich_markup_mode="rich",
     no_args_is_help=True,
@@ -78,7 +126,8 @@ app.add_typer(api_app, name="api")
 
 PASS_THROUGH: tuple[type[BaseException], ...] = (typer.Exit, typer.Abort, click_exceptions.ClickException)
 """Exceptions typer/click turn into usage messages and exit codes themselves."""
-FAULT_CHOICES = "500,502,503,timeout,slow,malformed,graphql_error,reset,html_502,waf_403,429_bare,retry_after,epoch_reset,partial,complexity"
+DEMO_DIR = Path("data/demo")
+FAULT_CHOICES = "500,502,503,timeout,slow,malformed,graphql_error,reset,html_502,waf_403,429_bare,retry_after,epoch_reset,partial,complexity,cursor_loop,ignore_dates,short_page,null_id,dup_id"
 
 
 class Profile(StrEnum):
@@ -348,7 +397,7 @@ def sync(
 
     [bold]Examples[/bold]
 
-      producthuntdb sync                       # new posts + fresh counts of recent ones
+      producthuntdb sync              # new posts, fresh counts of recent ones
       producthuntdb sync --max-minutes 30 --budget-share 0.5
       producthuntdb sync --since 2024-01-01 --with comments,votes
       producthuntdb sync --lookback 3d --max-points 20000
@@ -477,6 +526,40 @@ def publish(
 
 
 @app.command()
+def pull(
+    ctx: typer.Context,
+    source: str | None = typer.Option(
+        None, "--from", help="A directory or http(s) URL holding an export (default: the Kaggle dataset)."
+    ),
+    resume: bool = typer.Option(
+        False, "--resume", help="Also seed a new working file, so the next sync continues from the dataset."
+    ),
+) -> None:
+    """Real Product Hunt data in one command: the published dataset as the served file.
+
+    Downloads the Kaggle dataset (PRODUCTHUNT_KAGGLE_DATASET, needs the Kaggle credentials) or
+    reads an export from a directory or URL, checks every file against manifest.json, and
+    builds DATA_DIR/producthunt.duckdb. With --resume it also seeds the working file (raw rows
+    rebuilt from the marts, and the harvest position), so `sync` goes on from the dataset's
+    high-water mark instead of from 2013.
+
+    [bold]Examples[/bold]
+
+      producthuntdb pull
+      producthuntdb pull --from data/export
+      producthuntdb pull --resume && producthuntdb run
+    """
+    with session(ctx, "pull") as settings:
+        report = pipeline.pull(settings, source, resume, _hooks(settings))
+        _out().print(f"query it: duckdb -readonly {report.served_path}", highlight=False, soft_wrap=True)
+        if report.working_path is not None:
+            said = f"resume: `producthuntdb run` continues the harvest from {report.high_water or 'the dataset'}"
+        else:  # a run on an empty working file would start from 2013 and serve that instead
+            said = "to harvest on from this dataset: `producthuntdb pull --resume` (into no working file yet), then run"
+        _out().print(said, highlight=False, soft_wrap=True, markup=False)
+
+
+@app.command()
 def run(
     ctx: typer.Context,
     since: str | None = SINCE_OPT,
@@ -498,7 +581,9 @@ def run(
     [bold]Examples[/bold]
 
       producthuntdb run
-      producthuntdb run --max-minutes 40 --budget-share 0.8 --publish    # a scheduled load
+    A scheduled load:
+
+      producthuntdb run --max-minutes 40 --budget-share 0.8 --publish
     """
     flags = SyncFlags(since, full_refresh, max_points, max_minutes, with_, budget_share, lookback)
     _check_sync_flags(flags)
@@ -566,7 +651,7 @@ def status(
 
       producthuntdb status
       producthuntdb status --offline
-      PRODUCTHUNT_DATA_DIR=data/demo producthuntdb status --json | jq .posts
+      producthuntdb status --data-dir data/demo --json | jq .posts
     """
     from producthuntdb import status as status_mod
 
@@ -589,7 +674,8 @@ def doctor(ctx: typer.Context) -> None:
     [bold]Examples[/bold]
 
       producthuntdb doctor
-      PRODUCTHUNT_API_URL=http://127.0.0.1:8000/v2/api/graphql producthuntdb doctor
+      PRODUCTHUNT_API_URL=http://127.0.0.1:8000/v2/api/graphql \\
+        producthuntdb doctor
     """
     from producthuntdb import doctor as doctor_mod
 
@@ -628,17 +714,23 @@ def api_serve(
     ),
     cost_factor: float = typer.Option(1.0, "--cost-factor", help="Multiply every charge (e.g. 1.3)."),
     poison_posts: int = typer.Option(0, "--poison-posts", help="This many posts always fail to resolve."),
+    bad_value_posts: int = typer.Option(
+        0, "--bad-value-posts", help="This many posts always carry an unstorable value (surrogate, huge int, bad date)."
+    ),
 ) -> None:
     """Serve the emulated Product Hunt API on a local port until Ctrl-C.
 
     [bold]Examples[/bold]
 
       producthuntdb api serve --port 8000 --scale small
-      producthuntdb api serve --budget 500 --window-seconds 60 --faults 502,timeout --fault-rate 0.1
+      producthuntdb api serve --budget 500 --window-seconds 60 \\
+        --faults 502,timeout --fault-rate 0.1
 
     Then, in another shell:
 
-      PRODUCTHUNT_API_URL=http://127.0.0.1:8000/v2/api/graphql PRODUCTHUNT_TOKEN=any-token-of-20-chars producthuntdb sync
+      export PRODUCTHUNT_API_URL=http://127.0.0.1:8000/v2/api/graphql
+      export PRODUCTHUNT_TOKEN=any-token-of-20-chars
+      producthuntdb sync
     """
     try:
         config = emulator_config(
@@ -657,6 +749,7 @@ def api_serve(
             cost_model=cost_model,
             cost_factor=cost_factor,
             poison_posts=poison_posts,
+            bad_value_posts=bad_value_posts,
         )
         from producthuntdb.emulator import serve
 
@@ -693,6 +786,7 @@ def emulator_config(
     cost_model: str = "current",
     cost_factor: float = 1.0,
     poison_posts: int = 0,
+    bad_value_posts: int = 0,
 ) -> Any:
     """An EmulatorConfig from CLI-shaped values; the config validates itself (ConfigError → exit 2)."""
     try:
@@ -714,6 +808,7 @@ def emulator_config(
         "cost_model": cost_model,
         "cost_factor": cost_factor,
         "poison_posts": poison_posts,
+        "bad_value_posts": bad_value_posts,
         "host": host,
         "port": port,
     }
@@ -729,7 +824,9 @@ def demo(
     scale: Scale = typer.Option(
         Scale.tiny, "--scale", help="Emulator world size (tiny: 200 posts over 30 days, with every vote)."
     ),
-    data_dir: Path = typer.Option(Path("data/demo"), "--out", help="Demo data directory."),
+    data_dir: Path | None = typer.Option(
+        None, "--out", help="Demo data directory (default: --data-dir when given, else data/demo)."
+    ),
     fresh: bool = typer.Option(True, "--fresh/--keep", help="Start from an empty demo directory (default)."),
     redaction: str = typer.Option(
         "off",
@@ -749,13 +846,16 @@ def demo(
     [bold]Examples[/bold]
 
       producthuntdb demo
-      producthuntdb demo --redaction on --out /tmp/ph-demo    # users redacted, as the API is today
+    Users redacted, as the API is today:
+
+      producthuntdb demo --redaction on --out /tmp/ph-demo
     """
     from producthuntdb import demo as demo_mod
 
     if redaction not in ("on", "off"):
         raise typer.BadParameter(f"must be on or off, not {redaction!r}", param_hint="--redaction")
-    with session(ctx, "demo", overrides={"data_dir": data_dir}) as base:
+    out = data_dir or _globals(ctx).data_dir or DEMO_DIR
+    with session(ctx, "demo", overrides={"data_dir": out}) as base:
         demo_mod.run_demo(base, scale=scale.value, fresh=fresh, console=_out(), redaction=redaction == "on")
 
 

@@ -102,19 +102,20 @@ def cli_command() -> str:
 
 
 def next_commands(summary: dict[str, Any]) -> list[tuple[str, str]]:
-    """What to do next, each a command that works when pasted as printed."""
+    """What to do next, each a command that works when pasted as printed (a test runs every one)."""
     cli = cli_command()
     data_dir = shown(summary["data_dir"])
     python = shown(Path(sys.executable))
     db = shown(summary["db_path"])
     commands = [
-        ("status", f"{cli} --data-dir {data_dir} status --offline"),
+        ("status", f"{cli} status --data-dir {data_dir}"),
         ("duckdb", f"{shown(Path(sys.executable).parent / 'duckdb')} -readonly {db} -c \"select name, votes_count from marts.posts order by votes_count desc limit 10\""),
         ("query", f"{python} examples/query.py {db} examples/top_posts_of_a_day.sql"),
-        ("report", f"{cli} --data-dir {data_dir} report"),
+        ("report", f"{cli} report --data-dir {data_dir}"),
+        ("docs", f"{cli} docs --data-dir {data_dir}"),
     ]
     if not Path("examples/query.py").is_file():
-        commands.pop(1)
+        commands = [c for c in commands if c[0] != "query"]
     return commands
 
 

@@ -147,7 +147,7 @@ def dlt_destination(settings: Settings) -> Any:
     import dlt
 
     if settings.destination == "postgres":
-        return dlt.destinations.postgres(credentials=postgres(settings).url())
+        return dlt.destinations.postgres(credentials=_dlt_postgres_credentials(postgres(settings)))
     if settings.destination == "motherduck":
         token = _motherduck_token(settings)
         return dlt.destinations.motherduck(
@@ -163,6 +163,21 @@ def dlt_destination(settings: Settings) -> Any:
         credentials.parse_native_representation(json.dumps(info))
         return dlt.destinations.bigquery(credentials=credentials, location=settings.bigquery_location)
     return dlt.destinations.duckdb(str(settings.db_path))
+
+
+def _dlt_postgres_credentials(pg: PostgresURL) -> Any:
+    """dlt's PostgreSQL credentials, also for a user without a password.
+
+    dlt declares the password required, so a URL without one (a server that trusts loopback, peer
+    auth, ``.pgpass``) failed inside dlt's configuration; an empty password is what libpq gets from
+    such a URL anyway.
+    """
+    from dlt.destinations.impl.postgres.configuration import PostgresCredentials
+
+    credentials = PostgresCredentials()
+    credentials.parse_native_representation(pg.url())
+    credentials.password = pg.password or ""
+    return credentials
 
 
 def loader_file_format(settings: Settings) -> Literal["parquet"] | None:

@@ -68,6 +68,28 @@ def _index_page(links: list[tuple[str, str, str]]) -> str:
     )
 
 
+BACK_LINK = (
+    "<div style='font:14px system-ui,sans-serif;padding:6px 12px;background:#fff4f0'>"
+    "<a href='{href}' style='color:#da552f'>&larr; ProductHuntDB documentation</a> "
+    "(launch report, data model, quality gate)</div>"
+)
+
+
+def link_back(site: Path, index: Path) -> None:
+    """A line at the top of every page of ``site`` leading back to the docs index."""
+    import os
+    import re
+
+    for page in site.rglob("*.html"):
+        text = page.read_text("utf-8")
+        if "ProductHuntDB documentation</a>" in text:
+            continue
+        banner = BACK_LINK.format(href=html.escape(os.path.relpath(index, page.parent)))
+        body = re.search(r"<body[^>]*>", text)
+        if body:
+            page.write_text(text[: body.end()] + banner + text[body.end() :], "utf-8")
+
+
 def run_docs_site(settings: Settings) -> DocsResult:
     """dbt static docs + local Data Docs + report link, under ``DATA_DIR/docs``."""
     from producthuntdb.quality.data_docs import localize_site
@@ -93,6 +115,7 @@ def run_docs_site(settings: Settings) -> DocsResult:
     if (gx_site / INDEX).is_file():
         _copy_tree(gx_site, out / "quality")
         localize_site(out / "quality")  # already local when the gate wrote it; older sites get fixed here
+        link_back(out / "quality", out / INDEX)
         data_docs = out / "quality" / INDEX
         links.append(
             (

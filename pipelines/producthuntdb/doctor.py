@@ -196,13 +196,14 @@ def check_served(settings: Settings) -> Check:
         return Check(
             SERVED_CHECK,
             False,
-            f"{served} has storage version {version}: DuckDB 1.4/1.5 clients (CLI, Node, BI tools) cannot open it",
+            f"{served} has storage version {warehouse.describe_storage_version(version)}: the DuckDB 1.4/1.5 "
+            "clients people have (CLI, Node, BI tools) cannot open it",
             f"run `producthuntdb serve` to republish it as {settings.storage_version}",
         )
     return Check(
         SERVED_CHECK,
         True,
-        f"{served} is what readers open (storage version {version}, DuckDB >= {settings.storage_version});"
+        f"{served} is what readers open (storage version {warehouse.describe_storage_version(version)});"
         " the pipeline replaces it atomically and never waits for them",
     )
 

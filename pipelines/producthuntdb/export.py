@@ -39,6 +39,7 @@ from loguru import logger
 from producthuntdb import __version__, datadict, warehouse
 from producthuntdb.errors import StageError
 from producthuntdb.quality import GateReport
+from producthuntdb.resume import SCHEMA_VERSION, read_record
 from producthuntdb.serialize import CONTROL_CHARS, FORMULA_START, sha256_file
 from producthuntdb.settings import Settings
 from producthuntdb.tracing import span
@@ -175,7 +176,8 @@ def _write_files(settings: Settings, tmp: Path, gate: GateReport | None) -> dict
                 "files": files,
             }
         window = _sync_window(con, tables)
-    return _manifest(settings, publication, entries, window)
+        harvest = read_record(con)
+    return _manifest(settings, publication, entries, window, harvest)
 
 
 def _write_warehouse_files(settings: Settings, tmp: Path, gate: GateReport | None) -> dict[str, Any]:
@@ -200,10 +202,15 @@ def _write_warehouse_files(settings: Settings, tmp: Path, gate: GateReport | Non
 
 
 def _manifest(
-    settings: Settings, publication: dict[str, Any], entries: dict[str, Any], window: dict[str, str | None]
+    settings: Settings,
+    publication: dict[str, Any],
+    entries: dict[str, Any],
+    window: dict[str, str | None],
+    harvest: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     return {
         "dataset": settings.kaggle_dataset,
+        "schema_version": SCHEMA_VERSION,
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "sync_window": window,
         "versions": package_versions(),
@@ -215,6 +222,8 @@ def _manifest(
             "run_id": publication["run_id"],
         },
         "csv_safety": CSV_SAFETY,
+        # how far the marts go in the harvest, so `producthuntdb pull --resume` can continue from it
+        "harvest": harvest,
         "tables": entries,
     }
 
@@ -347,6 +356,9 @@ def kaggle_metadata(settings: Settings, manifest: dict[str, Any]) -> dict[str, A
             "Great Expectations before every version. Redacted users are NULL with is_redacted flags. "
             f"{CSV_SAFETY} "
             f"Posts created {window['min_created_at']} to {window['max_created_at']}. Rows: {counts}. "
+            "To query it in DuckDB: `producthuntdb pull` builds the file from this "
+            "dataset after checking every file against manifest.json; `producthuntdb pull --resume` also "
+            "continues the harvest from where this version stops (manifest.json carries the position). "
             "Data remains subject to the Product Hunt API terms of use.\n\n"
             + datadict.render(settings.dbt_project_dir, heading="##")
         ),

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from producthuntdb.docsite import DocsResult
     from producthuntdb.export import ExportReport
     from producthuntdb.publish import PublishReport
+    from producthuntdb.pull import PullReport
     from producthuntdb.quality.gate import GateReport
     from producthuntdb.report import ReportResult
     from producthuntdb.serve import ServeReport
@@ -41,7 +42,7 @@ if TYPE_CHECKING:
 
 R = TypeVar("R")
 
-STAGES = ("sync", "build", "check", "serve", "export", "publish", "report", "docs")
+STAGES = ("sync", "build", "check", "serve", "export", "publish", "report", "docs", "pull")
 WHILE_RUNNING = {
     "sync": "sync: harvesting the API…",
     "build": "dbt build: models and tests…",
@@ -51,6 +52,7 @@ WHILE_RUNNING = {
     "publish": "publish: Kaggle…",
     "report": "report: charts…",
     "docs": "docs: dbt docs, Data Docs…",
+    "pull": "pull: downloading and checking the dataset…",
 }
 
 
@@ -196,6 +198,14 @@ def docs(settings: Settings, hooks: Hooks = SILENT) -> DocsResult:
     from producthuntdb.docsite import run_docs_site
 
     return _stage("docs", hooks, lambda: run_docs_site(settings))
+
+
+def pull(settings: Settings, source: str | None = None, resume: bool = False, hooks: Hooks = SILENT) -> PullReport:
+    """The published dataset (Kaggle, or a directory or URL holding an export) as the served file;
+    ``resume`` also seeds a new working file so the next sync continues from it."""
+    from producthuntdb.pull import run_pull
+
+    return _stage("pull", hooks, lambda: run_pull(settings, source, resume))
 
 
 def run(

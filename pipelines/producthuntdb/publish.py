@@ -27,10 +27,10 @@ from typing import Any
 
 from loguru import logger
 
+from producthuntdb.dataset import verified_manifest
 from producthuntdb.errors import ConfigError, StageError
 from producthuntdb.export import KAGGLE_METADATA, MANIFEST, owned_files
 from producthuntdb.quality import GateReport
-from producthuntdb.serialize import sha256_file
 from producthuntdb.settings import Settings
 from producthuntdb.tracing import span
 
@@ -88,7 +88,7 @@ def run_publish(
             action = "would version" if previous else "would create or version"
             report = PublishReport(settings.kaggle_dataset, action, True, files, size, notes)
         else:
-            api = _kaggle_api(settings)
+            api = kaggle_api(settings)
             exists = _dataset_exists(api, settings.kaggle_dataset)
             with _upload_folder(folder) as upload:
                 url, status = _upload(api, upload, settings.kaggle_dataset, notes, exists)
@@ -110,30 +110,16 @@ def run_publish(
 
 def verify_export(folder: Path, dataset: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """The export is complete, unmodified, gated, and acceptable to Kaggle; else one clear error."""
-    manifest_path, metadata_path = folder / MANIFEST, folder / KAGGLE_METADATA
-    if not manifest_path.is_file() or not metadata_path.is_file():
+    metadata_path = folder / KAGGLE_METADATA
+    if not (folder / MANIFEST).is_file() or not metadata_path.is_file():
         raise StageError(
             f"{folder} is not an export ({MANIFEST} or {KAGGLE_METADATA} missing): run export first"
         )
+    manifest = verified_manifest(folder)
     try:
-        manifest = json.loads(manifest_path.read_text("utf-8"))
         metadata = json.loads(metadata_path.read_text("utf-8"))
-        tables = manifest["tables"]
-    except (OSError, ValueError, KeyError) as exc:
+    except (OSError, ValueError) as exc:
         raise StageError(f"{folder}: unreadable manifest or metadata ({exc.__class__.__name__})") from None
-    gate = manifest.get("gate") or {}
-    if not gate.get("passed"):
-        raise StageError(f"{manifest_path} does not record a passing quality gate")
-    shipped = {str(table): int(info["rows"]) for table, info in tables.items()}
-    if gate.get("row_counts") != shipped:
-        raise StageError(f"{manifest_path}: the rows it ships are not the rows its quality gate passed")
-    for table, info in tables.items():
-        for fmt, entry in info["files"].items():
-            path = folder / entry["path"]
-            if not path.is_file():
-                raise StageError(f"export is incomplete: {path.name} ({table} {fmt}) is missing")
-            if sha256_file(path) != entry["sha256"]:
-                raise StageError(f"export was modified: sha256 of {path.name} does not match {MANIFEST}")
     problems = kaggle_metadata_problems(metadata, dataset, folder)
     if problems:
         raise StageError(f"{metadata_path.name}: " + "; ".join(problems))
@@ -233,7 +219,7 @@ def _upload_folder(folder: Path) -> Any:
         yield Path(tmp)
 
 
-def _kaggle_api(settings: Settings) -> Any:
+def kaggle_api(settings: Settings) -> Any:
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
         from kaggle.api.kaggle_api_extended import KaggleApi
 
@@ -248,7 +234,7 @@ def _kaggle_api(settings: Settings) -> Any:
 
 
 @contextlib.contextmanager
-def _kaggle_errors(what: str) -> Any:
+def kaggle_errors(what: str) -> Any:
     """Any failure of the kaggle client becomes one line (status code, never a credential)."""
     import requests
 
@@ -273,7 +259,7 @@ def _dataset_exists(api: Any, dataset: str) -> bool:
     """Kaggle answers 404 for a dataset that does not exist (yet): then it is created, not versioned."""
     import requests
 
-    with _kaggle_errors("the status check"):
+    with kaggle_errors("the status check"):
         try:
             api.dataset_status(dataset)
         except requests.HTTPError as exc:
@@ -285,7 +271,7 @@ def _dataset_exists(api: Any, dataset: str) -> bool:
 
 def _upload(api: Any, folder: Path, dataset: str, notes: str, exists: bool) -> tuple[str | None, str | None]:
     what = "the new version" if exists else "the new dataset"
-    with _kaggle_errors(what):
+    with kaggle_errors(what):
         if exists:
             result = api.dataset_create_version(str(folder), notes, quiet=True, dir_mode="skip")
         else:
@@ -293,6 +279,6 @@ def _upload(api: Any, folder: Path, dataset: str, notes: str, exists: bool) -> t
     error = getattr(result, "error", None)
     if error:
         raise StageError(f"Kaggle refused {what}: {str(error).splitlines()[0]}")
-    with _kaggle_errors("the status check"):
+    with kaggle_errors("the status check"):
         status = api.dataset_status(dataset)
     return getattr(result, "url", None) or None, str(status)

@@ -24,6 +24,8 @@ from producthuntdb.errors import StageError
 from producthuntdb.settings import Settings
 
 REPORT_FILE = "report.html"
+DOCS_INDEX = "../docs/index.html"
+"""The docs index (``producthuntdb docs``), relative to the report in DATA_DIR/report/ or its copy in DATA_DIR/docs/."""
 PNG_PREFIX = "chart_"
 """Headline PNGs sit at the top of the export (``chart_<name>.png``): publish uploads its files, not subfolders."""
 TOP_TOPICS = 8
@@ -361,7 +363,10 @@ def collect(settings: Settings) -> ReportData:
 
     db = settings.served_path  # the gated marts readers see, never a half-built working file
     if not db.is_file():
-        raise StageError(f"no served database at {db}: run `producthuntdb run` (or check, then serve) first")
+        raise StageError(
+            f"no served database at {db}: run `producthuntdb run` (or check, then serve) or `producthuntdb pull` "
+            "first, or point at the demo's (--data-dir data/demo)"
+        )
     con = warehouse.connect(db)
     try:
         marts = {
@@ -538,7 +543,10 @@ def render_html(data: ReportData, title: str) -> str:
         f"<title>{_esc(title)}</title><style>{STYLE}</style>"
         f"<script type='text/javascript'>{get_plotlyjs()}</script></head><body>"
         f"<header><h1>{_esc(title)}</h1><div>Generated {generated} from the marts; "
-        "works offline (no external requests).</div></header><main>"
+        "works offline (no external requests). "
+        # DATA_DIR/report/ and its copy in DATA_DIR/docs/ both reach the index this way
+        f"<a href='{DOCS_INDEX}' style='color:inherit'>All documentation: data model, quality gate</a>"
+        "</div></header><main>"
         f"{_freshness_panel(data)}{''.join(blocks)}</main></body></html>"
     )
 

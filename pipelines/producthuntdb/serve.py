@@ -10,7 +10,8 @@ old file keeps reading its snapshot (the inode lives while it is open), a reader
 after the rename sees the new one, and none ever sees a mart half built or one the gate rejected.
 
 The served file carries ``meta.publication``: when it was published, from which run, and the gate
-report's row counts, so ``export`` can ship it without running the gate again.
+report's row counts, so ``export`` can ship it without running the gate again; and ``meta.harvest``,
+how far its marts go in the harvest (:mod:`resume`), so a dataset exported from it can be resumed.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from loguru import logger
 from producthuntdb import warehouse
 from producthuntdb.errors import StageError
 from producthuntdb.quality.gate import GateReport, require_current
+from producthuntdb.resume import harvest_record, write_record
 from producthuntdb.settings import Settings
 from producthuntdb.tracing import span
 from producthuntdb.warehouse import MARTS_SCHEMA, quote_identifier, quote_literal
@@ -69,7 +71,7 @@ def run_serve(settings: Settings, gate: GateReport, run_id: str | None = None) -
     with span("serve", served=str(served)):
         try:
             tables = _write_snapshot(settings, tmp, gate, published_at, run_id)
-            _swap_into_place(tmp, served)
+            swap_into_place(tmp, served)
         except BaseException:
             tmp.unlink(missing_ok=True)
             tmp.with_name(tmp.name + ".wal").unlink(missing_ok=True)
@@ -107,7 +109,14 @@ def _write_snapshot(
         counts = warehouse.table_counts(con, MARTS_SCHEMA, sorted(columns))
         if counts != gate.row_counts:  # the fingerprint makes this unreachable short of a bug: say so loudly
             raise StageError(f"the marts copied ({counts}) are not those the gate passed ({gate.row_counts})")
-        _write_publication(con, gate, published_at, run_id)
+        write_publication(
+            con, "served",
+            {
+                "published_at": published_at, "run_id": run_id, "gate_passed": gate.passed,
+                "gate_evaluated": gate.evaluated, "row_counts": gate.row_counts,
+            },
+        )
+        write_record(con, "served", harvest_record(con, "work", settings.dataset_name, settings.pipeline_name))
         con.execute("use memory")
         con.execute("detach work")
         con.execute("checkpoint served")
@@ -152,18 +161,23 @@ def _copy_indexes(con: Any) -> None:
         )
 
 
-def _write_publication(con: Any, gate: GateReport, published_at: str, run_id: str | None) -> None:
-    con.execute(f"create schema served.{META_SCHEMA}")
+def write_publication(con: Any, database: str, publication: dict[str, Any]) -> None:
+    """``meta.publication`` of the file attached as ``database``: the record :func:`read_publication` reads."""
+    table = f"{quote_identifier(database)}.{META_SCHEMA}.{PUBLICATION}"
+    con.execute(f"create schema {quote_identifier(database)}.{META_SCHEMA}")
     con.execute(
-        f"create table served.{META_SCHEMA}.{PUBLICATION} (published_at varchar, run_id varchar, "
+        f"create table {table} (published_at varchar, run_id varchar, "
         "gate_passed boolean, gate_evaluated integer, row_counts varchar)"
     )
     con.execute(
-        f"insert into served.{META_SCHEMA}.{PUBLICATION} values (?, ?, ?, ?, ?)",
-        [published_at, run_id, gate.passed, gate.evaluated, json.dumps(gate.row_counts, sort_keys=True)],
+        f"insert into {table} values (?, ?, ?, ?, ?)",
+        [
+            publication["published_at"], publication["run_id"], publication["gate_passed"],
+            publication["gate_evaluated"], json.dumps(publication["row_counts"], sort_keys=True),
+        ],
     )
     con.execute(
-        f"comment on table served.{META_SCHEMA}.{PUBLICATION} is "
+        f"comment on table {table} is "
         "'When these marts were published by ProductHuntDB, and the quality gate they passed.'"
     )
 
@@ -187,7 +201,7 @@ def read_publication(con: Any) -> dict[str, Any] | None:
     }
 
 
-def _swap_into_place(tmp: Path, served: Path) -> None:
+def swap_into_place(tmp: Path, served: Path) -> None:
     """Rename ``tmp`` over ``served``: readers of the old file keep it, new readers get the new one.
 
     A ``.wal`` beside the served path belongs to the old file (a crash of a writer from before the

@@ -30,6 +30,8 @@ STORAGE_VERSION_PATTERN = re.compile(r"^v\d+\.\d+\.\d+$")
 DEFAULT_STORAGE_VERSION = "v1.4.0"
 """DuckDB 2.0 writes storage version 69 by default, which the CLI and Node clients people have
 (1.4/1.5, reading 64-68) refuse; files written as v1.4.0 open in DuckDB 1.4, 1.5 and 2.0."""
+TOKEN_PAGE = "https://www.producthunt.com/v2/oauth/applications"
+"""Where a developer token is made (an application's page, then *Create Token*)."""
 TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_\-\.]{20,512}$")
 """Developer tokens are long url-safe strings; anything shorter is a paste error."""
 
@@ -347,7 +349,8 @@ class Settings(BaseSettings):
     def token_problems(self) -> list[str]:
         if self.token is None:
             return [
-                "PRODUCTHUNT_TOKEN is not set (env, .env or .dlt/secrets.toml [sources.producthunt] token)"
+                "PRODUCTHUNT_TOKEN is not set (env, .env or .dlt/secrets.toml [sources.producthunt] token): "
+                f"create one at {TOKEN_PAGE} (Create Token); `make demo` needs none"
             ]
         if not TOKEN_PATTERN.match(self.token.get_secret_value()):
             return [

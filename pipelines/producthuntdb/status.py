@@ -89,6 +89,21 @@ def _quarantined(con: duckdb.DuckDBPyConnection, dataset: str) -> int:
     return int(row[0]) if row else 0
 
 
+def _open_gaps(con: duckdb.DuckDBPyConnection, dataset: str) -> list[dict[str, Any]]:
+    """Posts windows a sync closed short of the API's totals that are still short (``raw._gaps``)."""
+    from producthuntdb.source.ledger import open_gaps_sql
+
+    exists = con.execute(
+        "select count(*) from information_schema.tables where table_schema = ? and table_name = '_gaps'", [dataset]
+    ).fetchone()
+    if not exists or not exists[0]:
+        return []
+    raw = quote_identifier(dataset)
+    cursor = con.execute(open_gaps_sql(f"{raw}._gaps", f"{raw}.posts", "p.created_at") + " order by window_after")
+    names = [d[0] for d in cursor.description or []]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
 def _budget(runs: list[dict[str, Any]]) -> dict[str, Any]:
     """Points spent by the latest run and over the last 24 hours, against the 15-minute window."""
     now = datetime.now(UTC)
@@ -175,6 +190,7 @@ def _warehouse_status(settings: Settings, info: dict[str, Any], estimate: bool) 
             tables, views = _table_counts(executing)  # type: ignore[arg-type]
             runs = _last_runs(executing, settings.dataset_name)  # type: ignore[arg-type]
             info["quarantined"] = _quarantined(executing, settings.dataset_name)  # type: ignore[arg-type]
+            info["open_gaps"] = _open_gaps(executing, settings.dataset_name)  # type: ignore[arg-type]
     except ProductHuntDBError as exc:
         info["error"] = str(exc)
         return info
@@ -203,6 +219,7 @@ def collect_status(settings: Settings, *, estimate: bool = True) -> dict[str, An
         "last_runs": [],
         "backfill": {},
         "quarantined": 0,
+        "open_gaps": [],
         "budget": {},
         "export_dir": str(settings.export_path),
         "export_files": sorted(p.name for p in settings.export_path.glob("*"))
@@ -225,6 +242,7 @@ def collect_status(settings: Settings, *, estimate: bool = True) -> dict[str, An
             tables, views = _table_counts(con)
             runs = _last_runs(con, settings.dataset_name)
             info["quarantined"] = _quarantined(con, settings.dataset_name)
+            info["open_gaps"] = _open_gaps(con, settings.dataset_name)
     except DatabaseUnavailable as exc:
         if exc.holder is None:
             info["error"] = str(exc)
@@ -232,6 +250,9 @@ def collect_status(settings: Settings, *, estimate: bool = True) -> dict[str, An
         return info
     info["tables"] = tables
     info["views"] = views
+    # a file without a single table holds nothing yet (a bare `dbt build` before any sync opens and so
+    # creates it): it must not read as an empty harvest
+    info["empty"] = not tables and not views
     info["posts"] = tables.get("marts", {}).get("posts")
     info["last_runs"] = runs
     info["budget"] = _budget(runs)
@@ -257,6 +278,12 @@ def known_gaps(info: dict[str, Any]) -> list[str]:
         gaps.append(
             f"{quarantined} post(s) quarantined: the API fails to return them (raw._quarantine lists each with "
             "its error); later syncs retry each a few times"
+        )
+    for gap in info.get("open_gaps") or []:
+        gaps.append(
+            f"posts from {gap['window_after']} to {gap['window_before'] or 'the newest post'}: {gap['held']} stored of the "
+            f"{gap['expected']} the API listed ({gap['quarantined']} quarantined; {gap['reason']}); recorded by run "
+            f"{gap['run_id']} in raw._gaps — the quality gate fails until they are loaded (sync --full-refresh)"
         )
     window = backfill.get("window")
     if isinstance(window, dict) and window.get("resume_before"):
@@ -332,7 +359,7 @@ def render_served(served: dict[str, Any], console: Console) -> None:
     console.print(
         f"{head}  ({_human_size(served['size_bytes'])}) — what readers open: {len(marts)} marts, "
         f"{marts.get('posts', 0):,} posts, published {when}, storage version "
-        f"{served.get('storage_version_number')}",
+        f"{warehouse.describe_storage_version(served.get('storage_version_number'))}",
         highlight=False,
     )
 
@@ -347,9 +374,10 @@ def render_status(info: dict[str, Any], console: Console) -> None:
         f"[bold]working file[/bold] {info['db_path']}  ({_human_size(info['size_bytes'] + info['wal_bytes'])})"
         " — the pipeline's own (sync, build, check); readers never open it"
     )
-    if not info["exists"]:
+    if not info["exists"] or info.get("empty"):
         console.print(
-            "no database yet — run [cyan]producthuntdb sync[/cyan] (or [cyan]producthuntdb demo[/cyan])"
+            "no database yet — run [cyan]producthuntdb sync[/cyan] (or [cyan]producthuntdb pull --resume[/cyan], "
+            "or [cyan]producthuntdb demo[/cyan])" + (": this file holds no table" if info.get("empty") else "")
         )
         return
     if info.get("locked_by"):

@@ -107,6 +107,9 @@ class SyncReport:
     backfill_position: datetime | None = None
     quarantined: int = 0
     """Posts this run set aside in ``raw._quarantine`` (unreadable on the API; retried by later runs)."""
+    gaps: int = 0
+    missing: int = 0
+    """Windows this run closed short of the API's totals, and the posts missing (``raw._gaps``): the run is ``partial``."""
     waited_seconds: float = 0.0
     window_usage: list[float] = field(default_factory=list)
     loads: int = 0
@@ -124,7 +127,7 @@ class SyncReport:
             "status": self.status, "stop_reason": self.stop_reason, "pages": self.pages, "points": self.points,
             "rows_json": json.dumps(self.rows, sort_keys=True), "retries": self.retries, "n_429": self.n_429,
             "points_per_post": self.points_per_post, "backfill_position": self.backfill_position,
-            "quarantined": self.quarantined,
+            "quarantined": self.quarantined, "gaps": self.gaps,
         }
 
 
@@ -568,6 +571,11 @@ def _fill_report(
         report.status, report.stop_reason = "failed", str(error)[:500]
     elif run.stop_reason is not None:
         report.status, report.stop_reason = "stopped", run.stop_reason
+    elif run.stats.gaps:
+        report.status = "partial"
+        report.stop_reason = (
+            f"{run.stats.missing} post(s) the API listed were not received, in {run.stats.gaps} window(s): see raw._gaps"
+        )
     stats = run.stats
     report.finished_at = datetime.now(UTC)
     report.pages, report.points = stats.pages, governor.points
@@ -576,6 +584,7 @@ def _fill_report(
     report.points_per_post = round(governor.points / stats.posts_full, 2) if stats.posts_full else None
     report.backfill_position = ts(position.get("high_water")) if position else None
     report.quarantined = stats.quarantined
+    report.gaps, report.missing = stats.gaps, stats.missing
     report.rows = dict(sorted({**run.rows, "_sync_runs": 1}.items()))
 
 

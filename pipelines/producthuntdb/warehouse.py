@@ -34,6 +34,8 @@ HOLDER_TEXT_LIMIT = 120
 HEADER_MAGIC = b"DUCK"
 READABLE_BY_CLIENTS = range(64, 69)
 """Storage version numbers DuckDB 1.4/1.5 clients (CLI, Node, JDBC) read: what the served file must be."""
+STORAGE_RELEASES = {64: "v0.10.0", 65: "v1.2.0", 66: "v1.3.0", 67: "v1.4.0", 68: "v1.5.0"}
+"""A file header's storage version number → the oldest DuckDB release that opens it (64: v0.10 to v1.1)."""
 
 
 class DatabaseUnavailable(StageError):
@@ -175,6 +177,19 @@ def opened(path: Path, *, read_only: bool = True) -> Iterator[duckdb.DuckDBPyCon
         con.close()
 
 
+@contextmanager
+def attach_host() -> Iterator[duckdb.DuckDBPyConnection]:
+    """An in-memory connection that ATTACHes files, closed on exit: how rows go from one file into another
+    (``pull`` builds the served file from Parquet, ``resume`` reads its marts into a new working file)."""
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        yield con
+    finally:
+        con.close()
+
+
 def create_file(path: Path, storage_version: str) -> None:
     """Create an empty DuckDB file in ``storage_version``; DuckDB keeps that version on every reopen.
 
@@ -206,6 +221,16 @@ def storage_version_number(path: Path) -> int | None:
     return int(struct.unpack("<Q", header[12:20])[0])
 
 
+def describe_storage_version(number: int | None) -> str:
+    """``67 (v1.4.0: DuckDB 1.4 and newer open it)``: the one wording of a file's storage version."""
+    release = STORAGE_RELEASES.get(number) if number is not None else None
+    if release is not None:
+        return f"{number} ({release}: DuckDB {release.removeprefix('v').rsplit('.', 1)[0]} and newer open it)"
+    if number is None:
+        return "unknown (not a DuckDB file header)"
+    return f"{number} (newer than v1.5.0: DuckDB 1.x clients cannot open it)"
+
+
 def check_writable(path: Path) -> None:
     """An existing file can be opened for writing (``DatabaseUnavailable`` names who holds it); a missing one is fine."""
     if path.exists():
@@ -223,8 +248,25 @@ def prepare_working_file(settings: Settings) -> None:
         work.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(served, work)
         logger.info("adopted {} (raw data from before the served/working split) as the working file", served)
+    if work.exists() and _holds_no_table(work):
+        # made by a bare `dbt build` before any sync (dbt-duckdb creates the file it opens), in DuckDB's
+        # default storage version: made again in the configured one
+        work.unlink()
+        work.with_name(work.name + ".wal").unlink(missing_ok=True)
+        logger.info("{} held no table: created again in storage version {}", work, settings.storage_version)
     if not work.exists():
         create_file(work, settings.storage_version)
+
+
+def _holds_no_table(path: Path) -> bool:
+    try:
+        with opened(path) as con:
+            row = con.execute(
+                "select count(*) from duckdb_tables() where database_name = current_database()"
+            ).fetchone()
+    except StageError:
+        return False  # locked or unreadable: not ours to judge here
+    return row is not None and not row[0]
 
 
 def _has_schema(path: Path, schema: str) -> bool:

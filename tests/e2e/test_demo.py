@@ -176,7 +176,7 @@ def test_demo_exits_0_and_fills_the_marts(demo: DemoRun) -> None:
     assert published == [(True,)]
     assert runs == [("ok",)] * SYNCS, "one sync per simulated half day"
     assert "marts.posts" in demo.stdout and f"{posts:,}" in demo.stdout
-    assert "--data-dir demo status --offline" in demo.stdout, "paths are shown relative to the cwd"
+    assert "status --data-dir demo" in demo.stdout, "paths are shown relative to the cwd"
     assert "API points spent" in demo.stdout
     said = demo.stdout + demo.stderr + demo.fd_output
     assert "None per post" not in said, "a sync with nothing new has no per-post price to print"
@@ -240,22 +240,56 @@ def test_demo_history_is_on_the_api_clock(demo: DemoRun) -> None:
     assert span_hours >= (SYNCS - 1) * SYNC_EVERY_HOURS * 0.99, span_hours
 
 
-def test_the_commands_the_demo_prints_work_as_printed(demo: DemoRun) -> None:
-    """Pasted into a shell where the demo ran (no venv activated, no variables set), they run."""
+def printed_commands(stdout: str) -> dict[str, str]:
+    """The demo's "next" lines: ``{what: command}``."""
+    lines = stdout.split("\nnext\n", 1)[1].splitlines()
+    pairs = (line.strip().split(" ", 1) for line in lines if line.startswith("  "))
+    return {what: command.strip() for what, command in pairs}
+
+
+def test_the_commands_the_demo_prints_work_as_printed(demo: DemoRun, tmp_path: Path) -> None:
+    """Pasted into a shell where the demo ran (no venv activated, no variables set), every one runs."""
     import shlex
+    import shutil
     import subprocess
 
     assert demo.exit_code == 0
-    printed = [line.strip() for line in demo.stdout.splitlines() if line.startswith("  status ")]
-    assert printed, demo.stdout
-    command = shlex.split(printed[0].removeprefix("status").strip())
+    commands = printed_commands(demo.stdout)
+    # (`query` runs examples/query.py: printed where the demo runs in a checkout, which this one is not)
+    assert set(commands) == {"status", "duckdb", "report", "docs"}, commands
+    shutil.copytree(demo.out, tmp_path / demo.out.name)  # report and docs rewrite their files: a copy
     env = {k: v for k, v in os.environ.items() if not k.startswith("PRODUCTHUNT_")}
     env["PATH"] = "/usr/bin:/bin"  # `producthuntdb` itself is not on a fresh shell's PATH
-    done = subprocess.run(command, cwd=demo.out.parent, env={**env, **WIDE}, capture_output=True, text=True,
-                          check=False, timeout=120)
-    assert done.returncode == 0, done.stderr
-    assert "marts" in done.stdout and "no database" not in done.stdout
-    assert "backfill: posts from" in done.stdout, "the backfill position of the demo's syncs"
+    env["PRODUCTHUNT_DBT_PROJECT_DIR"] = str(REPO_ROOT / "dbt_project")  # the copy is not a checkout
+    said = {}
+    for what, command in commands.items():
+        done = subprocess.run(shlex.split(command), cwd=tmp_path, env={**env, **WIDE}, capture_output=True,
+                              text=True, check=False, timeout=300)
+        assert done.returncode == 0, f"{what}: {command}\n{done.stdout}\n{done.stderr}"
+        said[what] = done.stdout
+    assert "marts" in said["status"] and "no database" not in said["status"]
+    assert "backfill: posts from" in said["status"], "the backfill position of the demo's syncs"
+    assert "votes_count" in said["duckdb"]
+    assert (tmp_path / demo.out.name / "docs" / "index.html").stat().st_mtime > (demo.out / "docs" / "index.html").stat().st_mtime
+
+
+def test_make_targets_take_data_dir(demo: DemoRun, tmp_path: Path) -> None:
+    """`make report DATA_DIR=data/demo` (and `make status`-like targets) work on the demo's files."""
+    import shutil
+    import subprocess
+    import sys
+
+    assert demo.exit_code == 0
+    data = tmp_path / "demo"
+    shutil.copytree(demo.out, data)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PRODUCTHUNT_")}
+    done = subprocess.run(
+        ["make", "-o", ".venv/.installed", "report", f"DATA_DIR={data}", f"BIN={Path(sys.executable).parent}"],
+        cwd=REPO_ROOT, env={**env, **WIDE}, capture_output=True, text=True, check=False, timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"--data-dir {data} report" in done.stdout
+    assert (data / "report" / "report.html").stat().st_mtime > (demo.out / "report" / "report.html").stat().st_mtime
 
 
 def test_demo_writes_the_report_and_the_docs(demo: DemoRun) -> None:
@@ -435,3 +469,21 @@ def test_check_on_a_broken_mart_exits_1_with_the_failures(
     assert "quality gate failures" in result.stdout and "posts" in result.stdout
     lines = result.stderr.strip().splitlines()
     assert lines == [lines[0]] and lines[0].startswith("error: quality gate failed"), lines
+
+
+def test_report_dbt_docs_and_data_docs_lead_back_to_the_docs_index(demo: DemoRun) -> None:
+    import re
+
+    assert demo.exit_code == 0
+    docs = demo.out / "docs"
+    for report in (demo.out / "report" / "report.html", docs / "report.html"):
+        href = re.search(r"href='([^']+)'[^>]*>All documentation", report.read_text("utf-8"))
+        assert href and (report.parent / href.group(1)).resolve() == (docs / "index.html").resolve(), report
+    pages = list((docs / "quality").rglob("*.html"))
+    assert pages
+    for page in pages:
+        href = re.search(r"href='([^']+)'[^>]*>&larr; ProductHuntDB documentation", page.read_text("utf-8"))
+        assert href and (page.parent / href.group(1)).resolve() == (docs / "index.html").resolve(), page
+    dbt_docs = (docs / "dbt" / "index.html").read_text("utf-8")
+    assert "__overview__" in dbt_docs and "ProductHuntDB: the data model" in dbt_docs, "the dbt docs' overview page"
+    assert "(../index.html)" in dbt_docs

@@ -188,3 +188,29 @@ def test_status_says_which_file_is_which(tmp_path: Path) -> None:
     text = console.export_text()
     assert "served file" in text and "what readers open" in text and "run-1" not in text
     assert "working file" in text and str(work) in text
+
+
+def test_a_working_file_without_tables_is_no_database_yet(tmp_path: Path) -> None:
+    """A bare `dbt build` before any sync opens (and so creates) the working file, then fails: status must
+    not show an empty harvest, and the first sync makes the file again in the storage version clients read."""
+    from producthuntdb.warehouse import prepare_working_file, storage_version_number
+
+    settings = Settings(data_dir=tmp_path, environment="testing")
+    settings.db_path.parent.mkdir(parents=True)
+    duckdb.connect(str(settings.db_path)).close()  # what dbt-duckdb leaves behind
+    info = collect_status(settings)
+    assert info["exists"] and info["empty"]
+    console = Console(record=True, width=200)
+    render_status(info, console)
+    assert "no database yet" in console.export_text()
+    prepare_working_file(settings)
+    assert storage_version_number(settings.db_path) == 67
+
+
+def test_the_storage_version_says_which_duckdb_opens_the_file() -> None:
+    from producthuntdb.settings import DEFAULT_STORAGE_VERSION
+    from producthuntdb.warehouse import describe_storage_version
+
+    assert describe_storage_version(67) == "67 (v1.4.0: DuckDB 1.4 and newer open it)"
+    assert DEFAULT_STORAGE_VERSION in describe_storage_version(67)
+    assert "cannot open" in describe_storage_version(999)

@@ -1,8 +1,9 @@
 """A local stand-in for the slice of Kaggle's API that ``kaggle datasets create/version`` uses.
 
 kagglesdk posts JSON to ``{endpoint}/api/v1/{Service}/{Method}`` (on non-prod environments) and
-uploads blobs with a plain ``PUT`` to the URL ``StartBlobUpload`` returns. The stand-in speaks
-exactly that flow, checks HTTP basic auth, keeps datasets and versions in memory and records
+uploads blobs with a plain ``PUT`` to the URL ``StartBlobUpload`` returns; ``DownloadDataset``
+answers with the latest version's files in one zip (what ``kaggle datasets download`` unzips).
+The stand-in speaks exactly that flow, checks HTTP basic auth, keeps datasets and versions in memory and records
 every call, so tests can assert what was uploaded. The fixture points kaggle at it by setting
 ``KAGGLE_API_ENVIRONMENT=LOCALHOST`` and rewriting ``kagglesdk.kaggle_env``'s endpoint table;
 the production entry is rewritten too, so a test can never reach kaggle.com.
@@ -16,6 +17,7 @@ import hashlib
 import io
 import json
 import threading
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -128,6 +130,16 @@ class KaggleStandin:
         self.datasets[ref].versions.append({"notes": payload.get("versionNotes"), "files": files})
         return 200, {"ref": ref, "url": f"{self.url}/{ref}", "status": "ok"}
 
+    def _download(self, body: dict[str, Any]) -> tuple[int, dict[str, Any] | bytes]:
+        ref = f"{body.get('ownerSlug')}/{body.get('datasetSlug')}"
+        if ref not in self.datasets:
+            return 404, {"code": 404, "message": f"dataset {ref} not found"}
+        archive = io.BytesIO()
+        with zipfile.ZipFile(archive, "w") as zipped:
+            for item in self.datasets[ref].versions[-1]["files"]:
+                zipped.writestr(str(item["name"]), item["data"])
+        return 200, archive.getvalue()
+
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         standin = self
         routes = {
@@ -135,6 +147,7 @@ class KaggleStandin:
             "datasets.DatasetApiService/GetDatasetStatus": standin._status,
             "datasets.DatasetApiService/CreateDataset": standin._create,
             "datasets.DatasetApiService/CreateDatasetVersion": standin._create_version,
+            "datasets.DatasetApiService/DownloadDataset": standin._download,
         }
 
         class Handler(BaseHTTPRequestHandler):
@@ -148,10 +161,11 @@ class KaggleStandin:
                 user, _, key = base64.b64decode(header[6:]).decode().partition(":")
                 return user if (user, key) == (standin.username, standin.key) else None
 
-            def _reply(self, status: int, payload: dict[str, Any]) -> None:
-                data = json.dumps(payload).encode()
+            def _reply(self, status: int, payload: dict[str, Any] | bytes) -> None:
+                binary = isinstance(payload, bytes)
+                data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
                 self.send_response(status)
-                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Type", "application/zip" if binary else "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
@@ -182,7 +196,7 @@ class KaggleStandin:
                     blob = standin.blobs.get(token)
                     if blob is None or not self.path.startswith("/upload/"):
                         return self._reply(404, {"code": 404, "message": "no such upload"})
-                    blob.update(bytes=len(data), sha256=upload["sha256"])
+                    blob.update(bytes=len(data), sha256=upload["sha256"], data=data)
                 self._reply(200, {})
 
         return Handler

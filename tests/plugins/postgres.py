@@ -5,6 +5,8 @@
   When the tests run as root, the server runs as the ``postgres`` user (PostgreSQL refuses root).
 * ``PgServer.url(database, user, password)`` — a ``postgresql://`` URL;
   ``PgServer.create_database(name)`` / ``create_role(name, password, createdb=False)`` /
+  ``trust_role(name)`` (a role that logs in over TCP without a password, as ``trust``, peer auth
+  and ``.pgpass`` setups do) /
   ``execute(sql, database=...)`` — superuser administration for test set-up.
 * ``pg_database`` — a fresh, empty database per test (owned by the superuser); ``.url`` connects.
 
@@ -79,6 +81,16 @@ class PgServer:
         self.execute(
             f'create role "{name}" login password %s {"createdb" if createdb else "nocreatedb"}', params=(password,)
         )
+        return name
+
+    def trust_role(self, name: str) -> str:
+        """A login role without a password that ``pg_hba.conf`` trusts from loopback."""
+        self.execute(f'create role "{name}" login')
+        hba = self.data_dir / "db" / "pg_hba.conf"
+        hba.write_text(f"host all {name} 127.0.0.1/32 trust\n" + hba.read_text())
+        done = self._ctl("reload")
+        if done.returncode != 0:
+            raise RuntimeError(f"pg_ctl reload failed: {done.stderr.strip()}")
         return name
 
     def _ctl(self, *args: str) -> subprocess.CompletedProcess[str]:

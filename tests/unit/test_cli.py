@@ -148,6 +148,21 @@ def test_missing_token_exits_2_for_run(tmp_path: Path) -> None:
     assert "PRODUCTHUNT_TOKEN is not set" in _one_error_line(result)
 
 
+def test_a_token_less_sync_says_where_tokens_come_from_and_that_the_demo_needs_none(tmp_path: Path) -> None:
+    result = invoke("sync", PRODUCTHUNT_DATA_DIR=str(tmp_path))
+    assert result.exit_code == 2
+    line = _one_error_line(result)
+    assert "https://www.producthunt.com/v2/oauth/applications" in line and "`make demo` needs none" in line
+
+
+def test_global_options_work_after_the_command_too(tmp_path: Path) -> None:
+    before = invoke("--data-dir", str(tmp_path / "a"), "status", "--json", "--offline")
+    after = invoke("status", "--json", "--offline", "--data-dir", str(tmp_path / "a"), "--log-level=ERROR")
+    assert before.exit_code == after.exit_code == 0, after.output
+    assert json.loads(after.stdout)["db_path"] == json.loads(before.stdout)["db_path"]
+    assert str(tmp_path / "a") in json.loads(after.stdout)["db_path"]
+
+
 def test_each_config_problem_gets_its_own_line(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("x")

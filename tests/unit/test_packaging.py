@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
+from packaging.version import Version
 
 ROOT = Path(__file__).resolve().parents[2]
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))
@@ -81,6 +82,15 @@ def test_dbt_core_stays_below_1_12() -> None:
     assert "1.11.99" in dbt.specifier and "1.12.0" not in dbt.specifier
 
 
+def test_the_duckdb_floor_opens_the_files_we_write() -> None:
+    """Both files are written in PRODUCTHUNT_STORAGE_VERSION; an older duckdb cannot open them (1.3.2 refuses v1.4.0)."""
+    from producthuntdb.settings import DEFAULT_STORAGE_VERSION
+
+    (duckdb,) = [Requirement(r) for r in PYPROJECT["project"]["dependencies"] if Requirement(r).name == "duckdb"]
+    floor = min(Version(spec.version) for spec in duckdb.specifier if spec.operator == ">=")
+    assert floor >= Version(DEFAULT_STORAGE_VERSION.removeprefix("v")), floor
+
+
 def test_every_dependency_has_bounds() -> None:
     for raw in PYPROJECT["project"]["dependencies"] + PYPROJECT["project"]["optional-dependencies"]["dev"]:
         assert Requirement(raw).specifier, f"{raw!r} has no version bound"
@@ -139,7 +149,7 @@ def test_every_target_that_runs_python_depends_on_install() -> None:
     rules = _targets()
     body = dict(re.findall(r"^([a-z-]+):[^\n]*\n((?:\t[^\n]*\n?)*)", MAKEFILE, re.MULTILINE))
     for target, recipe in body.items():
-        if "$(BIN)/" in recipe and target != "install":
+        if ("$(BIN)/" in recipe or "$(CLI)" in recipe) and target != "install":
             assert "install" in rules[target], f"make {target} uses the venv without depending on install"
 
 
@@ -149,6 +159,10 @@ def test_install_is_idempotent_and_tracks_the_lock() -> None:
     assert set(rules["$(STAMP)"]) == {"pyproject.toml", "constraints.txt"}
     assert "-c constraints.txt" in MAKEFILE
     assert "test -x $(BIN)/python ||" in MAKEFILE  # the venv is created once, never rebuilt over
+    # uv (pinned like everything else) does the install; pip, with its progress shown, when uv cannot be had
+    assert "-c constraints.txt uv" in MAKEFILE and "$(BIN)/uv pip install" in MAKEFILE
+    assert "--progress-bar on -c constraints.txt -e '.[dev]'" in MAKEFILE
+    assert "uv" in _constraints()
 
 
 def test_makefile_switches_telemetry_off_for_every_target() -> None:
@@ -169,7 +183,48 @@ def test_make_dry_run_shows_the_real_commands(tmp_path: Path) -> None:
     assert ".venv/bin/producthuntdb demo" in done.stdout
     assert ".venv/bin/python bench/run_all.py" in done.stdout
     assert ".venv/bin/producthuntdb api serve" in done.stdout
+    with_dir = subprocess.run(
+        ["make", "-n", "-o", ".venv/.installed", "report", "status", "DATA_DIR=data/demo"],
+        cwd=ROOT, capture_output=True, text=True, timeout=30,
+    )
+    assert ".venv/bin/producthuntdb --data-dir data/demo report" in with_dir.stdout
+    assert ".venv/bin/producthuntdb --data-dir data/demo status" in with_dir.stdout
     assert ".venv/bin/mypy" in done.stdout
+
+
+def _install_with(fake_python: Path) -> subprocess.CompletedProcess[str]:
+    """`make install PYTHON=<fake>` with a copy of the Makefile in the fake's empty directory (no .venv)."""
+    fake_python.chmod(0o755)
+    folder = fake_python.parent
+    (folder / "Makefile").write_text(MAKEFILE)
+    (folder / "pyproject.toml").write_text("")
+    (folder / "constraints.txt").write_text("")
+    return subprocess.run(
+        ["make", "install", f"PYTHON={fake_python}"], cwd=folder, capture_output=True, text=True, timeout=30
+    )
+
+
+def test_install_falls_back_to_pip_with_progress_when_uv_cannot_be_had(tmp_path: Path) -> None:
+    """A venv whose pip cannot fetch uv: make install says so and installs with pip, progress shown."""
+    log = tmp_path / "calls.log"
+    venv_python = (
+        f"#!/bin/sh\necho \"$*\" >> {log}\n"
+        'case "$*" in *" uv") echo "no uv here" >&2; exit 1;; esac\nexit 0\n'
+    )
+    fake = tmp_path / "python3"
+    fake.write_text(
+        f"#!{sys.executable}\nimport os, sys\n"
+        "if sys.argv[1] == '-c':\n    exec(sys.argv[2])\n"
+        "elif sys.argv[1:3] == ['-m', 'venv']:\n"
+        "    os.makedirs(sys.argv[3] + '/bin')\n"
+        f"    open(sys.argv[3] + '/bin/python', 'w').write({venv_python!r})\n"
+        "    os.chmod(sys.argv[3] + '/bin/python', 0o755)\n"
+    )
+    done = _install_with(fake)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "installing with pip instead" in done.stdout
+    calls = log.read_text().splitlines()
+    assert calls[-1].startswith("-m pip install") and "--progress-bar on" in calls[-1] and "-e .[dev]" in calls[-1]
 
 
 def test_make_refuses_an_old_python(tmp_path: Path) -> None:
@@ -179,14 +234,7 @@ def test_make_refuses_an_old_python(tmp_path: Path) -> None:
         f"#!{sys.executable}\nimport sys\nsys.version_info = (3, 9, 18)\nsys.version = '3.9.18'\n"
         "assert sys.argv[1] == '-c'\nexec(sys.argv[2])\n"
     )
-    fake.chmod(0o755)
-    # A copy of the Makefile in an empty dir: no .venv there, so install must run the check.
-    (tmp_path / "Makefile").write_text(MAKEFILE)
-    (tmp_path / "pyproject.toml").write_text("")
-    (tmp_path / "constraints.txt").write_text("")
-    done = subprocess.run(
-        ["make", "install", f"PYTHON={fake}"], cwd=tmp_path, capture_output=True, text=True, timeout=30
-    )
+    done = _install_with(fake)
     assert done.returncode != 0
     assert "needs Python >= 3.11" in done.stderr
     assert not (tmp_path / ".venv").exists()
@@ -295,4 +343,4 @@ def test_make_help_promises_only_what_exists_and_install_says_it_takes_minutes()
     install = subprocess.run(
         ["make", "-n", "-B", "install"], cwd=ROOT, capture_output=True, text=True, timeout=30
     )
-    assert "this takes a few minutes" in install.stdout
+    assert "with uv (well under a minute)" in install.stdout and "a few minutes; progress below" in install.stdout

@@ -145,3 +145,17 @@ def test_sync_runs_every_stage_with_secrets_from_the_repository() -> None:
     assert env["PRODUCTHUNT_KAGGLE_KEY"] == "${{ secrets.KAGGLE_KEY }}"
     for key in ("RUNTIME__DLTHUB_TELEMETRY", "GX_ANALYTICS_ENABLED", "DO_NOT_TRACK"):
         assert key in sync["env"]
+
+
+def test_a_cold_cache_resumes_from_the_published_dataset() -> None:
+    """An evicted cache must not restart the backfill from 2013: the run pulls and resumes first."""
+    sync = _load("sync.yml")
+    (job,) = sync["jobs"].values()
+    steps = job["steps"]
+    restore = next(i for i, s in enumerate(steps) if s.get("uses", "").startswith("actions/cache/restore"))
+    pull = next(i for i, s in enumerate(steps) if "pull" in s.get("run", "") and "--resume" in s.get("run", ""))
+    run = next(i for i, s in enumerate(steps) if "make run" in s.get("run", ""))
+    assert restore < pull < run
+    condition = steps[pull]["if"]
+    assert f"steps.{steps[restore]['id']}.outputs.cache-matched-key == ''" in condition
+    assert "PRODUCTHUNT_KAGGLE_USERNAME" in condition and "duckdb" in condition

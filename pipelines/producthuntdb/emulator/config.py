@@ -19,6 +19,8 @@ FAULT_KINDS = (
     "500", "502", "503", "timeout", "slow", "malformed", "graphql_error", "reset",
     # what a CDN, a WAF or the real API's edge cases send (issue 13)
     "html_502", "waf_403", "429_bare", "retry_after", "epoch_reset", "partial", "complexity",
+    # a mutating proxy or a server that forgets its filters (issue 20)
+    "cursor_loop", "ignore_dates", "short_page", "null_id", "dup_id",
 )
 COST_MODELS = ("current", "legacy-nodes")
 SCALES = ("tiny", "small", "medium", "large")
@@ -57,6 +59,8 @@ class EmulatorConfig:
     """Every charge is multiplied by this (rounded up): a server pricier than any known rule."""
     poison_posts: int = 0
     """This many posts (chosen from the seed) fail to resolve on every request, like a broken record."""
+    bad_value_posts: int = 0
+    """This many posts (chosen from the seed) carry a value no client can store, on every request."""
 
     def __post_init__(self) -> None:
         self.validate()
@@ -83,6 +87,8 @@ class EmulatorConfig:
             problems.append(f"cost_factor must be in (0, 100], not {self.cost_factor}")
         if self.poison_posts < 0:
             problems.append(f"poison_posts must be >= 0, not {self.poison_posts}")
+        if self.bad_value_posts < 0:
+            problems.append(f"bad_value_posts must be >= 0, not {self.bad_value_posts}")
         if self.latency_ms < 0:
             problems.append(f"latency_ms must be >= 0, not {self.latency_ms}")
         if self.token is not None and not self.token.strip():

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import random
 import threading
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
+from graphql import DocumentNode, FieldNode, OperationDefinitionNode, SelectionSetNode, VariableNode
+from graphql.utilities import value_from_ast_untyped
 
 from producthuntdb.emulator.config import FAULT_KINDS
 from producthuntdb.emulator.world import World
@@ -43,6 +46,71 @@ def poisoned_posts(world: World, now: int, seed: int, count: int) -> frozenset[i
     rng = np.random.default_rng([seed, 4099])
     chosen = rng.choice(existing, min(count, existing), replace=False)
     return frozenset(int(i) for i in chosen)
+
+
+BAD_VALUE_KINDS = ("surrogate", "big_int", "bad_timestamp")
+"""What ``--bad-value-posts`` puts in a post, in turn: a lone surrogate in ``name``, a
+``commentsCount`` beyond 64 bits (``BIG_INT``), a ``createdAt`` that is no timestamp."""
+BIG_INT = 2**70
+POSTS_FAULTS = ("short_page", "null_id", "dup_id")
+"""Faults that alter the ``posts`` listing of an answer (the connection a harvester pages by date)."""
+
+
+def bad_value_posts(world: World, now: int, seed: int, count: int, exclude: frozenset[int]) -> dict[int, str]:
+    """``count`` post indices (fixed by the seed, none of ``exclude``) → the bad value each carries."""
+    candidates = np.setdiff1d(np.arange(world.moment(now).posts), np.fromiter(exclude, dtype=np.int64))
+    if count <= 0 or len(candidates) == 0:
+        return {}
+    rng = np.random.default_rng([seed, 4111])
+    chosen = sorted(int(i) for i in rng.choice(candidates, min(count, len(candidates)), replace=False))
+    return {i: BAD_VALUE_KINDS[n % len(BAD_VALUE_KINDS)] for n, i in enumerate(chosen)}
+
+
+def loop_cursors(response: dict[str, Any], document: DocumentNode, variables: Mapping[str, Any]) -> dict[str, Any]:
+    """``cursor_loop``: every connection asked with ``after:`` answers that same cursor as its
+    ``endCursor``, with ``hasNextPage`` true — a client that trusts it asks the same page forever."""
+    data = response.get("data")
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    if isinstance(data, dict) and operations:
+        _loop(operations[0].selection_set, data, variables)
+    return response
+
+
+def _loop(selections: SelectionSetNode, data: dict[str, Any], variables: Mapping[str, Any]) -> None:
+    for selection in selections.selections:
+        if not isinstance(selection, FieldNode) or selection.selection_set is None:
+            continue
+        value = data.get((selection.alias or selection.name).value)
+        if not isinstance(value, dict):
+            continue
+        after = next((a.value for a in selection.arguments or () if a.name.value == "after"), None)
+        cursor = variables.get(after.name.value) if isinstance(after, VariableNode) else (
+            value_from_ast_untyped(after) if after is not None else None
+        )
+        info = value.get("pageInfo")
+        if cursor is not None and isinstance(info, dict) and "endCursor" in info:
+            info.update(endCursor=cursor, hasNextPage=True)
+        _loop(selection.selection_set, value, variables)
+
+
+def alter_posts(kind: str, response: dict[str, Any]) -> dict[str, Any]:
+    """``short_page`` (the second half of the nodes dropped, the cursors kept as if they were
+    sent), ``null_id`` (one node's ``id`` null) or ``dup_id`` (the last node replaced by a copy
+    of the first) on the answer's ``posts`` connection, when it holds two nodes or more."""
+    data = response.get("data")
+    posts = data.get("posts") if isinstance(data, dict) else None
+    nodes = posts.get("nodes") if isinstance(posts, dict) else None
+    if not isinstance(nodes, list) or len(nodes) < 2 or not all(isinstance(n, dict) for n in nodes):
+        return response
+    if kind == "short_page":
+        del nodes[len(nodes) // 2 :]
+    elif kind == "null_id":
+        nodes[len(nodes) // 2] = {**nodes[len(nodes) // 2], "id": None}
+    elif kind == "dup_id":
+        nodes[-1] = dict(nodes[0])
+    else:
+        raise AssertionError(kind)
+    return response
 
 
 def break_one_node(response: dict[str, Any]) -> dict[str, Any]:

@@ -17,8 +17,8 @@ Decisions worth knowing (documented in the README):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -54,6 +54,10 @@ class Ctx:
     """Indices of posts that fail to resolve (``--poison-posts``)."""
     redacted_lookups: bool = False
     """``user(id:)`` answers redacted (``EmulatorConfig.redacted_lookups``)."""
+    bad_values: Mapping[int, str] = field(default_factory=dict)
+    """Post index → the unstorable value it carries (``--bad-value-posts``, ``faults.BAD_VALUE_KINDS``)."""
+    ignore_dates: bool = False
+    """``posts`` ignores ``postedAfter``/``postedBefore`` (the ``ignore_dates`` fault)."""
 
 
 class Connection:
@@ -342,8 +346,40 @@ class PoisonedPost(PostNode):
         raise GraphQLError(f"Internal error while resolving Post {self.s.id}: record could not be loaded")
 
 
+BIG_COUNT_SENTINEL = 2_147_483_647
+"""What a ``big_int`` post's ``commentsCount`` resolves to: GraphQL's ``Int`` is 32-bit, so the
+value beyond 64 bits is swapped in by the server after serialization (``faults.BIG_INT``)."""
+LONE_SURROGATE = "\ud800"
+
+
+class BadValuePost(PostNode):
+    """A post whose record holds a value no harvester can store, on every request: a lone
+    surrogate in its name, a count beyond 64 bits, or a timestamp that is no timestamp."""
+
+    __slots__ = ()
+
+    @property
+    def name(self) -> str:
+        real = str(self.s.name)
+        return real[:3] + LONE_SURROGATE + real[3:] if self._kind == "surrogate" else real
+
+    @property
+    def commentsCount(self) -> int:
+        return BIG_COUNT_SENTINEL if self._kind == "big_int" else int(self.ctx.moment.comments[self.i])
+
+    @property
+    def createdAt(self) -> str:
+        return "not-a-date" if self._kind == "bad_timestamp" else str(self.s.createdAt)
+
+    @property
+    def _kind(self) -> str:
+        return self.ctx.bad_values[self.i]
+
+
 def post_node(ctx: Ctx, i: int) -> PostNode:
-    return PoisonedPost(ctx, i) if i in ctx.poison else PostNode(ctx, i)
+    if i in ctx.poison:
+        return PoisonedPost(ctx, i)
+    return BadValuePost(ctx, i) if i in ctx.bad_values else PostNode(ctx, i)
 
 
 def _time_window(offsets: np.ndarray, created: int, args: dict[str, Any]) -> tuple[int, int]:

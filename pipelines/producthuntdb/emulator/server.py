@@ -31,10 +31,18 @@ from producthuntdb.emulator import faults as fault_shapes
 from producthuntdb.emulator.clock import Clock, iso, parse_datetime
 from producthuntdb.emulator.config import EmulatorConfig
 from producthuntdb.emulator.engine import Engine
-from producthuntdb.emulator.faults import GRAPHQL_ERROR_BODY, MALFORMED_BODY, FaultInjector, poisoned_posts
+from producthuntdb.emulator.faults import (
+    BIG_INT,
+    GRAPHQL_ERROR_BODY,
+    MALFORMED_BODY,
+    POSTS_FAULTS,
+    FaultInjector,
+    bad_value_posts,
+    poisoned_posts,
+)
 from producthuntdb.emulator.limits import Quota, RateLimiter
 from producthuntdb.emulator.pricing import Pricer
-from producthuntdb.emulator.resolvers import Ctx
+from producthuntdb.emulator.resolvers import BIG_COUNT_SENTINEL, Ctx
 from producthuntdb.emulator.world import World
 from producthuntdb.errors import ConfigError
 
@@ -46,7 +54,10 @@ MAX_BODY = 1 << 20
 
 def dumps(value: Any) -> bytes:
     """Compact, deterministic JSON: same world, same query → same bytes."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    try:
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate (--bad-value-posts): sent as JSON's \\ud800 escape
+        return json.dumps(value, separators=(",", ":")).encode("ascii")
 
 
 def _error_body(message: str, **extra: Any) -> bytes:
@@ -108,6 +119,7 @@ class Emulator:
         self.engine = Engine(self.world, cost_model=config.cost_model, cost_factor=config.cost_factor)
         self.clock = Clock(config.now)
         self.poison = poisoned_posts(self.world, self.clock.now, config.seed, config.poison_posts)
+        self.bad_values = bad_value_posts(self.world, self.clock.now, config.seed, config.bad_value_posts, self.poison)
         self.limiter = RateLimiter(config.budget, config.window_seconds)
         self.faults = FaultInjector(config.seed, config.fault_rate, config.faults)
         self.stats = Stats()
@@ -176,7 +188,7 @@ class Emulator:
             )
         now = self.clock.now
         ctx = Ctx(self.world, now, self.world.moment(now), self.config.redaction, self.poison,
-                  self.config.redacted_lookups)
+                  self.config.redacted_lookups, self.bad_values, ignore_dates=fault == "ignore_dates")
         response, ran = self.engine.execute(prepared, body, ctx)
         if ran:
             self.stats.count(points=prepared.cost)
@@ -184,7 +196,14 @@ class Emulator:
             quota = self.limiter.refund(prepared.cost)
         if fault == "partial" and ran:
             response = fault_shapes.break_one_node(response)
-        reply = self._json(200, dumps(response), quota)
+        elif fault == "cursor_loop" and ran:
+            response = fault_shapes.loop_cursors(response, prepared.document, body.get("variables") or {})
+        elif fault in POSTS_FAULTS and ran:
+            response = fault_shapes.alter_posts(fault, response)
+        answer = dumps(response)
+        if self.bad_values:  # GraphQL's Int is 32-bit: the value beyond 64 bits goes in after serializing
+            answer = answer.replace(b'"commentsCount":%d' % BIG_COUNT_SENTINEL, b'"commentsCount":%d' % BIG_INT)
+        reply = self._json(200, answer, quota)
         if fault == "epoch_reset":
             reply.headers["X-Rate-Limit-Reset"] = str(now + quota.reset)
         return reply
@@ -225,7 +244,7 @@ class Emulator:
             return Reply(429, _error_body("Too Many Requests"))
         if kind == "retry_after":
             return Reply(429, _error_body("Too Many Requests"), {"Retry-After": "1"})
-        if kind in ("epoch_reset", "partial", "complexity"):
+        if kind in ("epoch_reset", "partial", "complexity", "cursor_loop", "ignore_dates", *POSTS_FAULTS):
             return None  # the request runs; its answer is altered after pricing or execution
         raise AssertionError(kind)
 
@@ -294,6 +313,7 @@ class Emulator:
                 "cost_factor",
                 "poison_posts",
                 "redacted_lookups",
+                "bad_value_posts",
             }
             unknown = set(payload) - known
             if unknown:
@@ -317,6 +337,10 @@ class Emulator:
                 self.engine.pricer = Pricer(self.engine.schema, candidate.cost_model, candidate.cost_factor)
             if "poison_posts" in payload:
                 self.poison = poisoned_posts(self.world, self.clock.now, candidate.seed, candidate.poison_posts)
+            if "poison_posts" in payload or "bad_value_posts" in payload:
+                self.bad_values = bad_value_posts(
+                    self.world, self.clock.now, candidate.seed, candidate.bad_value_posts, self.poison
+                )
         c = self.config
         return Reply(
             200,
@@ -335,6 +359,8 @@ class Emulator:
                     "cost_factor": c.cost_factor,
                     "poison_posts": c.poison_posts,
                     "poisoned_post_ids": sorted(int(self.world.post_ids[i]) for i in self.poison),
+                    "bad_value_posts": c.bad_value_posts,
+                    "bad_value_post_ids": {str(self.world.post_ids[i]): kind for i, kind in sorted(self.bad_values.items())},
                     "redaction": c.redaction,
                     "redacted_lookups": c.redacted_lookups,
                     "token_required": c.token is not None,
@@ -533,6 +559,7 @@ def serve(config: EmulatorConfig) -> None:
         + (f" x{config.cost_factor:g}" if config.cost_factor != 1 else "")
         + f", redaction {'on' if config.redaction else 'off'}"
         + (f", {config.poison_posts} poisoned posts" if config.poison_posts else "")
+        + (f", {config.bad_value_posts} posts with unstorable values" if config.bad_value_posts else "")
         + (f", faults {','.join(config.faults)} at {config.fault_rate:g}" if config.fault_rate else "")
         + f"\n  admin: {server.base_url}/_emulator/stats | truth | clock | config — Ctrl-C to stop",
         flush=True,

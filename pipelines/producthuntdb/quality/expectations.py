@@ -143,6 +143,23 @@ def build_expectations(
     return out
 
 
+def completeness(gaps: str) -> Any:
+    """No window a sync recorded short (``gaps``, raw._gaps) may hold fewer posts than the API
+    listed minus the quarantined ones: a harvest that lost rows never passes as complete."""
+    from producthuntdb.source.ledger import open_gaps_sql
+
+    rows = open_gaps_sql(gaps, "{batch}", "timezone('UTC', p.created_at)")
+    return gxe.UnexpectedRowsExpectation(
+        unexpected_rows_query=f"select count(*) as unexpected_rows from ({rows}) as bad having count(*) > 0",
+        description="every posts window holds the posts the API listed (raw._gaps)",
+        meta={
+            "column": "created_at", "check": "complete windows",
+            "expected": "no window short of the API's totalCount minus the quarantined (raw._gaps)",
+            "sample_sql": rows,
+        },
+    )
+
+
 def describe_expected(expectation: str, kwargs: dict[str, Any]) -> str:
     """What a passing result would have looked like, for the ``check`` table."""
     if expectation == "expect_table_row_count_to_be_between":

@@ -185,7 +185,8 @@ def run_gate(
         evaluated = len(failures) + len(set(previous) - {p.table for p in plans})
         docs_path: Path | None = None
         if plans:
-            gx_failures, gx_evaluated, docs_path = _validate(settings, plans, docs_dir)
+            gaps = _gaps_table(settings) if any(p.table == "posts" for p in plans) else None
+            gx_failures, gx_evaluated, docs_path = _validate(settings, plans, docs_dir, gaps)
             failures += gx_failures
             evaluated += gx_evaluated
     report = GateReport(
@@ -256,7 +257,22 @@ def _plan(
     return failures, skipped, plans
 
 
-def _validate(settings: Settings, plans: list[_Plan], docs_dir: Path) -> tuple[list[Failure], int, Path]:
+def _gaps_table(settings: Settings) -> str | None:
+    """``raw._gaps`` when a sync recorded windows short of the API's totals (``source/ledger.py``)."""
+    from producthuntdb import destination
+
+    sql = "select count(*) from information_schema.tables where table_schema = ? and table_name = '_gaps'"
+    if destination.is_warehouse(settings):
+        rows = destination.query(settings, sql.replace("?", "%s"), (settings.dataset_name,))
+    else:
+        with warehouse.opened(settings.db_path) as con:
+            rows = con.execute(sql, [settings.dataset_name]).fetchall()
+    return f"{warehouse.quote_identifier(settings.dataset_name)}._gaps" if rows and rows[0][0] else None
+
+
+def _validate(
+    settings: Settings, plans: list[_Plan], docs_dir: Path, gaps: str | None = None
+) -> tuple[list[Failure], int, Path]:
     os.environ["GX_ANALYTICS_ENABLED"] = "false"  # before GX is imported: no telemetry, ever
     import great_expectations as gx
     from great_expectations.checkpoint import UpdateDataDocsAction
@@ -266,7 +282,7 @@ def _validate(settings: Settings, plans: list[_Plan], docs_dir: Path) -> tuple[l
     from producthuntdb import destination
     from producthuntdb.logs import current_run_id
     from producthuntdb.quality.data_docs import localize_site
-    from producthuntdb.quality.expectations import build_expectations
+    from producthuntdb.quality.expectations import build_expectations, completeness
 
     docs_dir.mkdir(parents=True, exist_ok=True)
     context: Any = gx.get_context(mode="ephemeral")
@@ -297,6 +313,8 @@ def _validate(settings: Settings, plans: list[_Plan], docs_dir: Path) -> tuple[l
         suite = context.suites.add(gx.ExpectationSuite(name=plan.table))
         for expectation in build_expectations(plan.spec, plan.columns, plan.min_rows, settings, MARTS_SCHEMA):
             suite.add_expectation(expectation)
+        if plan.table == "posts" and gaps is not None:
+            suite.add_expectation(completeness(gaps))
         definitions.append(
             context.validation_definitions.add(
                 gx.ValidationDefinition(name=plan.table, data=batch, suite=suite)

@@ -39,13 +39,16 @@ import dlt
 from dlt.extract.resource import DltResource
 from loguru import logger
 
+from producthuntdb.api.client import PAGE_CAP
 from producthuntdb.api.queries import batched_users_query
 from producthuntdb.source.contract import TABLES, post_row
-from producthuntdb.source.helpers import HarvestRun, iso, paginate, ts
+from producthuntdb.source.helpers import HarvestRun, iso, loaded_outside, paginate, ts
+from producthuntdb.source.ledger import REASK_PAGE_SIZE, close_or_reask, tally
 from producthuntdb.source.membership import scan_due, topic_links
-from producthuntdb.source.quarantine import posts_connection, retry_quarantined
+from producthuntdb.source.quarantine import posts_connection, retry_quarantined, set_aside
 from producthuntdb.source.sweep import RESOURCE as SWEEP
 from producthuntdb.source.sweep import sweep_pages
+from producthuntdb.source.values import screen_post
 from producthuntdb.source.windows import (
     BOUNDARY,
     PRODUCT_HUNT_EPOCH,
@@ -66,7 +69,7 @@ Rows = list[dict[str, Any]]
 MAIN_PHASE = (
     ("topics", "post_pages", "topic_links", "recent_post_counts", SWEEP, "collection_nodes"),
     ("topics", "posts", "topic_links", "retried_topics", "post_makers", "post_links", "post_metrics", "_quarantine",
-     "refreshed_posts", "refreshed_metrics", "swept_posts", "swept_metrics", "collections", "collection_posts"),
+     "_gaps", "refreshed_posts", "refreshed_metrics", "swept_posts", "swept_metrics", "collections", "collection_posts"),
 )
 CHILDREN_PHASE = (("comments", "votes"), ("comments", "votes"))
 USERS = ("users",)
@@ -142,11 +145,14 @@ def producthunt(run: HarvestRun) -> Sequence[DltResource]:
             paging = state["window"].get("paging")
             if paging and paging["run_id"] == run.run_id:  # the previous chunk of this run stopped here
                 variables, cursor = paging["variables"], paging["cursor"]
-            def fetch_page(at: str | None, window: dict[str, Any] = variables) -> dict[str, Any] | None:
-                return posts_connection(run, window, at)  # a failing page is narrowed, its bad posts quarantined
+            size = REASK_PAGE_SIZE if state["window"].get("reasked") else PAGE_CAP
 
+            def fetch_page(at: str | None, window: dict[str, Any] = variables, size: int = size) -> dict[str, Any] | None:
+                return posts_connection(run, window, at, size)  # a failing page is narrowed, its bad posts quarantined
+
+            counted = tally(run, state["window"])
             for connection in paginate(run, "posts_page", variables, ("posts",), cursor=cursor, fetch_page=fetch_page):
-                nodes = connection["nodes"]
+                nodes = _loadable(run, counted.take(connection["nodes"], connection.get("set_aside") or []), variables)
                 info = connection["pageInfo"]
                 # Within a run the next chunk goes on with the cursor; a later run resumes from
                 # resume_before instead (a cursor is an offset: it could skip posts in between).
@@ -163,8 +169,8 @@ def producthunt(run: HarvestRun) -> Sequence[DltResource]:
                 yield nodes
                 if info["hasNextPage"] and run.chunk_full():
                     return
-            if run.interrupted:
-                return
+            if run.interrupted or not close_or_reask(run, state["window"]):
+                continue  # paged again from its top, or the run ends (chunk_full says which)
             close_window(state)
         if not run.interrupted and state.get("window") is None and start_of_next_window(state) >= newest:
             run.finish("post_pages")
@@ -204,6 +210,13 @@ def producthunt(run: HarvestRun) -> Sequence[DltResource]:
     def post_metrics(page: Rows) -> Iterator[Rows]:
         yield _emit(run, "post_metrics", [_metrics(run, node, run.api_now()) for node in page])
 
+    @dlt.resource(name="_gaps", **TABLES["_gaps"].hints())
+    def gaps() -> Iterator[Rows]:
+        """The windows this chunk closed short of the API's totals (``ledger.py``), loaded with the position."""
+        if run.gaps:
+            rows, run.gaps = run.gaps, []
+            yield rows
+
     @dlt.resource(name="_quarantine", **TABLES["_quarantine"].hints())
     def quarantine() -> Iterator[Rows]:
         """The posts this chunk set aside or retried (``quarantine.py``), loaded with the position."""
@@ -223,8 +236,12 @@ def producthunt(run: HarvestRun) -> Sequence[DltResource]:
         low = newest - timedelta(hours=run.lookback_hours)
         if high > low:
             variables = {"postedAfter": iso(low), "postedBefore": iso(high + BOUNDARY)}
-            for connection in paginate(run, "post_counts", variables, ("posts",), elastic=True):
-                page = [node for node in connection["nodes"] if node["id"] not in run.fetched_posts]
+            now, strays = run.api_now(), loaded_outside(run, low, high + BOUNDARY)  # counts carry no createdAt
+            for connection in paginate(run, "post_counts", variables, ("posts",), elastic=True, strays=strays):
+                page = [
+                    node for node in connection["nodes"]
+                    if node.get("id") is not None and node["id"] not in run.fetched_posts and _countable(node, now)
+                ]
                 run.stats.posts_refreshed += len(page)
                 if page:
                     yield page
@@ -257,8 +274,12 @@ def producthunt(run: HarvestRun) -> Sequence[DltResource]:
 
     @dlt.resource(name=SWEEP, selected=False)
     def post_sweep() -> Iterator[Rows]:
-        """Counts of older posts, a small share of the budget a run (``sweep.py``)."""
-        yield from sweep_pages(run, position(run))
+        """Counts of older posts, a small share of the budget a run (``sweep.py``); counts that
+        cannot be stored are left as they are, as the look-back does."""
+        now = run.api_now()
+        for page in sweep_pages(run, position(run)):
+            if countable := [node for node in page if _countable(node, now)]:
+                yield countable
 
     # -- topic membership ---------------------------------------------------------------------
     @dlt.resource(name="topic_links", table_name="post_topics", **TABLES["post_topics"].hints())
@@ -409,7 +430,7 @@ def producthunt(run: HarvestRun) -> Sequence[DltResource]:
     return (
         collection_pages, collection_pages | collections, collection_pages | collection_posts,
         pages, pages | posts, pages | retried_topics, pages | post_makers, pages | post_links, pages | post_metrics,
-        quarantine(),
+        quarantine(), gaps(),
         counts, counts | refreshed_posts, counts | refreshed_metrics,
         topics(), links(),
         swept, swept | refreshed_posts.with_name("swept_posts"), swept | refreshed_metrics.with_name("swept_metrics"),
@@ -417,6 +438,27 @@ def producthunt(run: HarvestRun) -> Sequence[DltResource]:
         users(),
         sync_runs(),
     )
+
+
+def _loadable(run: HarvestRun, nodes: Rows, variables: dict[str, Any]) -> Rows:
+    """The nodes of a posts page that can be stored: a repairable value repaired (and flagged), a
+    post with a value that cannot be stored quarantined with the reason (``values.py``)."""
+    now, loadable = run.api_now(), []
+    for node in nodes:
+        clean, why = screen_post(node, now)
+        if clean is None:
+            set_aside(run, node["id"], variables, None, why or "unstorable", "cannot be stored")
+        else:
+            loadable.append(clean)
+    return loadable
+
+
+def _countable(node: dict[str, Any], now: datetime) -> bool:
+    """Counts that can be stored; others are left as they are, with one line (``values.py``)."""
+    clean, why = screen_post(node, now)
+    if clean is None:
+        logger.warning("the counts of post {} cannot be stored ({}): not refreshed", node["id"], why)
+    return clean is not None
 
 
 def _metrics(run: HarvestRun, node: dict[str, Any], observed_at: datetime) -> dict[str, Any]:

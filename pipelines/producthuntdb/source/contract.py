@@ -73,6 +73,7 @@ TABLES: dict[str, TableSpec] = {
         "id",
         "id name tagline description slug url website votes_count:bigint comments_count:bigint"
         " reviews_count:bigint reviews_rating:double created_at:timestamp featured_at:timestamp user_id"
+        " repaired"  # the fields whose unstorable text was repaired (source/values.py); null when none
         " thumbnail_url",
     ),
     "post_metrics": _spec(
@@ -106,11 +107,17 @@ TABLES: dict[str, TableSpec] = {
         "entity id window_after:timestamp window_before:timestamp after_cursor error first_seen:timestamp"
         " attempts:bigint last_attempt:timestamp resolved_at:timestamp",
     ),
+    # posts windows closed short of the API's totalCount after asking twice (source/ledger.py)
+    "_gaps": _spec(
+        "run_id,window_after",
+        "run_id window_after:timestamp window_before:timestamp expected:bigint received:bigint quarantined:bigint"
+        " unusable:bigint reason recorded_at:timestamp",
+    ),
     "_sync_runs": _spec(
         "run_id",
         "run_id started_at:timestamp finished_at:timestamp status stop_reason pages:bigint points:bigint"
         " rows_json retries:bigint n_429:bigint points_per_post:double backfill_position:timestamp"
-        " quarantined:bigint",
+        " quarantined:bigint gaps:bigint",
     ),
 }
 

@@ -19,15 +19,19 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from loguru import logger
 
-from producthuntdb.api.client import GraphQLClient, GraphQLResult
+from producthuntdb.api.client import PAGE_CAP, GraphQLClient, GraphQLResult
 from producthuntdb.api.governor import StopRun
 from producthuntdb.api.queries import load_query
 from producthuntdb.errors import GraphQLQueryError, ProductHuntDBError, QueryTooComplexError
+from producthuntdb.source.guards import SLACK, PageGuard, StreamStuck, ignored, inspect_page
+from producthuntdb.source.times import iso, ts
+
+__all__ = ["CHUNK_PAGES", "HarvestRun", "Stats", "iso", "loaded_outside", "paginate", "paginate_aliased", "ts"]
 
 WINDOW_END_POINTS = 100
 """Less than this left in a rate window: no page of posts fits any more (elastic pages go down to 4 posts)."""
@@ -35,18 +39,6 @@ WINDOW_END_POINTS = 100
 DbQuery = Callable[[str, tuple[Any, ...]], list[tuple[Any, ...]]]
 """``db_query(sql_template, params)``: reads the raw tables loaded so far; ``{posts}``-style
 placeholders name raw tables, and a table not created yet reads as empty."""
-
-
-def iso(value: datetime | None) -> str | None:
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value is not None else None
-
-
-def ts(value: str | None) -> datetime | None:
-    """An API DateTime (ISO 8601) as an aware UTC datetime."""
-    if not value:
-        return None
-    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
 @dataclass
@@ -60,6 +52,9 @@ class Stats:
     posts_refreshed: int = 0
     quarantined: int = 0
     """Posts set aside by this run (found bad, or retried and still bad): ``raw._quarantine``."""
+    gaps: int = 0
+    missing: int = 0
+    """Windows this run closed with fewer posts than the API listed, and how many: ``raw._gaps``."""
 
 
 CHUNK_PAGES = 400
@@ -116,6 +111,12 @@ class HarvestRun:
     quarantine: list[dict[str, Any]] = field(default_factory=list)
     """``raw._quarantine`` rows of this chunk (bad items set aside, retried ones), loaded with it."""
     quarantine_retried: bool = False
+    tallies: dict[str, Any] = field(default_factory=dict)
+    """The posts windows being paged: window start → ``ledger.Tally`` (ids received, unusable nodes)."""
+    gaps: list[dict[str, Any]] = field(default_factory=list)
+    """``raw._gaps`` rows of this chunk (windows short of the API's totals), loaded with it."""
+    asked: int = PAGE_CAP
+    """The page size (``$first``) of the last request: a page shorter than asked is doubtful (``guards.py``)."""
     _chunk_pages_used: int = 0
     _chunk_started: float = field(default_factory=time.monotonic)
 
@@ -183,6 +184,7 @@ class HarvestRun:
         try:
             if elastic:
                 variables["first"] = self.client.fit_first(text, variables)
+            self.asked = int(variables.get("first") or PAGE_CAP)
             result = (
                 self.client.execute_partial(text, variables) if partial
                 else GraphQLResult(self.client.execute(text, variables))
@@ -213,6 +215,23 @@ class HarvestRun:
             self.on_page(self.stats)
 
 
+def loaded_outside(run: HarvestRun, after: datetime, before: datetime) -> Callable[[list[str]], set[str]]:
+    """``strays`` for the pagers, when nodes are ids only: the loaded posts among them created
+    outside ``[after, before]`` by more than the pagers' slack — the server ignored the dates."""
+    low, high = after - 2 * SLACK, before + 2 * SLACK
+
+    def strays(ids: list[str]) -> set[str]:
+        if not ids:
+            return set()
+        rows = run.db_query(
+            "SELECT id FROM {posts} WHERE id IN (SELECT unnest(?)) AND (created_at < ? OR created_at > ?)",
+            (ids, low, high),
+        )
+        return {str(row[0]) for row in rows}
+
+    return strays
+
+
 def paginate(
     run: HarvestRun,
     name: str,
@@ -223,6 +242,7 @@ def paginate(
     first_page: dict[str, Any] | None = None,
     elastic: bool = False,
     fetch_page: Callable[[str | None], dict[str, Any] | None] | None = None,
+    strays: Callable[[list[str]], set[str]] | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Every page (Relay connection) of query ``name`` from ``cursor`` on — the pager of one
     connection (``paginate_aliased`` pages many at once; there is no other).
@@ -234,23 +254,33 @@ def paginate(
     ``pageInfo.endCursor`` in its state after handling a page, and may stop between pages.
     ``fetch_page(cursor)``: how to get the connection at ``cursor`` instead of ``run.fetch``
     (the posts pages narrow a failing page there, ``quarantine.py``); None ends the paging.
+    Every page passes the stream's progress guard (``guards.py``): a page that cannot move the
+    stream on is asked again, and a second one ends the run with one line (``run.error``);
+    ``strays(ids)`` names the ids outside the requested dates when the nodes carry no ``createdAt``.
     """
+    guard = PageGuard(name, strays)
+
+    def get() -> dict[str, Any] | None:
+        if fetch_page is not None:
+            return fetch_page(cursor)
+        data = run.fetch(name, {**variables, "cursor": cursor}, elastic=elastic)
+        node: Any = data
+        for key in path:
+            node = node.get(key) if isinstance(node, dict) else None
+        return node if isinstance(node, dict) else None
+
     connection = first_page
+    if connection is not None:
+        guard.accept(connection)
     while True:
-        if connection is None and fetch_page is not None:
-            connection = fetch_page(cursor)
+        if connection is None:
+            try:
+                connection = guard.checked(get, cursor, variables, lambda: run.asked)
+            except StreamStuck as stuck:
+                run.error = stuck
+                return
             if connection is None:
                 return
-        if connection is None:
-            data = run.fetch(name, {**variables, "cursor": cursor}, elastic=elastic)
-            if data is None:
-                return
-            node: Any = data
-            for key in path:
-                node = node.get(key) if isinstance(node, dict) else None
-            if node is None:
-                return
-            connection = node
         yield connection
         info = connection["pageInfo"]
         if not info["hasNextPage"]:
@@ -265,6 +295,7 @@ def paginate_aliased(
     plan: Callable[[list[list[Any]]], list[tuple[list[Any], dict[str, Any]]]],
     query: Callable[[int], str],
     variables: dict[str, Any],
+    strays: Callable[[list[str]], set[str]] | None = None,
 ) -> Iterator[list[tuple[list[Any], list[dict[str, Any]]]]]:
     """Pages of several connections in each request — GraphQL aliases ``t0``, ``t1``, … of one
     query — until every connection in ``todo`` is done: the pager for many short connections
@@ -277,7 +308,14 @@ def paginate_aliased(
     request, after moving each entry's cursor (a finished connection leaves ``todo``), so a
     caller that stops between pages resumes from ``todo``. Ends when ``todo`` is empty, or
     early when the chunk is full or the run must stop (``todo`` then still holds the rest).
+
+    Each connection has its progress guard (``guards.py``): a stuck page leaves its entry where
+    it was, so the next request asks it again, and a second stuck page in a row ends the run.
+    ``strays(ids)``: the ids known to lie outside the requested dates, for nodes that do not
+    carry their ``createdAt`` (a topic's post ids): such a page is stuck too (an ignored filter).
     """
+    seen: dict[str, set[str]] = {}
+    suspect: set[str] = set()
     while todo:
         if run.chunk_full():
             return
@@ -291,9 +329,28 @@ def paginate_aliased(
             return
         pages: list[tuple[list[Any], list[dict[str, Any]]]] = []
         done: set[int] = set()
+        answers = [data.get(f"t{i}") or {} for i in range(len(batch))]
+        outside = strays([n["id"] for a in answers for n in a.get("nodes") or [] if n and n.get("id")]) if strays else set()
         for i, (entry, _) in enumerate(batch):
-            connection = data.get(f"t{i}") or {}
+            connection = answers[i]
+            key = repr(entry[:-2])
+            stuck = inspect_page(connection, entry[-2], seen.setdefault(key, set()), variables, None).stuck
+            stray = sum(1 for n in connection.get("nodes") or [] if n and n.get("id") in outside)
+            if stray and stuck is None:
+                stuck = ignored(stray)
+            if stuck is not None:
+                if key in suspect:
+                    run.error = StreamStuck(
+                        f"{name} stopped for {entry[:-2]} after cursor {entry[-2]!r}: the API {stuck} twice; "
+                        "nothing past it was fetched"
+                    )
+                    return
+                suspect.add(key)
+                logger.info("{} for {}: the API {}: asking that page again", name, entry[:-2], stuck)
+                continue
+            suspect.discard(key)
             nodes = connection.get("nodes") or []
+            seen[key].update(node["id"] for node in nodes if isinstance(node, dict) and node.get("id") is not None)
             pages.append((entry, nodes))
             info = connection.get("pageInfo") or {}
             if info.get("hasNextPage") and nodes:

@@ -38,7 +38,7 @@ from collections.abc import Generator, Iterator
 from typing import Any
 
 from producthuntdb.api.queries import batched_topic_posts_query, batched_topic_totals_query, load_query
-from producthuntdb.source.helpers import HarvestRun, iso, paginate_aliased, ts
+from producthuntdb.source.helpers import HarvestRun, iso, loaded_outside, paginate_aliased, ts
 from producthuntdb.source.windows import BOUNDARY, PRODUCT_HUNT_EPOCH
 
 PROBES_PER_REQUEST = 20
@@ -92,7 +92,8 @@ def _scan(run: HarvestRun, scan: dict[str, Any]) -> Generator[Rows, None, bool]:
     def plan(todo: list[list[Any]]) -> list[tuple[list[Any], dict[str, Any]]]:
         return [(entry, {"topic": entry[1], "first": first}) for entry, first in _batch(run, todo)]
 
-    for pages in paginate_aliased(run, "topics_posts", todo, plan, batched_topic_posts_query, span):
+    strays = loaded_outside(run, after, before)  # a topic's post ids carry no dates: the loaded ones tell
+    for pages in paginate_aliased(run, "topics_posts", todo, plan, batched_topic_posts_query, span, strays):
         links = [(node["id"], entry[0]) for entry, nodes in pages for node in nodes]
         harvested = _harvested(run, sorted({post_id for post_id, _ in links}))
         rows = [{"post_id": post_id, "topic_id": topic_id} for post_id, topic_id in links if post_id in harvested]

@@ -22,10 +22,12 @@ from typing import Any
 
 from loguru import logger
 
+from producthuntdb.api.client import PAGE_CAP
 from producthuntdb.api.narrow import Page, Span, narrow_page
 from producthuntdb.api.queries import load_query
 from producthuntdb.errors import GraphQLQueryError
 from producthuntdb.source.helpers import HarvestRun, ts
+from producthuntdb.source.values import screen_post
 
 ENTITY_POST = "post"
 MAX_ATTEMPTS = 3
@@ -37,11 +39,13 @@ class _Stopped(Exception):
     """The run must end (a bound or an API failure, recorded in the run) while narrowing."""
 
 
-def posts_connection(run: HarvestRun, variables: dict[str, Any], cursor: str | None) -> dict[str, Any] | None:
+def posts_connection(
+    run: HarvestRun, variables: dict[str, Any], cursor: str | None, page_size: int = PAGE_CAP
+) -> dict[str, Any] | None:
     """The ``posts`` connection at ``cursor`` of a window — its bad posts narrowed out and
     quarantined — or None when the run must stop."""
     request = {**variables, "cursor": cursor}
-    first = run.client.fit_first(load_query("posts_page"), request)  # what fits in the window's last points
+    first = min(page_size, run.client.fit_first(load_query("posts_page"), request))  # what fits in the window's last points
     result = None
     for _ in range(2):  # a partial answer is asked once more: it may be a passing fault, not a record
         try:
@@ -95,18 +99,21 @@ def _narrowed(
         # Every post of the page fails: the query is at fault, not a record.
         run.error = GraphQLQueryError(f"the API refused every post of a page: {narrowed.bad[0].error}")
         return None
-    now = datetime.now(UTC)  # bookkeeping: the machine's clock, like the position's
-    known = _known(run, [bad.identity for bad in narrowed.bad])
     for bad in narrowed.bad:
-        first_seen, attempts = known.get(bad.identity, (now, 0))
-        run.quarantine.append(_row(
-            bad.identity, variables, bad.after, bad.error, first_seen, attempts + 1, now,
-        ))
-        run.stats.quarantined += 1
-        logger.warning(
-            "post {} could not be read ({}): quarantined, the rest of its page is loaded", bad.identity, bad.error
-        )
-    return {"nodes": narrowed.items, "pageInfo": {"hasNextPage": narrowed.has_next, "endCursor": narrowed.end_cursor}}
+        set_aside(run, bad.identity, variables, bad.after, bad.error, "could not be read")
+    return {
+        "nodes": narrowed.items, "pageInfo": {"hasNextPage": narrowed.has_next, "endCursor": narrowed.end_cursor},
+        "set_aside": [bad.identity for bad in narrowed.bad],  # received, though not loadable (guards.py)
+    }
+
+
+def set_aside(run: HarvestRun, post_id: str, variables: dict[str, Any], cursor: str | None, error: str, what: str) -> None:
+    """Quarantine one post of a page (its row rides with the chunk); one line in the log."""
+    now = datetime.now(UTC)  # bookkeeping: the machine's clock, like the position's
+    first_seen, attempts = _known(run, [post_id]).get(post_id, (now, 0))
+    run.quarantine.append(_row(post_id, variables, cursor, error, first_seen, attempts + 1, now))
+    run.stats.quarantined += 1
+    logger.warning("post {} {} ({}): quarantined, the rest of its page is loaded", post_id, what, error)
 
 
 
@@ -133,6 +140,9 @@ def retry_quarantined(run: HarvestRun) -> Iterator[list[dict[str, Any]]]:
                 return
             node = None if result.errors else result.data.get("post")
             error = "; ".join(str(e.get("message", e)) for e in result.errors) or "the post is gone"
+            if node is not None:
+                node, unstorable = screen_post(node, run.api_now())
+                error = unstorable or error
         window = {"postedAfter": _iso(after), "postedBefore": _iso(before)}
         now = datetime.now(UTC)  # bookkeeping: the machine's clock, like the position's
         row = _row(post_id, window, cursor, "" if node else error, first_seen, int(attempts) + 1, now)

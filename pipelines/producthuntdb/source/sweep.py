@@ -38,7 +38,7 @@ from typing import Any
 from producthuntdb.api.complexity import query_cost
 from producthuntdb.api.governor import DOCUMENTED_LIMIT, DOCUMENTED_WINDOW_SECONDS
 from producthuntdb.api.queries import load_query
-from producthuntdb.source.helpers import HarvestRun, iso, paginate, ts
+from producthuntdb.source.helpers import HarvestRun, iso, loaded_outside, paginate, ts
 from producthuntdb.source.windows import BOUNDARY
 
 RESOURCE = "post_sweep"
@@ -125,13 +125,16 @@ def sweep_pages(run: HarvestRun, state: dict[str, Any]) -> Iterator[Rows]:
             _cycle_done(sweep, now)
             break
         first, last = min(window.values()), max(window.values())
-        variables = {"postedAfter": iso(after or first - BOUNDARY), "postedBefore": iso(last + BOUNDARY)}
+        low, high = after or first - BOUNDARY, last + BOUNDARY
+        variables = {"postedAfter": iso(low), "postedBefore": iso(high)}
         spent_before, seen = governor.points, 0
-        for connection in paginate(run, QUERY, variables, ("posts",), elastic=True):
+        # counts carry no createdAt: loaded posts outside the dates tell an ignored filter (guards.py)
+        strays = loaded_outside(run, low, high)
+        for connection in paginate(run, QUERY, variables, ("posts",), elastic=True, strays=strays):
             nodes = connection["nodes"]
             seen += len(nodes)
             # only loaded posts (the API also lists posts this database does not hold), once a run
-            page = [node for node in nodes if node["id"] in window and node["id"] not in run.fetched_posts]
+            page = [node for node in nodes if node.get("id") in window and node["id"] not in run.fetched_posts]
             run.stats.posts_refreshed += len(page)
             if page:
                 yield page

@@ -8,7 +8,9 @@ key ``harvest``) is kept as
 * ``high_water`` H — every post with ``floor < created_at <= H`` is loaded;
 * ``window`` — the date range being harvested now: ``after`` (= H when it started),
   ``before`` (None for the open, newest window), ``top`` (newest ``created_at`` seen in
-  it) and ``resume_before`` (oldest ``created_at`` fetched so far).
+  it) and ``resume_before`` (oldest ``created_at`` fetched so far); ``expected`` is the
+  ``totalCount`` it was planned from and ``reasked`` says it is being paged a second time
+  because it came up short (the completeness ledger, ``ledger.py``).
 
 A window is paged descending; after every page ``resume_before`` moves down. A stopped run
 resumes with ``postedBefore = resume_before`` (+1 s, so posts sharing that second are not
@@ -119,9 +121,18 @@ def plan_window(run: HarvestRun, state: dict[str, Any], start: datetime, newest:
             days = max(days / 2, MIN_WINDOW_DAYS)
             continue
         state["window_days"] = days
-        return {"after": iso(start), "before": iso(end), "top": None, "resume_before": None}
+        return {"after": iso(start), "before": iso(end), "top": None, "resume_before": None, "expected": count}
     state["window_days"] = days
-    return {"after": iso(start), "before": None, "top": None, "resume_before": None}
+    window = {"after": iso(start), "before": None, "top": None, "resume_before": None}
+    data = run.fetch("posts_total", whole_window(window))  # what the ledger expects of it (ledger.py)
+    if data is None:
+        return None
+    return {**window, "expected": int(data["posts"]["totalCount"])}
+
+
+def whole_window(window: dict[str, Any]) -> dict[str, Any]:
+    """``postedAfter``/``postedBefore`` of all of ``window``, wherever its paging is."""
+    return window_variables({**window, "resume_before": None})
 
 
 def window_variables(window: dict[str, Any]) -> dict[str, Any]:
