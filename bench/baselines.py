@@ -115,7 +115,7 @@ def harvest(
             connection = body["data"]["posts"]
             result.pages += 1
             result.points += result.query_cost
-            result.posts += len(connection["edges"])
+            result.posts += len(connection["edges"] if "edges" in connection else connection["nodes"])
             if not connection["pageInfo"]["hasNextPage"]:
                 break
             after = connection["pageInfo"]["endCursor"]

@@ -11,7 +11,9 @@ never makes anyone wait):
   * extract+normalize+load rows/s of our sync vs a plain dlt pipeline loading the same rows from
     memory (``dlt_floor``, in dlt's default load files), and vs the same floor in the Parquet
     files our sync writes into DuckDB (``dlt_floor_same_format``);
-  * a sync with nothing new and one after a day of new posts: points and seconds;
+  * a sync with nothing new and one after a day of new posts: points and seconds — the day's sync
+    with the sweep of older posts' counts (``source/sweep.py``) and, on a copy, without it;
+  * the posts pages alone with and without ``thumbnail``/``productLinks``: points per post;
   * ``dbt build`` and gate seconds; peak RSS of every stage (each runs in its own process);
   * the time from "gate passed" to "served file swapped" (``gate_to_swap_s``), and the latency of
     a reader querying the served file every 0.2 s while build → check → serve run again
@@ -84,10 +86,12 @@ def log(message: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
-def _sync(server: Any, data_dir: Path, **options: Any) -> dict[str, Any]:
+def _sync(server: Any, data_dir: Path, settings: dict[str, Any] | None = None, **options: Any) -> dict[str, Any]:
     """Run our sync in a child process; add the points the emulator charged for it."""
     before = points_spent(server)
-    result = run_stage("sync", data_dir=data_dir, api_url=server.url, token=TOKEN, options=options)
+    result = run_stage(
+        "sync", data_dir=data_dir, api_url=server.url, token=TOKEN, options=options, settings=settings or {}
+    )
     result["points"] = points_spent(server) - before
     if not result.get("ok"):
         log(f"  sync failed: {result.get('error')}")
@@ -111,6 +115,23 @@ def bench_baselines(server: Any, figures: dict[str, Any]) -> None:
         log(f"  {name}: {result.posts} posts, {result.pages} pages, {points:,} points")
 
 
+def bench_post_fields(server: Any, figures: dict[str, Any]) -> None:
+    """Every post paged with our posts query, with and without the thumbnail and product links
+    (``--with media``): what those two fields cost a post, charged by the emulator."""
+    from producthuntdb.api.queries import load_query
+
+    for name, query_name in (("posts_pages", "posts_page_media"), ("posts_pages_lean", "posts_page")):
+        query = load_query(query_name).replace("$cursor", "$after")  # baselines.harvest pages with $after
+        before = points_spent(server)
+        result = harvest(server.url, name, query, token=TOKEN)
+        figures[f"{name}_points_per_post"] = ratio(points_spent(server) - before, result.posts)
+        figures[f"{name}_page_cost"] = result.query_cost
+    log(
+        f"  posts pages: {figures['posts_pages_points_per_post']:.2f} points a post with thumbnail and links, "
+        f"{figures['posts_pages_lean_points_per_post']:.2f} without"
+    )
+
+
 def bench_size(size: str, work: Path) -> dict[str, Any]:
     """Every figure that runs on an unthrottled emulator, for one world size."""
     figures: dict[str, Any] = {"peak_rss_mb": {}}
@@ -120,6 +141,7 @@ def bench_size(size: str, work: Path) -> dict[str, Any]:
         figures["world_posts"] = truth.get("posts")
         log(f"{size}: world of {truth.get('posts')} posts; baselines")
         bench_baselines(server, figures)
+        bench_post_fields(server, figures)
 
         log(f"{size}: our full sync (unthrottled)")
         full = _sync(server, data)
@@ -164,12 +186,20 @@ def bench_size(size: str, work: Path) -> dict[str, Any]:
             figures["noop_sync_s"] = noop.get("seconds")
             figures["noop_vs_full_points"] = ratio(figures["noop_sync_points"], full["points"])
 
-            log(f"{size}: one day of new posts")
+            log(f"{size}: one day of new posts, with the sweep of older counts and (on a copy) without")
+            shutil.copytree(data, work / f"{size}-no-sweep")
             admin_post(server, "clock", {"advance_seconds": DAY})
             day = _sync(server, data)
+            lean_day = _sync(server, work / f"{size}-no-sweep", settings={"sweep_share": 0.0})
             figures["one_day_sync_points"] = day["points"] if day.get("ok") else None
             figures["one_day_sync_s"] = day.get("seconds")
             figures["one_day_vs_full_points"] = ratio(figures["one_day_sync_points"], full["points"])
+            if day.get("ok") and lean_day.get("ok"):
+                swept = day["raw_rows"].get("post_metrics", 0) - lean_day["raw_rows"].get("post_metrics", 0)
+                figures["one_day_sync_points_no_sweep"] = lean_day["points"]
+                figures["sweep_points"] = day["points"] - lean_day["points"]
+                figures["sweep_posts"] = swept
+                figures["sweep_points_per_post"] = ratio(figures["sweep_points"], swept)
             figures["peak_rss_mb"]["sync_incremental"] = max(
                 noop.get("peak_rss_mb") or 0, day.get("peak_rss_mb") or 0
             )
@@ -341,6 +371,10 @@ def headline(results: dict[str, Any]) -> dict[str, Any]:
         "reader_ms": {size: f.get("reader_ms") for size, f in sizes.items()},
         "noop_sync_points": {size: f.get("noop_sync_points") for size, f in sizes.items()},
         "one_day_sync_points": {size: f.get("one_day_sync_points") for size, f in sizes.items()},
+        "one_day_sync_points_no_sweep": {size: f.get("one_day_sync_points_no_sweep") for size, f in sizes.items()},
+        "sweep_points_per_post": first.get("sweep_points_per_post"),
+        "posts_pages_points_per_post": first.get("posts_pages_points_per_post"),
+        "posts_pages_lean_points_per_post": first.get("posts_pages_lean_points_per_post"),
         "peak_rss_mb": {size: f.get("peak_rss_mb") for size, f in sizes.items()},
         "emulator_pages_per_s": ((results.get("emulator") or {}).get("throughput") or {}).get(
             "pages_per_second"
@@ -369,6 +403,12 @@ def report(results: dict[str, Any]) -> None:
             "points/post, original ProductHuntDB",
             top["original_points_per_post"],
             "3,805 points per page of 20",
+        ),
+        (
+            "points/post, posts pages with / without thumbnail+links",
+            " / ".join(f"{v:.2f}" if isinstance(v, float) else "—" for v in (
+                top.get("posts_pages_points_per_post"), top.get("posts_pages_lean_points_per_post"))),
+            "the two fields cost 5 points a post",
         ),
         ("ours / naive", top["ours_vs_naive"], f"target {TARGETS['ours_vs_naive']}"),
         ("ours / original", top["ours_vs_original"], ""),
@@ -422,7 +462,13 @@ def report(results: dict[str, Any]) -> None:
             (
                 f"{size}: one-day sync points, s",
                 f"{f.get('one_day_sync_points')} pts, {f.get('one_day_sync_s') or 0:.1f} s",
-                "",
+                "with the sweep of older counts",
+            ),
+            (
+                f"{size}: one-day sync points without the sweep",
+                f"{f.get('one_day_sync_points_no_sweep')} pts; the sweep: {f.get('sweep_points')} pts for "
+                f"{f.get('sweep_posts')} posts ({f.get('sweep_points_per_post') or 0:.2f} a post)",
+                "PRODUCTHUNT_SWEEP_SHARE=0 on a copy",
             ),
             (
                 f"{size}: dbt build s, gate s",

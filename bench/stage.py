@@ -50,6 +50,7 @@ def _settings(spec: dict[str, Any]) -> Any:
         progress=False,
         destination=spec.get("destination"),
         postgres_url=spec.get("postgres_url"),
+        **spec.get("settings", {}),
     )
 
 

@@ -82,3 +82,46 @@
     true
     {%- endif -%}
 {%- endmacro %}
+
+{#- A URL without its tracking parameters: the API's `website` redirect carries `utm_*`
+    parameters naming the harvesting application and its id, and links often carry `ref=`.
+    Other parameters, the fragment and everything else stay as they were. -#}
+{% macro strip_tracking(column) -%}
+    {%- set dropped = regexp_replace_all(column, "'([?&])(utm_[^=&#]*|ref)=[^&#]*'", "'\\1'") -%}
+    {%- set squeezed = regexp_replace_all(dropped, "'([?&])&+'", "'\\1'") -%}
+    {{ regexp_replace_all(squeezed, "'[?&]+(#|$)'", "'\\1'") }}
+{%- endmacro %}
+
+{#- The host of a URL, lower case, without `www.`; NULL for text that is not an http(s) URL. -#}
+{% macro url_domain(column) -%}
+    case when lower({{ column }}) like 'http%://%' then
+        {{ regexp_replace_all('lower(' ~ column ~ ')', "'^[a-z]+://([^/?#@]*@)?(www[.])?([^/?#:]+).*$'", "'\\3'") }}
+    end
+{%- endmacro %}
+
+{#- Every match of `pattern` replaced (both arguments are SQL string literals). -#}
+{% macro regexp_replace_all(column, pattern, replacement) -%}
+    {{ return(adapter.dispatch('regexp_replace_all')(column, pattern, replacement)) }}
+{%- endmacro %}
+
+{#- DuckDB and PostgreSQL: the `g` flag; `\1` names a group in both. -#}
+{% macro default__regexp_replace_all(column, pattern, replacement) -%}
+    regexp_replace({{ column }}, {{ pattern }}, {{ replacement }}, 'g')
+{%- endmacro %}
+
+{% macro bigquery__regexp_replace_all(column, pattern, replacement) -%}
+    regexp_replace({{ column }}, r{{ pattern }}, r{{ replacement }})
+{%- endmacro %}
+
+{#- Hours from `start` to `moment` (both naive UTC timestamps), rounded down; negative before `start`. -#}
+{% macro hours_between(start, moment) -%}
+    {{ return(adapter.dispatch('hours_between')(start, moment)) }}
+{%- endmacro %}
+
+{% macro default__hours_between(start, moment) -%}
+    cast(floor(extract(epoch from ({{ moment }} - {{ start }})) / 3600) as bigint)
+{%- endmacro %}
+
+{% macro bigquery__hours_between(start, moment) -%}
+    div(datetime_diff({{ moment }}, {{ start }}, second) - if(datetime_diff({{ moment }}, {{ start }}, second) < 0, 3599, 0), 3600)
+{%- endmacro %}

@@ -3,9 +3,9 @@
     missing from this list, so it cannot silently fall behind. -#}
 {% macro mart_names() -%}
     {{ return([
-        'posts', 'users', 'topics', 'post_topics', 'post_makers', 'collections',
+        'posts', 'users', 'topics', 'post_topics', 'post_makers', 'post_links', 'collections',
         'collection_posts', 'comments', 'votes', 'post_metrics_history',
-        'daily_launches', 'topic_trends', 'leaderboard_daily',
+        'daily_launches', 'topic_trends', 'topic_trends_weekly', 'leaderboard_daily', 'post_trajectory',
     ]) }}
 {%- endmacro %}
 

@@ -6,7 +6,7 @@
 {%- if execute %}
 {%- for relation in marts %}
 {%- for col in adapter.get_columns_in_relation(relation) %}
-{%- if col.name in ('user_id', 'maker_id') %}
+{%- if col.name in ('user_id', 'maker_id', 'hunter_id') %}
 union all
 select '{{ relation.identifier }}.{{ col.name }} is "0"' as problem
 from {{ relation }}

@@ -303,7 +303,7 @@ def _parse_with(value: str | None) -> frozenset[str]:
     unknown = sorted(items - WITH_CHOICES)
     if unknown:
         raise typer.BadParameter(
-            f"unknown {', '.join(unknown)}; choose from comments,votes", param_hint="--with"
+            f"unknown {', '.join(unknown)}; choose from comments,votes,media", param_hint="--with"
         )
     return items
 
@@ -373,7 +373,7 @@ SINCE_OPT = typer.Option(None, "--since", help="Harvest posts from this date (YY
 FULL_REFRESH_OPT = typer.Option(False, "--full-refresh", help="Forget the saved cursor and start again.")
 MAX_POINTS_OPT = typer.Option(None, "--max-points", help="Stop after spending this many API points.")
 MAX_MINUTES_OPT = typer.Option(None, "--max-minutes", help="Stop after this many minutes (resumes next run).")
-WITH_OPT = typer.Option(None, "--with", help="Also harvest: comments, votes (comma separated).")
+WITH_OPT = typer.Option(None, "--with", help="Also harvest: comments, votes, media (thumbnails and product links; comma separated).")
 BUDGET_SHARE_OPT = typer.Option(
     None, "--budget-share", help="Share (0-1] of the 6,250 points / 15 min this run may use."
 )

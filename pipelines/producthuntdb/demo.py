@@ -157,8 +157,9 @@ def sync_days(
 ) -> tuple[SyncReport, int]:
     """A sync of the recent history, then ``syncs - 1`` more, the clock moved between them.
 
-    The last sync also fetches comments and votes: once, rather than again after every count
-    change. Returns the last sync's report and what all the syncs spent, for the summary.
+    Every sync fetches thumbnails and product links (``--with media``: the emulator's points are
+    free, and the demo shows every mart filled); the last also fetches comments and votes: once,
+    rather than again after every count change. Returns the last sync's report and what all the syncs spent, for the summary.
     """
     from producthuntdb.emulator.config import DEFAULT_NOW
 
@@ -169,7 +170,7 @@ def sync_days(
         if number > 1:
             now = advance_clock(base_url, SYNC_EVERY_HOURS)
             console.print(f"emulator clock moved {SYNC_EVERY_HOURS} h to {now}", highlight=False)
-        with_ = frozenset({"comments", "votes"}) if number == syncs else frozenset()
+        with_ = frozenset({"media", "comments", "votes"} if number == syncs else {"media"})
         last = pipeline.sync(settings, pipeline.sync_options(settings, since=since, with_=with_), hooks)
         points += int(last.points or 0)
     return last, points

@@ -33,10 +33,9 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml  # type: ignore[import-untyped]  # PyYAML comes with dbt; its stubs do not
 from loguru import logger
 
-from producthuntdb import __version__, dirswap, warehouse
+from producthuntdb import __version__, datadict, dirswap, warehouse
 from producthuntdb.errors import StageError
 from producthuntdb.locks import exclusive
 from producthuntdb.quality import GateReport
@@ -306,26 +305,6 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
-def column_docs(dbt_project_dir: Path) -> dict[str, tuple[str, dict[str, str]]]:
-    """Model and column descriptions from ``models/marts/*.yml`` (the dbt docs' source of truth)."""
-    docs: dict[str, tuple[str, dict[str, str]]] = {}
-    for path in sorted((dbt_project_dir / "models" / "marts").glob("*.yml")):
-        try:
-            content = yaml.safe_load(path.read_text("utf-8")) or {}
-        except (OSError, yaml.YAMLError):
-            continue
-        for model in content.get("models") or []:
-            if not isinstance(model, dict) or "name" not in model:
-                continue
-            columns = {
-                str(c["name"]): " ".join(str(c.get("description") or "").split())
-                for c in model.get("columns") or []
-                if isinstance(c, dict) and "name" in c
-            }
-            docs[str(model["name"])] = (" ".join(str(model.get("description") or "").split()), columns)
-    return docs
-
-
 def _kaggle_type(data_type: str) -> str:
     if data_type in INTEGER_TYPES:
         return "integer"
@@ -336,19 +315,19 @@ def _kaggle_type(data_type: str) -> str:
 
 def kaggle_metadata(settings: Settings, manifest: dict[str, Any]) -> dict[str, Any]:
     """Kaggle's dataset-metadata.json: title, id, licence and every file's column descriptions."""
-    docs = column_docs(settings.dbt_project_dir)
+    docs = datadict.marts(settings.dbt_project_dir)
     resources = []
     for table, info in manifest["tables"].items():
-        description, columns = docs.get(table, ("", {}))
+        mart = docs.get(table) or datadict.Mart(table, "")
         fields = [
-            {"name": c["name"], "description": columns.get(c["name"], ""), "type": _kaggle_type(c["type"])}
+            {"name": c["name"], "description": mart.columns.get(c["name"], ""), "type": _kaggle_type(c["type"])}
             for c in info["columns"]
         ]
         for fmt in FORMATS:
             resources.append(
                 {
                     "path": info["files"][fmt]["path"],
-                    "description": description or f"The {table} mart ({info['rows']} rows).",
+                    "description": mart.description or f"The {table} mart ({info['rows']} rows).",
                     "schema": {"fields": fields},
                 }
             )
@@ -366,7 +345,8 @@ def kaggle_metadata(settings: Settings, manifest: dict[str, Any]) -> dict[str, A
             "To query it in DuckDB: `producthuntdb pull` builds the file from this "
             "dataset after checking every file against manifest.json; `producthuntdb pull --resume` also "
             "continues the harvest from where this version stops (manifest.json carries the position). "
-            "Data remains subject to the Product Hunt API terms of use."
+            "Data remains subject to the Product Hunt API terms of use.\n\n"
+            + datadict.render(settings.dbt_project_dir, heading="##")
         ),
         "licenses": [{"name": LICENSE}],
         "keywords": ["product hunt", "startups", "technology"],

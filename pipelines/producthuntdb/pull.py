@@ -231,15 +231,15 @@ def write_served(settings: Settings, folder: Path, manifest: dict[str, Any], tmp
 
 def _comment(con: Any, settings: Settings, tables: dict[str, int]) -> None:
     """The marts' descriptions from the dbt project's YAML, as ``serve`` copies dbt's comments."""
-    from producthuntdb.export import column_docs
+    from producthuntdb import datadict
 
-    for table, (description, columns) in column_docs(settings.dbt_project_dir).items():
+    for table, mart in datadict.marts(settings.dbt_project_dir).items():
         if table not in tables:
             continue
         name = f"served.{MARTS_SCHEMA}.{quote_identifier(table)}"
-        if description:
-            con.execute(f"comment on table {name} is {quote_literal(description)}")
+        if mart.description:
+            con.execute(f"comment on table {name} is {quote_literal(mart.description)}")
         present = {str(r[0]) for r in con.execute(f"select column_name from (describe {name})").fetchall()}
-        for column, text in columns.items():
+        for column, text in mart.columns.items():
             if text and column in present:
                 con.execute(f"comment on column {name}.{quote_identifier(column)} is {quote_literal(text)}")

@@ -129,30 +129,35 @@ def _launches(con: duckdb.DuckDBPyConnection) -> list[Chart]:
 
 
 def _leaderboard(con: duckdb.DuckDBPyConnection) -> tuple[Chart, list[tuple[Any, ...]]]:
-    latest = con.execute("select max(launch_date) from marts.leaderboard_daily").fetchone()
+    """The last complete day's featured posts by votes (the newest day is still voting), and the
+    top 3 of the seven complete days before it."""
+    latest = con.execute("select max(launch_date) from marts.leaderboard_daily where not is_partial_day").fetchone()
     day = latest[0] if latest else None
     top = _rows(
         con,
         "select name, votes_count from marts.leaderboard_daily where launch_date = ? "
-        "order by daily_rank limit 10",
+        "order by vote_rank, post_id limit 10",
         [day],
     )
     table = _rows(
         con,
         """
-        select launch_date, daily_rank, name, votes_count, comments_count
+        select launch_date, vote_rank, name, votes_count, comments_count
         from marts.leaderboard_daily
-        where daily_rank <= 3 and launch_date > (select max(launch_date) from marts.leaderboard_daily) - 7
-        order by launch_date desc, daily_rank
+        where vote_rank <= 3 and not is_partial_day and launch_date > ? - 7
+        order by launch_date desc, vote_rank, post_id
         """,
+        [day],
     )
     chart = Chart(
         "leaderboard",
-        f"Daily leaderboard: top posts of {day}" if day else "Daily leaderboard",
+        f"Daily leaderboard: featured posts of {day} by votes" if day else "Daily leaderboard",
         "hbar",
         "votes",
         "",
         [Series("votes", [r[1] for r in reversed(top)], [r[0] for r in reversed(top)])],
+        note="The last complete launch day (Pacific time); ranked by votes, which the site's own order also weighs.",
+        empty_reason="no launch day with featured posts is over yet",
     )
     return chart, table
 
@@ -232,77 +237,83 @@ def _topics(con: duckdb.DuckDBPyConnection) -> list[Chart]:
 
 
 def _trajectories(con: duckdb.DuckDBPyConnection) -> list[Chart]:
+    """The most voted recent launches, each metric drawn from ``post_trajectory`` (loaded votes or
+    comments where the post has them, one point per sync otherwise); captions count what is drawn."""
+    charts = []
+    why = "no post of the last days has two points yet: run sync again later (or see the demo)"
+    for metric in ("votes", "comments"):
+        rows = _rows(
+            con,
+            f"""
+            with recent as (
+                select post_id, name, votes_count from marts.posts
+                where launch_date > (select max(launch_date) from marts.posts) - {RECENT_DAYS}
+            ),
+            drawn as (
+                select t.post_id from marts.post_trajectory t join recent using (post_id)
+                where t.metric = ? group by t.post_id having count(*) >= 2
+            ),
+            chosen as (
+                select recent.* from recent join drawn using (post_id)
+                order by recent.votes_count desc, recent.post_id limit {TRAJECTORY_POSTS}
+            )
+            select c.post_id, c.name, t.hours_since_launch, t.cumulative_count, t.source
+            from chosen c join marts.post_trajectory t using (post_id)
+            where t.metric = ?
+            order by c.votes_count desc, c.post_id, t.hours_since_launch
+            """,
+            [metric, metric],
+        )
+        lines: dict[str, Series] = {}
+        sources: set[str] = set()
+        for post_id, name, hours, count, source in rows:
+            line = lines.setdefault(post_id, Series(str(name), [], []))
+            line.x.append(int(hours))
+            line.y.append(int(count))
+            sources.add("history" if source == "history" else "rows")
+        how = {
+            frozenset({"rows"}): f"counted from the loaded {metric}",
+            frozenset({"history"}): "one point per sync that observed the post",
+        }.get(frozenset(sources), f"from the loaded {metric} where synced, else one point per sync")
+        charts.append(
+            Chart(
+                f"{metric[:-1]}_trajectories",
+                f"Launch trajectories: {metric} by hours since launch",
+                "line",
+                "hours since launch",
+                metric,
+                list(lines.values()),
+                note=f"The {len(lines)} most voted post{'s' if len(lines) != 1 else ''} of the last "
+                f"{RECENT_DAYS} launch days with two points or more, {how}.",
+                empty_reason=why,
+            )
+        )
+    return charts
+
+
+def _leaders(con: duckdb.DuckDBPyConnection, table: str, column: str) -> list[tuple[str, int]]:
+    """The users with the most posts in ``table.column``, counted by user id (display names are
+    not unique: two makers of one name are two bars), labelled by name — with the id when the
+    name is shared."""
     rows = _rows(
         con,
         f"""
-        with recent as (
-            select post_id, name, created_at, votes_count from marts.posts
-            where launch_date > (select max(launch_date) from marts.posts) - {RECENT_DAYS}
-        ),
-        observed as (
-            select h.post_id, count(*) as n from marts.post_metrics_history h
-            join recent using (post_id) group by h.post_id having count(*) >= 2
-        ),
-        chosen as (
-            select recent.* from recent join observed using (post_id)
-            order by recent.votes_count desc, recent.post_id limit {TRAJECTORY_POSTS}
-        )
-        select c.post_id, c.name,
-               round(epoch(h.observed_at - c.created_at) / 3600.0, 1) as hours,
-               h.votes_count, h.comments_count
-        from chosen c join marts.post_metrics_history h using (post_id)
-        where h.observed_at >= c.created_at
-        order by c.votes_count desc, c.post_id, h.observed_at
+        select t.{column} as user_id, max(coalesce(u.name, u.username)) as name, count(distinct t.post_id) as launches
+        from marts.{table} t left join marts.users u on u.user_id = t.{column}
+        where t.{column} is not null group by t.{column} order by launches desc, user_id limit {LEADERS}
         """,
     )
-    votes: dict[str, Series] = {}
-    comments: dict[str, Series] = {}
-    for post_id, name, hours, vote_count, comment_count in rows:
-        for target, value in ((votes, vote_count), (comments, comment_count)):
-            line = target.setdefault(post_id, Series(str(name), [], []))
-            line.x.append(float(hours))
-            line.y.append(value)
-    why = "no post of the last days was observed twice yet: run sync again later (or see the demo)"
+    names = [name for _, name, _ in rows]
     return [
-        Chart(
-            "vote_trajectories",
-            "Launch trajectories: votes by hours since launch",
-            "line",
-            "hours since launch",
-            "votes",
-            list(votes.values()),
-            note=f"The {TRAJECTORY_POSTS} most voted posts of the last {RECENT_DAYS} days, one point per sync.",
-            empty_reason=why,
-        ),
-        Chart(
-            "comment_trajectories",
-            "Launch trajectories: comments by hours since launch",
-            "line",
-            "hours since launch",
-            "comments",
-            list(comments.values()),
-            empty_reason=why,
-        ),
+        (f"{name} (#{user_id})" if name is None or names.count(name) > 1 else str(name), int(launches))
+        for user_id, name, launches in rows
     ]
 
 
-def _people(con: duckdb.DuckDBPyConnection) -> list[Chart]:
-    makers = _rows(
-        con,
-        f"""
-        select coalesce(u.name, u.username, m.maker_id) as who, count(distinct m.post_id) as launches
-        from marts.post_makers m left join marts.users u on u.user_id = m.maker_id
-        where m.maker_id is not null group by all order by launches desc, who limit {LEADERS}
-        """,
-    )
-    hunters = _rows(
-        con,
-        f"""
-        select coalesce(u.name, u.username, p.user_id) as who, count(*) as launches
-        from marts.posts p left join marts.users u on u.user_id = p.user_id
-        where p.user_id is not null group by all order by launches desc, who limit {LEADERS}
-        """,
-    )
+def people_charts(con: duckdb.DuckDBPyConnection) -> list[Chart]:
+    """Makers and hunters with the most launches."""
+    makers = _leaders(con, "post_makers", "maker_id")
+    hunters = _leaders(con, "posts", "hunter_id")
     redacted = "users are redacted by the API since 2023 (the demo can show them: --redaction off)"
     return [
         Chart(
@@ -312,6 +323,7 @@ def _people(con: duckdb.DuckDBPyConnection) -> list[Chart]:
             "posts made",
             "",
             [Series("launches", [r[1] for r in reversed(makers)], [r[0] for r in reversed(makers)])],
+            note="Counted by user id; a name two makers share carries the id.",
             empty_reason=redacted,
         ),
         Chart(
@@ -362,7 +374,7 @@ def collect(settings: Settings) -> ReportData:
             r[0]
             for r in _rows(con, "select table_name from information_schema.tables where table_schema = 'marts'")
         }
-        needed = {"posts", "daily_launches", "leaderboard_daily", "post_topics", "post_metrics_history"}
+        needed = {"posts", "daily_launches", "leaderboard_daily", "post_topics", "post_trajectory"}
         missing = sorted(needed - marts)
         if missing:
             raise StageError(f"{db} lacks marts {', '.join(missing)}: run build first")
@@ -372,7 +384,7 @@ def collect(settings: Settings) -> ReportData:
             leaderboard_chart,
             *_topics(con),
             *_trajectories(con),
-            *_people(con),
+            *people_charts(con),
             _comments(con, "comments" in marts),
         ]
         span = con.execute("select min(created_at), max(created_at) from marts.posts").fetchone() or (None, None)
@@ -520,9 +532,9 @@ def render_html(data: ReportData, title: str) -> str:
         note = f'<p class="note">{_esc(chart.note)}</p>' if chart.note else ""
         blocks.append(f'<section class="panel chart" id="{chart.key}">{div}{note}</section>')
         if chart.key == "leaderboard" and data.leaderboard:
-            table = _table(["day", "rank", "post", "votes", "comments"], data.leaderboard)
+            table = _table(["day", "vote rank", "post", "votes", "comments"], data.leaderboard)
             blocks.append(
-                '<section class="panel" id="leaderboard_table"><h2>Top 3 of each of the last 7 days</h2>'
+                '<section class="panel" id="leaderboard_table"><h2>Top 3 of each of the last 7 complete days</h2>'
                 f"{table}</section>"
             )
     generated = datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")

@@ -47,8 +47,10 @@ from producthuntdb.warehouse import MARTS_SCHEMA, quote_identifier, quote_litera
 if TYPE_CHECKING:
     import duckdb
 
-SCHEMA_VERSION = 1
-"""Raise it when the marts' columns or the record change in a way :data:`RAW_FROM_MARTS` cannot read."""
+SCHEMA_VERSION = 2
+"""Raise it when the marts' columns or the record change in a way :data:`RAW_FROM_MARTS` cannot read.
+2: ``posts.user_id`` became ``hunter_id``; ``posts.thumbnail_url`` and the ``post_links`` mart came
+(issue 22). A version-1 dataset is still read (:data:`VERSION_1`)."""
 META_SCHEMA = "meta"
 HARVEST_TABLE = "harvest"
 LINEAGE = "_dlt_load_id"
@@ -61,7 +63,7 @@ RAW_FROM_MARTS: dict[str, tuple[str, dict[str, str]]] = {
         "posts",
         {
             "id": "post_id",
-            "user_id": f"case when is_user_redacted then {REDACTED_ID} else user_id end",
+            "user_id": f"case when is_hunter_redacted then {REDACTED_ID} else hunter_id end",
             "repaired": "null",  # which raw text the harvest repaired: a fact of that fetch, not published
         },
     ),
@@ -76,9 +78,11 @@ RAW_FROM_MARTS: dict[str, tuple[str, dict[str, str]]] = {
             "username": "case when is_redacted and is_maker is null then coalesce(username, '[REDACTED]') "
             "else username end",
             "url": "case when is_redacted and is_maker is not null then coalesce(url, '[REDACTED]') else url end",
+            "is_viewer": "false",  # the token's owner is in no mart (the next sync flags its own again)
         },
     ),
     "post_topics": ("post_topics", {}),
+    "post_links": ("post_links", {"type": "link_type"}),
     "post_makers": (
         "post_makers", {"maker_id": f"case when is_maker_redacted then {REDACTED_ID} else maker_id end"}
     ),
@@ -93,6 +97,13 @@ RAW_FROM_MARTS: dict[str, tuple[str, dict[str, str]]] = {
     "votes": ("votes", {"id": "vote_id", "user_id": f"case when is_user_redacted then {REDACTED_ID} else user_id end"}),
 }
 """The staging models read backwards: raw rows whose ``dbt build`` gives back the marts."""
+
+VERSION_1: dict[str, dict[str, str] | None] = {
+    "posts": {"user_id": f"case when is_user_redacted then {REDACTED_ID} else user_id end", "thumbnail_url": "null"},
+    "post_links": None,  # not published then: a post's links come with its next fetch
+}
+"""How a dataset of schema version 1 differs: raw columns read otherwise, raw tables it cannot seed."""
+READABLE_VERSIONS = (1, SCHEMA_VERSION)
 
 
 # ----------------------------------------------------------------------------- the record
@@ -207,7 +218,7 @@ def resumable_problem(record: Any) -> str | None:
     if not isinstance(record, dict) or not isinstance(record.get("position"), dict):
         return "it carries no harvest position (exported before ProductHuntDB recorded one, or not harvested)"
     version = record.get("schema_version")
-    if version != SCHEMA_VERSION:
+    if version not in READABLE_VERSIONS:
         return f"its schema version is {version}, this ProductHuntDB reads {SCHEMA_VERSION}: update ProductHuntDB"
     return None
 
@@ -259,7 +270,7 @@ def _load(seeding: Settings, served: Path, record: dict[str, Any]) -> dict[str, 
         reader.execute("set TimeZone = 'UTC'")
         reader.execute(f"attach {quote_literal(served)} as pulled (read_only)")
         reader.execute("use pulled")
-        statements = raw_statements(warehouse.table_columns(reader))
+        statements = raw_statements(warehouse.table_columns(reader), int(record.get("schema_version") or SCHEMA_VERSION))
         reader.execute("use memory")
         counts = {table: 0 for table in statements}
 
@@ -295,10 +306,15 @@ def _load(seeding: Settings, served: Path, record: dict[str, Any]) -> dict[str, 
     return counts
 
 
-def raw_statements(marts: dict[str, dict[str, str]]) -> dict[str, str]:
-    """A SELECT per raw table over the attached ``pulled`` marts, typed as the raw contract says."""
+def raw_statements(marts: dict[str, dict[str, str]], version: int = SCHEMA_VERSION) -> dict[str, str]:
+    """A SELECT per raw table over the attached ``pulled`` marts, typed as the raw contract says
+    (a dataset of an older ``version`` read as it was published)."""
     statements = {}
-    for table, (mart, exprs) in RAW_FROM_MARTS.items():
+    for table, (mart, own) in RAW_FROM_MARTS.items():
+        older = VERSION_1.get(table, {}) if version == 1 else {}
+        if older is None:
+            continue
+        exprs = {**own, **older}
         columns = marts.get(mart)
         if columns is None:
             raise StageError(f"the dataset has no {mart} table: it cannot seed raw.{table}")

@@ -177,6 +177,10 @@ class Settings(BaseSettings):
     lookback_hours: float = Field(
         default=72.0, ge=0.0, le=24 * 60, description="Re-read counts of posts this young"
     )
+    sweep_share: float = Field(
+        default=0.05, ge=0.0, le=0.5,
+        description="Share of the API budget spent re-reading counts of posts older than the look-back (0: off)",
+    )
     connect_timeout: float = Field(default=10.0, gt=0.0, le=300.0)
     read_timeout: float = Field(default=30.0, gt=0.0, le=600.0)
     max_retries: int = Field(default=6, ge=0, le=20)

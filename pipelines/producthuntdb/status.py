@@ -154,6 +154,14 @@ def _backfill(settings: Settings, runs: list[dict[str, Any]], estimate: bool) ->
     return {"position": position}
 
 
+def _sweep(settings: Settings, info: dict[str, Any]) -> str:
+    """How often the sweep re-reads every post's counts (``source/sweep.py``), from the history's size."""
+    from producthuntdb.source.sweep import describe
+
+    posts = (info.get("tables") or {}).get(settings.dataset_name, {}).get("posts")
+    return describe(posts, settings.sweep_share, settings.budget_share, (info.get("backfill") or {}).get("sweep"))
+
+
 class _Executing:
     """A DB-API (psycopg2) connection answering ``execute(sql, params)`` like a DuckDB connection,
     so the status queries are written once (``?`` placeholders become ``%s``)."""
@@ -191,6 +199,7 @@ def _warehouse_status(settings: Settings, info: dict[str, Any], estimate: bool) 
     info.update(tables=tables, views=views, posts=tables.get("marts", {}).get("posts"), last_runs=runs)
     info["budget"] = _budget(runs)
     info["backfill"] = _backfill(settings, runs, estimate)
+    info["sweep"] = _sweep(settings, info)
     return info
 
 
@@ -250,6 +259,7 @@ def collect_status(settings: Settings, *, estimate: bool = True) -> dict[str, An
     info["last_runs"] = runs
     info["budget"] = _budget(runs)
     info["backfill"] = _backfill(settings, runs, estimate)
+    info["sweep"] = _sweep(settings, info)
     info["gaps"] = known_gaps(info)
     return info
 
@@ -410,6 +420,8 @@ def render_status(info: dict[str, Any], console: Console) -> None:
     backfill = info.get("backfill") or {}
     if backfill:
         console.print(describe_backfill(backfill), highlight=False, markup=False)
+    if info.get("sweep"):
+        console.print(info["sweep"], highlight=False, markup=False)
     for gap in info.get("gaps") or []:
         console.print(f"gap: {gap}", highlight=False, markup=False, soft_wrap=True)
     if info.get("export_files"):

@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import dlt
+from dlt.common.schema.utils import new_table
 from loguru import logger
 
 from producthuntdb.api.client import GraphQLClient
@@ -69,7 +70,7 @@ from producthuntdb.warehouse import (
     quote_identifier,
 )
 
-WITH_CHOICES = frozenset({"comments", "votes"})
+WITH_CHOICES = frozenset({"comments", "votes", "media"})
 T = TypeVar("T")
 
 
@@ -292,6 +293,30 @@ def drop_retired_merge_keys(pipeline: dlt.Pipeline) -> None:
                 column.pop("merge_key")
 
 
+def add_contract_columns(pipeline: dlt.Pipeline) -> None:
+    """Add the columns the contract gained since the database was made (``posts.thumbnail_url``).
+
+    dlt adds a hinted column only when a load writes its table, but the look-back reads the loaded
+    ``posts`` rows back by the contract's column names before this run's first load: on a database
+    from before the change every run would fail there. The schema is updated and migrated first.
+    """
+    if not pipeline.default_schema_name:
+        return
+    schema = pipeline.default_schema
+    added = []
+    for name, spec in TABLES.items():
+        table = schema.tables.get(name)
+        if table is None:
+            continue
+        missing = [column for column_name, column in spec.columns.items() if column_name not in table["columns"]]
+        if missing:
+            schema.update_table(new_table(name, columns=missing))
+            added += [f"{name}.{column['name']}" for column in missing]
+    if added:
+        logger.info("raw: adding the contract's new columns {}", ", ".join(added))
+        pipeline.sync_schema()
+
+
 class _Loader:
     """Loads chunks through one dlt pipeline, counting them (and failing one, as a test asks)."""
 
@@ -318,6 +343,7 @@ class _Loader:
             except Exception as exc:
                 raise _as_error(exc, f"reading the saved position from {settings.db_path}") from None
             drop_retired_merge_keys(pipeline)
+            wait_for_lock(settings, "add the raw contract's new columns", lambda: add_contract_columns(pipeline))
 
     def load(self, source: Any, *, chunk: bool = True) -> None:
         """One ``extract → normalize → load``; the rows and the state they carry commit together."""
@@ -424,7 +450,7 @@ class _Progress:
 def _validate(settings: Settings, options: SyncOptions) -> tuple[float, float]:
     unknown = set(options.with_) - WITH_CHOICES
     if unknown:
-        raise ConfigError(f"--with: unknown {', '.join(sorted(unknown))} (choose from comments, votes)")
+        raise ConfigError(f"--with: unknown {', '.join(sorted(unknown))} (choose from comments, votes, media)")
     if options.max_points is not None and options.max_points < 1:
         raise ConfigError("--max-points must be a positive number of points")
     if options.max_minutes is not None and options.max_minutes <= 0:
@@ -482,7 +508,8 @@ def run_sync(settings: Settings, options: SyncOptions) -> SyncReport:
         run = HarvestRun(
             client=client, db_query=lambda sql, params: [], run_id=run_id, observed_at=started,
             lookback_hours=lookback, refresh_hours=settings.topics_refresh_hours,
-            redacted_retry_days=settings.redacted_user_retry_days, with_=frozenset(options.with_),
+            redacted_retry_days=settings.redacted_user_retry_days, sweep_share=settings.sweep_share,
+            with_=frozenset(options.with_),
             full_refresh=options.full_refresh, since=_utc(options.since), chunk_pages=max(1, options.chunk_pages),
             on_page=progress.update,
         )
@@ -690,7 +717,9 @@ def backfill_status(settings: Settings) -> dict[str, Any]:
     state = read_position(saved) if saved is not None else None
     if saved is None or state is None:
         return status
-    status.update(floor=state.get("floor"), high_water=state.get("high_water"), window=state.get("window"))
+    status.update(
+        floor=state.get("floor"), high_water=state.get("high_water"), window=state.get("window"), sweep=state.get("sweep")
+    )
     if settings.token_problems():
         status["estimate_error"] = "no usable token"
         return status

@@ -22,7 +22,7 @@ from typing import Any
 
 from loguru import logger
 
-from producthuntdb import destination, warehouse
+from producthuntdb import datadict, destination, warehouse
 from producthuntdb.errors import ConfigError, StageError
 from producthuntdb.settings import Settings
 from producthuntdb.tracing import span
@@ -299,12 +299,44 @@ def _failure_line(report: BuildReport) -> str:
     return f"dbt {report.command} failed: {len(report.failures)} node(s): {'; '.join(named)}{tail}"
 
 
+def stale_marts(settings: Settings) -> list[str]:
+    """Marts built by an older version of the models: their columns are not the ones their YAML
+    documents (a column renamed or added). An incremental build would keep their old rows as they
+    were (``posts.user_id`` → ``hunter_id``, ``launch_date``'s new rule), so they are rebuilt."""
+    declared = {name: set(mart.columns) for name, mart in datadict.marts(project_dir(settings)).items()}
+    try:
+        if destination.is_warehouse(settings):
+            if settings.destination != "postgres":
+                return []
+            rows = destination.query(
+                settings, "select table_name, column_name from information_schema.columns where table_schema = %s",
+                (warehouse.MARTS_SCHEMA,),
+            )
+            built: dict[str, set[str]] = {}
+            for table, column in rows:
+                built.setdefault(str(table), set()).add(str(column))
+        elif settings.db_path.is_file():  # read-only: never creates a file (_check_raw says what is missing)
+            with warehouse.opened(settings.db_path) as con:
+                built = {table: set(columns) for table, columns in warehouse.table_columns(con).items()}
+        else:
+            return []
+    except Exception as exc:  # a nicety: dbt reports a database it cannot read itself
+        logger.debug("could not compare the marts with their models: {}", exc)
+        return []
+    return sorted(table for table, columns in built.items() if table in declared and columns != declared[table])
+
+
 def run_build(settings: Settings, select: str | None = None, full_refresh: bool = False) -> BuildReport:
     """Run ``dbt build`` (models, tests, unit tests) over ``settings.db_path``.
 
+    A database whose marts an older version built is rebuilt from raw (``--full-refresh``, once).
     Raises ``BuildFailed`` naming the failed nodes when any model or test fails, and
     ``StageError`` when dbt cannot run at all (no DuckDB file, no project, parse errors).
     """
+    stale = [] if full_refresh else stale_marts(settings)
+    if stale:
+        logger.info("marts {} were built by an older version of the models: rebuilding them from raw", ", ".join(stale))
+        full_refresh = True
     args = ["build"]
     if select:
         # cautious: a test that also reads an unselected model (posts vs. its metrics history)

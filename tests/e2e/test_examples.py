@@ -25,8 +25,8 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_there_are_examples_for_the_everyday_questions() -> None:
     names = {p.stem for p in SQL_FILES}
-    assert {"top_posts_of_a_day", "topic_trends", "makers_with_most_launches", "comments_per_post",
-            "vote_trajectory"} <= names
+    assert {"top_posts_of_a_day", "topic_trends", "topic_week_by_week", "makers_with_most_launches",
+            "comments_per_post", "vote_trajectory"} <= names
 
 
 @pytest.mark.parametrize("sql_file", SQL_FILES, ids=lambda p: p.stem)
@@ -53,7 +53,7 @@ def test_query_script_prints_a_result(demo_db: Path, capsys: pytest.CaptureFixtu
     finally:
         sys.argv = argv
     assert exited.value.code == 0
-    assert "daily_rank" in capsys.readouterr().out
+    assert "vote_rank" in capsys.readouterr().out
 
 
 def test_notebook_executes_headless(demo_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:

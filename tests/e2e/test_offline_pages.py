@@ -48,10 +48,12 @@ def test_report_charts_render_offline(demo_dir: Path, offline_browser: OfflineBr
             marks: div.querySelectorAll('svg.main-svg .point, svg.main-svg .scatterlayer path.js-line').length,
         }))"""
     )
-    assert panels >= 9, "launches, weekday, leaderboard, topics x2, trajectories x2, makers, hunters, comments"
+    assert panels >= 10, "launches, weekday, leaderboard, topics x2, trajectories x2, makers, hunters, comments"
     assert len(drawn) == panels, drawn
     empty = [chart["id"] for chart in drawn if chart["traces"] == 0 or chart["marks"] == 0]
     assert empty == [], f"charts without anything drawn: {empty}"
+    assert visit.console_errors == [], visit.console_errors
+    assert visit.page.evaluate("document.querySelectorAll('p.empty').length") == 0, "every chart has data"
     assert visit.page.evaluate("getComputedStyle(document.querySelector('header')).backgroundColor") != (
         "rgba(0, 0, 0, 0)"
     ), "the inlined stylesheet was not applied"
@@ -99,8 +101,9 @@ def test_data_docs_render_styled_offline(demo_dir: Path, offline_browser: Offlin
 def test_data_docs_cover_every_mart_with_a_named_run(demo_dir: Path) -> None:
     site = demo_dir / "gx" / "data_docs"
     suites = {p.stem for p in (site / "expectations").glob("*.html")}
-    expected = {"posts", "users", "topics", "post_topics", "post_makers", "comments", "votes", "collections",
-                "collection_posts", "post_metrics_history", "daily_launches", "leaderboard_daily", "topic_trends"}
+    expected = {"posts", "users", "topics", "post_topics", "post_makers", "post_links", "comments", "votes",
+                "collections", "collection_posts", "post_metrics_history", "daily_launches", "leaderboard_daily",
+                "topic_trends", "topic_trends_weekly", "post_trajectory"}
     assert suites == expected
     runs = {p.parent.parent.name for p in (site / "validations").glob("*/*/*/*.html")}
     assert runs and "__none__" not in runs, runs

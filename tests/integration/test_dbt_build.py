@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -26,10 +26,11 @@ from tests.plugins.emulator import shared_world
 from tests.plugins.pipeline import UNTHROTTLED
 
 MARTS = {
-    "posts", "users", "topics", "post_topics", "post_makers", "collections", "collection_posts",
-    "comments", "votes", "daily_launches", "topic_trends", "leaderboard_daily", "post_metrics_history",
+    "posts", "users", "topics", "post_topics", "post_makers", "post_links", "collections", "collection_posts",
+    "comments", "votes", "daily_launches", "topic_trends", "topic_trends_weekly", "leaderboard_daily",
+    "post_metrics_history", "post_trajectory",
 }
-USER_KEYS = {"user_id", "maker_id"}
+USER_KEYS = {"user_id", "maker_id", "hunter_id"}
 
 
 def _truth(emulator_factory: Callable[..., EmulatorServer], scale: str) -> dict[str, int]:
@@ -93,8 +94,8 @@ def test_build_passes_every_test_and_matches_the_api_truth(
         # analytics models agree with posts
         assert con.execute("select sum(launches) from marts.daily_launches").fetchone() == (truth["posts"],)
         assert con.execute(
-            "select count(*) from marts.leaderboard_daily where daily_rank = 1"
-        ).fetchone() == con.execute("select count(*) from marts.daily_launches").fetchone()
+            "select count(distinct launch_date) from marts.leaderboard_daily where vote_rank = 1"
+        ).fetchone() == con.execute("select count(*) from marts.daily_launches where featured > 0").fetchone()
         assert con.execute(
             "select count(*) from marts.post_metrics_history h join marts.posts p using (post_id)"
             " where h.observed_at = p.counts_observed_at and h.votes_count <> p.votes_count"
@@ -125,10 +126,11 @@ def test_no_redacted_string_or_user_key_zero_in_any_mart(small_built: Settings) 
 
 POST_QUERY = """
 query($id: ID!) { post(id: $id) {
-  id name tagline slug votesCount commentsCount reviewsCount createdAt featuredAt userId
-  makers { id } topics(first: 20) { nodes { id } }
+  id name tagline slug votesCount commentsCount reviewsCount createdAt featuredAt userId website
+  makers { id } topics(first: 20) { nodes { id } } thumbnail { url } productLinks { type url }
 } }
 """
+PACIFIC = ZoneInfo("America/Los_Angeles")
 
 
 def _utc(text: str | None) -> datetime | None:
@@ -144,8 +146,9 @@ def test_mart_values_equal_what_the_api_serves(
     with _connect(small_built) as con:
         sample = con.execute(
             "select post_id, name, tagline, slug, votes_count, comments_count, reviews_count, created_at,"
-            " featured_at, is_featured, launch_date, user_id, is_user_redacted, maker_count,"
-            " redacted_maker_count, topic_count from marts.posts using sample 40 rows (reservoir, 7)"
+            " featured_at, is_featured, created_date, launch_date, hunter_id, is_hunter_redacted, maker_count,"
+            " redacted_maker_count, topic_count, website, website_domain, thumbnail_url"
+            " from marts.posts using sample 40 rows (reservoir, 7)"
         ).fetchall()
         for row in sample:
             post_id = row[0]
@@ -155,13 +158,20 @@ def test_mart_values_equal_what_the_api_serves(
             assert created is not None
             makers = [m["id"] for m in api["makers"]]
             topics = sorted(t["id"] for t in api["topics"]["nodes"])
-            launch_day = created.replace(tzinfo=UTC).astimezone(ZoneInfo("America/Los_Angeles")).date()
+            featured = _utc(api["featuredAt"])
+            # Product Hunt's calendar: the Pacific day it was featured, else the day it was created
+            created_day = created.replace(tzinfo=UTC).astimezone(PACIFIC).date()
+            launch_day = (featured or created).replace(tzinfo=UTC).astimezone(PACIFIC).date()
+            website_link = next(link["url"] for link in api["productLinks"] if link["type"] == "Website")
             expected = (
                 post_id, api["name"], api["tagline"], api["slug"], api["votesCount"], api["commentsCount"],
-                api["reviewsCount"], created, _utc(api["featuredAt"]), api["featuredAt"] is not None, launch_day,
+                api["reviewsCount"], created, featured, featured is not None, created_day, launch_day,
                 None if api["userId"] == "0" else api["userId"], api["userId"] == "0", len(makers),
                 makers.count("0"), len(topics),
+                api["website"].split("?")[0],  # the redirect without the utm_* naming the harvesting app
+                website_link.split("://")[1].split("/")[0], api["thumbnail"]["url"],
             )
+            assert "utm_" in api["website"], "the API names the application: staging must strip it"
             assert row == expected, post_id
             assert con.execute(
                 "select maker_id, is_maker_redacted from marts.post_makers where post_id = ? order by position",
@@ -217,17 +227,25 @@ def test_analytics_marts_equal_an_independent_recomputation(small_built: Setting
         assert {r[0]: list(r[1:]) for r in con.execute(
             "select launch_date, launches, featured, votes, comments, makers, top_votes from marts.daily_launches"
         ).fetchall()} == daily
-        # rank: 1 + the day's posts strictly ahead by (votes, comments)
-        days: dict[Any, list[tuple[int, int]]] = {}
-        for _, day, votes, comments, _, _ in posts:
-            days.setdefault(day, []).append((votes, comments))
+        # the leaderboard: featured posts only; rank 1 + the day's featured posts with more votes
+        days: dict[Any, list[int]] = {}
+        for _, day, votes, _, featured, _ in posts:
+            if featured is not None:
+                days.setdefault(day, []).append(votes)
         ranks = {
-            (day, post_id): 1 + sum(1 for other in days[day] if other > (votes, comments))
-            for post_id, day, votes, comments, _, _ in posts
+            (day, post_id): 1 + sum(1 for other in days[day] if other > votes)
+            for post_id, day, votes, _, featured, _ in posts
+            if featured is not None
         }
         assert dict(((r[0], r[1]), r[2]) for r in con.execute(
-            "select launch_date, post_id, daily_rank from marts.leaderboard_daily"
+            "select launch_date, post_id, vote_rank from marts.leaderboard_daily"
         ).fetchall()) == ranks
+        # a day not over at the newest observation (Pacific time) is flagged, and only that one
+        newest = con.execute("select max(counts_observed_at) from marts.posts").fetchone()
+        assert newest is not None
+        today = newest[0].replace(tzinfo=UTC).astimezone(PACIFIC).date()
+        partial = {r[0] for r in con.execute("select distinct launch_date from marts.leaderboard_daily where is_partial_day").fetchall()}
+        assert partial == {day for day in days if day >= today} and today in days
         by_post = {p[0]: p for p in posts}
         trends: dict[tuple[str, Any], list[int]] = {}
         for post_id, topic_id in con.execute("select post_id, topic_id from marts.post_topics").fetchall():
@@ -240,6 +258,14 @@ def test_analytics_marts_equal_an_independent_recomputation(small_built: Setting
         assert {(r[0], r[1]): list(r[2:]) for r in con.execute(
             "select topic_id, month, posts, featured_posts, votes, comments from marts.topic_trends"
         ).fetchall()} == trends
+        weekly: dict[tuple[str, Any], int] = {}
+        for post_id, topic_id in con.execute("select post_id, topic_id from marts.post_topics").fetchall():
+            day = by_post[post_id][1]
+            monday = day - timedelta(days=day.weekday())
+            weekly[(topic_id, monday)] = weekly.get((topic_id, monday), 0) + 1
+        assert dict(((r[0], r[1]), r[2]) for r in con.execute(
+            "select topic_id, week, posts from marts.topic_trends_weekly"
+        ).fetchall()) == weekly
 
 
 def test_indexes_exist_on_the_marts(small_built: Settings) -> None:
@@ -249,7 +275,7 @@ def test_indexes_exist_on_the_marts(small_built: Settings) -> None:
         ).fetchall()
     indexed = {(table, expressions.strip("[]").replace('"', "").replace("'", "")) for table, expressions in rows}
     expected = {
-        ("posts", "created_at"), ("posts", "featured_at"), ("posts", "user_id"),
+        ("posts", "created_at"), ("posts", "featured_at"), ("posts", "hunter_id"), ("post_links", "post_id"),
         ("post_topics", "post_id"), ("post_topics", "topic_id"),
         ("post_makers", "post_id"), ("post_makers", "maker_id"),
         ("collection_posts", "collection_id"), ("collection_posts", "post_id"),

@@ -105,6 +105,10 @@ def test_kaggle_metadata_carries_dbt_column_docs(exported: ExportReport, small_b
         (path, f["name"]) for path, r in resources.items() for f in r["schema"]["fields"] if not f["description"]
     ]
     assert undocumented == [], "every exported column has a description"
+    # the data dictionary, from the same YAML, with the calendar and rank definitions resolved
+    assert "## Data dictionary" in metadata["description"] and "### leaderboard_daily" in metadata["description"]
+    assert fields["launch_date"]["description"].startswith("Launch day on Product Hunt's calendar: the America/Los_Angeles")
+    assert "{{" not in json.dumps(metadata)
 
 
 def test_export_owns_only_the_files_its_manifest_lists(small_served: Settings, tmp_path: Path) -> None:
@@ -130,3 +134,36 @@ def test_export_owns_only_the_files_its_manifest_lists(small_served: Settings, t
     assert (out / MANIFEST).is_file() and json.loads((out / MANIFEST).read_text("utf-8"))["tables"]["posts"]
     assert (out / "posts.csv").read_text("utf-8") != "old\n"
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".export.tmp")] == [".export.tmp-deadbeef"]
+
+
+def test_no_tracking_parameter_nor_the_operators_profile_in_any_exported_file(
+    exported: ExportReport, small_built: Settings
+) -> None:
+    """The API's website links name the harvesting application in utm parameters, and the token's
+    owner is the one user the API shows: neither may leave the machine in the dataset."""
+    with duckdb.connect(str(small_built.db_path), read_only=True) as con:
+        raw_tracked = con.execute("select count(*) from raw.posts where website like '%utm\\_%' escape '\\'").fetchone()
+        viewer = con.execute("select id, name, username, url from raw.users where is_viewer").fetchall()
+        missing_domain = con.execute(
+            "select count(*), count(*) filter (where website_domain is null) from marts.posts where website is not null"
+        ).fetchone()
+    assert raw_tracked is not None and raw_tracked[0] > 0, "the API's links carry utm parameters: work to do"
+    assert len(viewer) == 1, "raw.users keeps the token owner's row, flagged"
+    assert missing_domain is not None and missing_domain[0] > 0 and missing_domain[1] == 0, "website_domain for every post with a website"
+    viewer_id, *profile = viewer[0]
+    files = sorted(p for p in exported.out_dir.iterdir() if p.is_file())
+    assert {p.suffix for p in files} == {".csv", ".parquet", ".json"}
+    con = duckdb.connect()
+    try:
+        for path in files:
+            if path.suffix == ".parquet":  # compressed: read the values back
+                text = "\n".join(str(row) for row in con.execute(f"select * from read_parquet('{path}')").fetchall())
+            else:
+                text = path.read_text("utf-8")
+            assert "utm_" not in text, path.name
+            for value in profile:
+                assert value not in text, (path.name, value)
+        users = con.execute(f"select user_id from read_parquet('{exported.out_dir / 'users.parquet'}')").fetchall()
+    finally:
+        con.close()
+    assert (viewer_id,) not in users

@@ -1,4 +1,4 @@
-"""A database from before membership by topic: dlt's stored merge key on ``post_topics.post_id``
+"""Databases from before a contract change. Membership by topic: dlt's stored merge key on ``post_topics.post_id``
 must go, or every topic's links would delete the post's other links (issue 13)."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import dlt
 import duckdb
 
 from producthuntdb.source.contract import TABLES
-from producthuntdb.sync import drop_retired_merge_keys
+from producthuntdb.sync import add_contract_columns, drop_retired_merge_keys
 
 
 def _pipeline(tmp_path: Path) -> dlt.Pipeline:
@@ -42,3 +42,34 @@ def test_an_older_database_forgets_the_post_id_merge_key_and_keeps_every_link(tm
     with duckdb.connect(str(tmp_path / "upgrade.duckdb"), read_only=True) as con:
         links = con.execute("select post_id, topic_id from raw.post_topics order by all").fetchall()
     assert links == [("1", "10"), ("1", "11"), ("1", "12")]
+
+
+def test_an_older_database_gets_the_contract_s_new_columns_before_a_run_reads_them(tmp_path: Path) -> None:
+    """``raw.posts`` from before thumbnails: the look-back reads loaded rows back by the contract's
+    columns before the run's first load, so the column must exist first (``add_contract_columns``)."""
+    old_columns = {name: column for name, column in TABLES["posts"].columns.items() if name != "thumbnail_url"}
+
+    @dlt.resource(name="posts", write_disposition="merge", primary_key="id", columns=old_columns)
+    def before() -> object:
+        yield [{"id": "1", "name": "Alpha", "votes_count": 3}]
+
+    old = _pipeline(tmp_path)
+    old.run(before())
+    old.drop()
+
+    pipeline = _pipeline(tmp_path)
+    pipeline.sync_destination()
+    add_contract_columns(pipeline)
+    with duckdb.connect(str(tmp_path / "upgrade.duckdb"), read_only=True) as con:
+        select = ", ".join(TABLES["posts"].types)
+        assert con.execute(f"select {select} from raw.posts").fetchall()[0][:2] == ("1", "Alpha")
+    add_contract_columns(pipeline)  # nothing left to add: a no-op
+
+    @dlt.resource(name="posts", **TABLES["posts"].hints())
+    def after() -> object:
+        yield [{"id": "2", "name": "Beta", "votes_count": 1, "thumbnail_url": "https://img.example/2.png"}]
+
+    pipeline.run(after())
+    with duckdb.connect(str(tmp_path / "upgrade.duckdb"), read_only=True) as con:
+        rows = con.execute("select id, thumbnail_url from raw.posts order by id").fetchall()
+    assert rows == [("1", None), ("2", "https://img.example/2.png")]

@@ -18,11 +18,13 @@ from producthuntdb.api.queries import (
 from producthuntdb.api.schema import load_schema
 
 EXPECTED_COST = {
-    "posts_page": 325,  # the design's lean page of 20 (membership comes by topic)
+    "posts_page": 325,  # the lean page of 20 (membership comes by topic)
+    "posts_page_media": 425,  # with thumbnail and product links (sync --with media): 5 points a post
     "topic_posts": 25,  # membership: 25 points per 20 links
     "topic_total": 2,
     "topics_total": 2,
     "post": 39,
+    "post_media": 44,
     "post_counts": 85,  # the look-back refresh: 85 points per 20 posts (counts and featuredAt)
     "posts_total": 2,
     "newest_post": 3,

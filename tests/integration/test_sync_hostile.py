@@ -156,7 +156,7 @@ def test_posts_with_unstorable_values_are_repaired_or_quarantined_and_the_rest_l
     server = emulator_factory(scale="small", budget=UNTHROTTLED, bad_value_posts=3)
     bad = admin(server, "config")["bad_value_post_ids"]
     assert sorted(bad.values()) == ["bad_timestamp", "big_int", "surrogate"]
-    settings, report = run_sync_into(tmp_path, server.url)
+    settings, report = run_sync_into(tmp_path, server.url, with_=frozenset({"media"}))  # as small_synced
     assert report.status == "ok" and report.quarantined == 2
     quarantined = dict(raw_query(settings, "select id, error from raw._quarantine"))
     unstorable = {post_id for post_id, kind in bad.items() if kind != "surrogate"}

@@ -109,7 +109,7 @@ def test_export_streams_the_warehouse_into_files(pg_run: PgRun) -> None:
 def test_every_mart_matches_the_duckdb_build(pg_run: PgRun, small_built: Settings) -> None:
     on_duckdb = duckdb_checksums(small_built.db_path)
     on_postgres = postgres_checksums(pg_run.url)
-    assert set(on_postgres) == set(on_duckdb) and len(on_duckdb) == 13
+    assert set(on_postgres) == set(on_duckdb) and len(on_duckdb) == 16
     for mart, (rows, columns, checksum) in on_duckdb.items():
         assert on_postgres[mart][0] == rows, f"{mart}: {on_postgres[mart][0]} rows on postgres, {rows} on duckdb"
         assert on_postgres[mart][1] == columns, mart

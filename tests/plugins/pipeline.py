@@ -6,7 +6,7 @@
   ``settings_overrides`` (a dict) adds ``Settings`` fields.
 * ``run_sync_into(...)`` — the same, returning ``(settings, report)``.
 * ``small_synced`` (session) — a ``small`` unthrottled world synced once per session, the
-  emulator already stopped; yields the ``Settings`` (``.db_path`` is the file). Tests that
+  emulator already stopped, thumbnails and product links included (``--with media``); yields the ``Settings`` (``.db_path`` is the file). Tests that
   write to it must copy the file first.
 """
 
@@ -59,7 +59,7 @@ def small_synced(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]
     config = EmulatorConfig(scale="small", budget=UNTHROTTLED)
     server = EmulatorServer(config, world=shared_world(config)).start()
     try:
-        settings = sync_into(tmp_path_factory.mktemp("small_synced"), server.url)
+        settings = sync_into(tmp_path_factory.mktemp("small_synced"), server.url, with_=frozenset({"media"}))
     finally:
         server.stop()
     yield settings

@@ -78,7 +78,8 @@ def test_headline_takes_points_from_small_and_throughput_from_the_largest_size()
     required = {
         "points_per_post", "naive_points_per_post", "original_points_per_post", "budget_use", "n_429",
         "harvest_time_over_ideal", "rows_per_s", "dlt_floor_rows_per_s", "dbt_build_s", "gate_s",
-        "noop_sync_points", "peak_rss_mb",
+        "noop_sync_points", "peak_rss_mb", "posts_pages_points_per_post", "posts_pages_lean_points_per_post",
+        "one_day_sync_points_no_sweep", "sweep_points_per_post",
     }  # fmt: skip
     assert required <= set(top)
 

@@ -14,7 +14,8 @@ MARTS = """
 create schema marts;
 create table marts.posts as
   select i::varchar as post_id, 'Post ' || i as name, 'tag' as tagline, 'post-' || i as slug,
-         'https://ph.example/p/post-' || i as url, (i * 3)::bigint as votes_count, 1::bigint as comments_count,
+         'https://ph.example/p/post-' || i as url, 'https://ph.example/r/' || i || '?go=1' as website,
+         (i * 3)::bigint as votes_count, 1::bigint as comments_count,
          4.5::double as reviews_rating, timestamp '2026-09-01' + to_hours(i) as created_at,
          timestamp '2026-09-01' + to_hours(i + 1) as featured_at, null::varchar as user_id, 'x' as _dlt_load_id
   from range(1, 21) t(i);
@@ -26,6 +27,9 @@ create table marts.users as select '77' as user_id, 'Viewer' as name, 'https://p
 create table marts.post_topics as
   select post_id, ((post_id::int % 3) + 1)::varchar as topic_id from marts.posts;
 create table marts.post_makers as select post_id, 0::bigint as position, null::varchar as maker_id from marts.posts;
+create table marts.post_links as
+  select post_id, 0::bigint as position, 'Website' as link_type, 'https://p' || post_id || '.example/?a=b' as url
+  from marts.posts;
 create table marts.comments (comment_id varchar, post_id varchar, created_at timestamp);
 create table marts.post_metrics_history as
   select post_id, created_at + interval 1 hour as observed_at, votes_count, comments_count from marts.posts;
@@ -35,13 +39,21 @@ create table marts.daily_launches as
   from marts.posts group by all;
 create table marts.leaderboard_daily as
   select cast(created_at as date) as launch_date, post_id,
-         row_number() over (partition by cast(created_at as date) order by votes_count desc) as daily_rank,
-         votes_count, comments_count
+         rank() over (partition by cast(created_at as date) order by votes_count desc) as vote_rank,
+         votes_count, comments_count, null::bigint as launch_day_votes, false as is_partial_day
   from marts.posts;
 create table marts.topic_trends as
   select topic_id, date '2026-09-01' as month, count(*) as posts, 0::bigint as featured_posts,
          0::bigint as votes, 0::bigint as comments
   from marts.post_topics group by topic_id;
+create table marts.topic_trends_weekly as
+  select topic_id, date '2026-08-31' as week, count(*) as posts, 0::bigint as featured_posts,
+         0::bigint as votes, 0::bigint as comments
+  from marts.post_topics group by topic_id;
+create table marts.post_trajectory as
+  select post_id, 'votes' as metric, 0::bigint as hours_since_launch, votes_count as cumulative_count,
+         'history' as source
+  from marts.posts;
 """
 
 
@@ -79,6 +91,8 @@ def test_every_kind_of_defect_is_named(settings: Settings) -> None:
         "insert into marts.post_topics values ('6', '99')",
         "update marts.post_makers set post_id = null where post_id = '7'",
         "insert into marts.post_makers values ('8', 0, null)",
+        "update marts.posts set website = 'https://ph.example/r/9?go=1&utm_source=Application' where post_id = '9'",
+        "update marts.post_links set url = 'https://p10.example/?ref=producthunt' where post_id = '10'",
     )
 
     report = run_gate(settings)
@@ -94,6 +108,8 @@ def test_every_kind_of_defect_is_named(settings: Settings) -> None:
         ("post_topics", "topic_id", "reference"),
         ("post_makers", "post_id", "column_values_to_not_be_null"),
         ("post_makers", "post_id, position", "compound_columns_to_be_unique"),
+        ("posts", "website", "tracking"),
+        ("post_links", "url", "tracking"),
     }, found
     by_column = {(f.suite, f.column): f for f in report.failures}
     assert by_column["posts", "slug"].observed == "1 row, e.g. 'Not A Slug'"

@@ -2,12 +2,15 @@
 
 with
 
+-- the token's owner (the operator) is not published: the served file and the export are
+-- built from the marts, and raw.users in the working file keeps the row, flagged is_viewer
 users as (
     select * from {{ ref('stg_producthunt__users') }}
+    where not is_viewer
 ),
 
 posts as (
-    select post_id, user_id from {{ ref('posts') }}
+    select post_id, hunter_id as user_id from {{ ref('posts') }}
 ),
 
 makers as (

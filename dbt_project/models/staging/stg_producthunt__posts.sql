@@ -16,7 +16,11 @@ renamed as (
         {{ clean_text('description') }} as description,
         {{ clean_text('slug') }} as slug,
         {{ clean_text('url') }} as url,
-        {{ clean_text('website') }} as website,
+        {{ strip_tracking(clean_text('website')) }} as website,
+        -- the API's website is a producthunt.com redirect: its host says nothing of the product
+        case when {{ url_domain(clean_text('website')) }} not like '%producthunt.com'
+            then {{ url_domain(clean_text('website')) }} end as website_domain,
+        {{ clean_text('thumbnail_url') }} as thumbnail_url,
         votes_count,
         comments_count,
         reviews_count,

@@ -24,6 +24,7 @@ renamed as (
         {{ is_redacted_text('username') }} or {{ is_redacted_text('name') }} or {{ is_redacted_text('url') }}
             as is_redacted,
         {{ to_utc('created_at') }} as created_at,
+        coalesce(is_viewer, false) as is_viewer,
         _dlt_load_id
     from latest
     -- a redacted id ("0") never becomes a user

@@ -37,13 +37,37 @@ def query_files() -> list[str]:
     return sorted(p.name.removesuffix(".graphql") for p in folder.iterdir() if p.name.endswith(".graphql"))
 
 
+MEDIA_SUFFIX = "_media"
+"""``posts_page_media``, ``post_media``: the lean query plus the post's thumbnail and product links."""
+
+MEDIA_FIELDS = ("thumbnail { url }", "productLinks { type url }")
+"""5 points a post (2 + 3), 100 a page of 20: +31 % on the lean page, the budget's main consumer, so
+they are opt-in (``sync --with media``). ``website`` is a producthunt.com redirect; these links are
+the only source of the product's own domain."""
+
+MEDIA_QUERIES = ("posts_page", "post")
+
+
 @cache
 def load_query(name: str) -> str:
-    """The text of ``queries/<name>.graphql``; KeyError for an unknown name."""
+    """The text of ``queries/<name>.graphql`` (or its media variant); KeyError for an unknown name."""
+    if name.endswith(MEDIA_SUFFIX) and name.removesuffix(MEDIA_SUFFIX) in MEDIA_QUERIES:
+        return with_media(load_query(name.removesuffix(MEDIA_SUFFIX)))
     path = resources.files("producthuntdb.api").joinpath("queries", f"{name}.graphql")
     if not path.is_file():
         raise KeyError(f"no query named {name!r}")
     return path.read_text("utf-8")
+
+
+def with_media(text: str) -> str:
+    """``text`` with ``MEDIA_FIELDS`` after each post's ``makers { id }``, its operation renamed
+    (``PostsPage`` → ``PostsPageMedia``) so that the server and the price book tell them apart."""
+    match = re.search(r"^( *)makers \{ id \}\n", text, re.MULTILINE)
+    operation = re.search(r"^query (\w+)", text, re.MULTILINE)
+    assert match is not None and operation is not None, "a media query changed shape"
+    fields = "".join(f"{match.group(1)}{field}\n" for field in MEDIA_FIELDS)
+    text = text[: match.end()] + fields + text[match.end() :]
+    return text.replace(f"query {operation.group(1)}", f"query {operation.group(1)}Media", 1)
 
 
 def batched_users_query(count: int) -> str:

@@ -44,6 +44,12 @@ VIEWER = 0
 """User index of the token's owner: the one user redaction never hides."""
 _MASK64 = (1 << 64) - 1
 _STEPS = 64
+WEBSITE_TRACKING = (
+    "utm_campaign=producthunt-api&utm_medium=api-v2"
+    "&utm_source=Application%3A+ProductHuntDB+Emulator+%28ID%3A+4242%29"
+)
+"""What the real API appends to every ``website`` redirect (API_FACTS.md, #192): its ``utm_*``
+parameters name the calling application and its id — what a published dataset must strip."""
 WIDE_TOPIC_SHARE = 0.03
 """Share of posts listed under 6-8 topics: more than a ``topics(first: 5)`` page shows."""
 
@@ -366,7 +372,7 @@ class World:
             description=description,
             slug=slug,
             url=f"https://www.producthunt.com/posts/{slug}",
-            website=f"https://www.producthunt.com/r/{mix(h, 99) & 0xFFFFFFFFFFFFFF:014X}",
+            website=f"https://www.producthunt.com/r/{mix(h, 99) & 0xFFFFFFFFFFFFFF:014X}?{WEBSITE_TRACKING}",
             createdAt=iso(created),
             created=created,
             featured_at=featured,

@@ -12,7 +12,7 @@ from typing import Any
 
 import great_expectations.expectations as gxe
 
-from producthuntdb.quality.suites import FUTURE_TOLERANCE_MINUTES, REDACTED, MartSpec
+from producthuntdb.quality.suites import FUTURE_TOLERANCE_MINUTES, REDACTED, TRACKING_REGEX, MartSpec
 from producthuntdb.settings import Settings
 from producthuntdb.warehouse import quote_identifier
 
@@ -73,6 +73,11 @@ def build_expectations(
     out += [
         _rows(f"{quote_identifier(c)} ~ {_literal(rx)}", c, f"matches {rx}", "format")
         for c, rx in spec.regex.items()
+        if has(c)
+    ]
+    out += [
+        _rows(f"not ({quote_identifier(c)} ~ {_literal('^.*' + TRACKING_REGEX + '.*$')})", c, "no utm_*/ref parameter", "tracking")
+        for c in spec.no_tracking
         if has(c)
     ]
     out += [

@@ -238,7 +238,7 @@ def _plan(
                 Failure(spec.table, None, "table exists", "missing", f"table {MARTS_SCHEMA}.{spec.table}")
             )
             continue
-        plans.append(_Plan(spec.table, spec, table.columns, recorded))
+        plans.append(_Plan(spec.table, spec, table.columns, recorded if spec.row_floor else None))
     suited = {spec.table for spec in MART_SPECS}
     for name, rows in sorted(previous.items()):
         if name in suited:

@@ -13,6 +13,8 @@ REDACTED = "[REDACTED]"
 SLUG_REGEX = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 """Product Hunt slugs: lowercase words joined by single hyphens (DuckDB's ``~`` is a full match)."""
 URL_REGEX = r"^https?://[^\s/]+[^\s]*$"
+TRACKING_REGEX = r"[?&](utm_[^=&#]*|ref)="
+"""A tracking parameter in a URL's query: what staging strips (``strip_tracking``)."""
 FUTURE_TOLERANCE_MINUTES = 60
 """Clock skew allowed before a timestamp counts as "in the future"."""
 
@@ -34,12 +36,19 @@ class MartSpec:
     key: tuple[str, ...]
     optional: bool = False
     """Opt-in marts (comments, votes) may be absent or empty: their suite is skipped then."""
+    row_floor: bool = True
+    """The last export's rows are a floor (no silent data loss). Not for marts whose rows are
+    regrouped from others: a post featured a day after it was created moves to that launch day
+    (``daily_launches`` can lose a day), a post's trajectory from its loaded votes replaces the
+    points of its syncs."""
     not_null: tuple[str, ...] = ()
     non_negative: tuple[str, ...] = ()
     bounds: dict[str, tuple[float, float]] = field(default_factory=dict)
     regex: dict[str, str] = field(default_factory=dict)
     ordered: tuple[tuple[str, str], ...] = ()
     """(later, earlier) column pairs: later >= earlier where both are set."""
+    no_tracking: tuple[str, ...] = ()
+    """URL columns that must not carry ``utm_*`` or ``ref`` parameters (they name the harvesting app)."""
     timestamps: tuple[str, ...] = ()
     """Columns that must not lie in the future."""
     references: tuple[Reference, ...] = ()
@@ -54,13 +63,18 @@ MART_SPECS: tuple[MartSpec, ...] = (
         not_null=("name", "created_at"),
         non_negative=COUNTS,
         bounds={"reviews_rating": (0.0, 5.0)},
-        regex={"slug": SLUG_REGEX, "url": URL_REGEX, "website": URL_REGEX},
-        ordered=(("featured_at", "created_at"),),
+        regex={"slug": SLUG_REGEX, "url": URL_REGEX, "website": URL_REGEX, "thumbnail_url": URL_REGEX},
+        no_tracking=("website",),
+        ordered=(("featured_at", "created_at"), ("launch_date", "created_date")),
         timestamps=("created_at", "featured_at"),
     ),
     MartSpec(
+        # empty under the API's redaction: the viewer, the one user it shows, is not published (an
+        # export made before that rule held it, so no floor either)
         table="users",
         key=("user_id",),
+        optional=True,
+        row_floor=False,
         regex={"url": URL_REGEX},
         timestamps=("created_at",),
     ),
@@ -81,6 +95,15 @@ MART_SPECS: tuple[MartSpec, ...] = (
         table="post_makers",
         key=("post_id", "position"),
         non_negative=("position",),
+        references=(Reference("post_id", "posts", "post_id"),),
+    ),
+    MartSpec(
+        table="post_links",
+        key=("post_id", "position"),
+        not_null=("url",),
+        non_negative=("position",),
+        regex={"url": URL_REGEX},
+        no_tracking=("url",),
         references=(Reference("post_id", "posts", "post_id"),),
     ),
     MartSpec(
@@ -118,19 +141,38 @@ MART_SPECS: tuple[MartSpec, ...] = (
     ),
     MartSpec(
         table="daily_launches",
+        row_floor=False,
         key=("launch_date",),
         non_negative=("launches", "featured", "votes", "comments", "makers", "top_votes"),
     ),
     MartSpec(
         table="leaderboard_daily",
+        row_floor=False,
         key=("launch_date", "post_id"),
-        non_negative=COUNTS,
-        bounds={"daily_rank": (1, 1_000_000)},
+        not_null=("is_partial_day",),
+        non_negative=(*COUNTS, "launch_day_votes"),
+        bounds={"vote_rank": (1, 1_000_000)},
+        references=(Reference("post_id", "posts", "post_id"),),
     ),
     MartSpec(
         table="topic_trends",
+        row_floor=False,
         key=("topic_id", "month"),
         non_negative=("posts", "featured_posts", "votes", "comments"),
+    ),
+    MartSpec(
+        table="topic_trends_weekly",
+        row_floor=False,
+        key=("topic_id", "week"),
+        non_negative=("posts", "featured_posts", "votes", "comments"),
+    ),
+    MartSpec(
+        table="post_trajectory",
+        row_floor=False,
+        key=("post_id", "metric", "hours_since_launch"),
+        not_null=("cumulative_count", "source"),
+        non_negative=("cumulative_count",),
+        references=(Reference("post_id", "posts", "post_id"),),
     ),
     MartSpec(
         table="collections",

@@ -11,7 +11,8 @@ Read top to bottom, the source says what is harvested and from where:
   the posts harvest added (``membership.py``): complete membership, about 1.25 points a link;
 * ``recent_post_counts`` (not loaded) re-reads the counts and ``featuredAt`` of posts younger
   than the look-back that earlier runs loaded — 85 points per 20 posts — and
-  ``refreshed_posts``/``refreshed_metrics`` write them;
+  ``refreshed_posts``/``refreshed_metrics`` write them; ``post_sweep`` then re-reads older posts,
+  oldest-refreshed first, within a small share of the budget (``sweep.py``), written the same way;
 * ``collection_nodes`` (→ ``collections``, ``collection_posts``) and ``topics`` are re-read
   only when older than ``topics_refresh_hours`` (topics also, before a membership scan, when
   the API lists more topics than are loaded — the scan can only ask topics it knows),
@@ -42,11 +43,13 @@ from loguru import logger
 
 from producthuntdb.api.client import PAGE_CAP
 from producthuntdb.api.queries import batched_users_query
-from producthuntdb.source.contract import TABLES
+from producthuntdb.source.contract import TABLES, post_row
 from producthuntdb.source.helpers import HarvestRun, iso, loaded_outside, paginate, ts
 from producthuntdb.source.ledger import REASK_PAGE_SIZE, close_or_reask, tally
 from producthuntdb.source.membership import scan_due, topic_links
 from producthuntdb.source.quarantine import posts_connection, retry_quarantined, set_aside
+from producthuntdb.source.sweep import RESOURCE as SWEEP
+from producthuntdb.source.sweep import sweep_pages
 from producthuntdb.source.values import screen_post
 from producthuntdb.source.windows import (
     BOUNDARY,
@@ -67,9 +70,9 @@ USERS_PER_REQUEST = 20
 Rows = list[dict[str, Any]]
 
 MAIN_PHASE = (
-    ("topics", "post_pages", "topic_links", "recent_post_counts", "collection_nodes"),
-    ("topics", "posts", "topic_links", "retried_topics", "post_makers", "post_metrics", "_quarantine", "_gaps",
-     "refreshed_posts", "refreshed_metrics", "collections", "collection_posts"),
+    ("topics", "post_pages", "topic_links", "recent_post_counts", SWEEP, "collection_nodes"),
+    ("topics", "posts", "topic_links", "retried_topics", "post_makers", "post_links", "post_metrics", "_quarantine",
+     "_gaps", "refreshed_posts", "refreshed_metrics", "swept_posts", "swept_metrics", "collections", "collection_posts"),
 )
 CHILDREN_PHASE = (("comments", "votes"), ("comments", "votes"))
 USERS = ("users",)
@@ -159,7 +162,7 @@ def producthunt(run: HarvestRun) -> Sequence[DltResource]:
                 return posts_connection(run, window, at, size)  # a failing page is narrowed, its bad posts quarantined
 
             counted = tally(run, state["window"])
-            for connection in paginate(run, "posts_page", variables, ("posts",), cursor=cursor, fetch_page=fetch_page):
+            for connection in paginate(run, run.post_query("posts_page"), variables, ("posts",), cursor=cursor, fetch_page=fetch_page):
                 nodes = _loadable(run, counted.take(connection["nodes"], connection.get("set_aside") or []), variables)
                 info = connection["pageInfo"]
                 # Within a run the next chunk goes on with the cursor; a later run resumes from
@@ -185,7 +188,7 @@ def producthunt(run: HarvestRun) -> Sequence[DltResource]:
 
     @dlt.transformer(name="posts", **TABLES["posts"].hints())
     def posts(page: Rows) -> Iterator[Rows]:
-        yield _emit(run, "posts", [{k: v for k, v in node.items() if k not in ("makers", "topics")} for node in page])
+        yield _emit(run, "posts", [post_row(node) for node in page])
 
     @dlt.transformer(name="retried_topics", table_name="post_topics", **TABLES["post_topics"].hints())
     def retried_topics(page: Rows) -> Iterator[Rows]:
@@ -203,6 +206,15 @@ def producthunt(run: HarvestRun) -> Sequence[DltResource]:
             {"post_id": node["id"], "position": position, "maker_id": maker["id"]}
             for node in page
             for position, maker in enumerate(node["makers"])
+        ])
+
+    @dlt.transformer(name="post_links", **TABLES["post_links"].hints())
+    def post_links(page: Rows) -> Iterator[Rows]:
+        """The product's own links (``website`` is a producthunt.com redirect): its domain comes from these."""
+        yield _emit(run, "post_links", [
+            {"post_id": node["id"], "position": position, **link}
+            for node in page
+            for position, link in enumerate(node.get("productLinks") or [])
         ])
 
     @dlt.transformer(name="post_metrics", **TABLES["post_metrics"].hints())
@@ -270,6 +282,15 @@ def producthunt(run: HarvestRun) -> Sequence[DltResource]:
     @dlt.transformer(name="refreshed_metrics", table_name="post_metrics", **TABLES["post_metrics"].hints())
     def refreshed_metrics(page: Rows) -> Iterator[Rows]:
         yield _emit(run, "post_metrics", [_metrics(run, node, run.api_now()) for node in page])
+
+    @dlt.resource(name=SWEEP, selected=False)
+    def post_sweep() -> Iterator[Rows]:
+        """Counts of older posts, a small share of the budget a run (``sweep.py``); counts that
+        cannot be stored are left as they are, as the look-back does."""
+        now = run.api_now()
+        for page in sweep_pages(run, position(run)):
+            if countable := [node for node in page if _countable(node, now)]:
+                yield countable
 
     # -- topic membership ---------------------------------------------------------------------
     @dlt.resource(name="topic_links", table_name="post_topics", **TABLES["post_topics"].hints())
@@ -368,7 +389,8 @@ def producthunt(run: HarvestRun) -> Sequence[DltResource]:
             if data is None:
                 return
             run.tried.add(("user", "viewer"))
-            yield _emit(run, "users", _real_users([(data.get("viewer") or {}).get("user")]))
+            run.viewer_id = ((data.get("viewer") or {}).get("user") or {}).get("id")
+            yield _emit(run, "users", _real_users(run, [(data.get("viewer") or {}).get("user")]))
         missing = {row[0] for row in run.db_query(_MISSING_USERS_SQL, ())}
         met = sorted(run.met_users - {"0"})
         if met:  # met in rows of this run that are not loaded yet
@@ -385,9 +407,9 @@ def producthunt(run: HarvestRun) -> Sequence[DltResource]:
             run.tried.update(("user", user_id) for user_id in ids)
             answers = [data.get(f"u{i}") for i in range(len(ids))]
             for user_id, answer in zip(ids, answers, strict=True):
-                if not _real_users([answer]):
+                if not _real_users(run, [answer]):
                     redacted[user_id] = run.observed_at.isoformat()
-            yield _emit(run, "users", _real_users(answers))
+            yield _emit(run, "users", _real_users(run, answers))
         run.finish("users")
 
     # -- the run's own record, loaded last ----------------------------------------------------------
@@ -404,14 +426,18 @@ def producthunt(run: HarvestRun) -> Sequence[DltResource]:
         yield from ()
 
     pages, counts, collection_pages = post_pages(), recent_post_counts(), collection_nodes()
+    swept = post_sweep()
     # dlt extracts these in order: the big requests that cannot shrink (a collections page) go
     # first, while a window is fresh, and the elastic ones (posts pages, membership batches) fill
-    # windows to their last points; membership follows the topics in the chunk they finish
+    # windows to their last points; membership follows the topics in the chunk they finish, and
+    # the sweep of older counts, the least urgent, comes last
     return (
         collection_pages, collection_pages | collections, collection_pages | collection_posts,
-        pages, pages | posts, pages | retried_topics, pages | post_makers, pages | post_metrics, quarantine(), gaps(),
+        pages, pages | posts, pages | retried_topics, pages | post_makers, pages | post_links, pages | post_metrics,
+        quarantine(), gaps(),
         counts, counts | refreshed_posts, counts | refreshed_metrics,
         topics(), links(),
+        swept, swept | refreshed_posts.with_name("swept_posts"), swept | refreshed_metrics.with_name("swept_metrics"),
         comments(), votes(),
         users(),
         sync_runs(),
@@ -522,9 +548,13 @@ def _children(run: HarvestRun, kind: str) -> Iterator[Rows]:
     run.finish(kind)
 
 
-def _real_users(users: list[dict[str, Any] | None]) -> Rows:
-    """A redacted user (id "0") never becomes a row."""
-    return [user for user in users if user and user.get("id") not in (None, "0")]
+def _real_users(run: HarvestRun, users: list[dict[str, Any] | None]) -> Rows:
+    """A redacted user (id "0") never becomes a row; the token's owner is flagged ``is_viewer``
+    (whichever query brought it), so the marts can keep the operator's own profile out."""
+    return [
+        {**user, "is_viewer": user["id"] == run.viewer_id}
+        for user in users if user and user.get("id") not in (None, "0")
+    ]
 
 
 def _redacted_users(run: HarvestRun, state: dict[str, Any]) -> dict[str, str]:

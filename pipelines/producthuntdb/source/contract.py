@@ -73,7 +73,8 @@ TABLES: dict[str, TableSpec] = {
         "id",
         "id name tagline description slug url website votes_count:bigint comments_count:bigint"
         " reviews_count:bigint reviews_rating:double created_at:timestamp featured_at:timestamp user_id"
-        " repaired",  # the fields whose unstorable text was repaired (source/values.py); null when none
+        " repaired"  # the fields whose unstorable text was repaired (source/values.py); null when none
+        " thumbnail_url",
     ),
     "post_metrics": _spec(
         "post_id,run_id", "post_id votes_count:bigint comments_count:bigint observed_at:timestamp run_id"
@@ -84,10 +85,13 @@ TABLES: dict[str, TableSpec] = {
     "users": _spec(
         "id",
         "id name username headline url profile_image twitter_username website_url is_maker:bool"
-        " created_at:timestamp",
+        " created_at:timestamp is_viewer:bool",  # is_viewer: the token's owner, kept out of the marts
     ),
     "post_topics": _spec("post_id,topic_id", "post_id topic_id"),  # arrives a topic at a time: merged per link
     "post_makers": _spec("post_id,position", "post_id position:bigint maker_id", merge_key="post_id"),
+    "post_links": _spec(  # the post's productLinks, one row per position, replaced with the post
+        "post_id,position", "post_id position:bigint type url", merge_key="post_id"
+    ),
     "collections": _spec(
         "id",
         "id name tagline description url cover_image followers_count:bigint created_at:timestamp"
@@ -116,6 +120,17 @@ TABLES: dict[str, TableSpec] = {
         " quarantined:bigint gaps:bigint foreign_points:bigint",
     ),
 }
+
+
+POST_NESTED = ("makers", "topics", "thumbnail", "productLinks")
+"""Fields of a post node that are not ``posts`` columns: their own tables, or ``thumbnail_url``."""
+
+
+def post_row(node: dict[str, Any]) -> dict[str, Any]:
+    """A ``posts`` row from a post node: ``thumbnail { url }`` flattened to ``thumbnail_url``."""
+    row = {key: value for key, value in node.items() if key not in POST_NESTED}
+    row["thumbnail_url"] = (node.get("thumbnail") or {}).get("url")
+    return row
 
 
 def empty_relation(table: str) -> str:

@@ -29,7 +29,7 @@ from loguru import logger
 
 from producthuntdb.api.client import PAGE_CAP, GraphQLClient, GraphQLResult
 from producthuntdb.api.governor import StopRun
-from producthuntdb.api.queries import load_query
+from producthuntdb.api.queries import MEDIA_SUFFIX, load_query
 from producthuntdb.errors import (
     GraphQLQueryError,
     ProductHuntDBError,
@@ -86,6 +86,8 @@ class HarvestRun:
     since: datetime | None = None
     redacted_retry_days: float = 30.0
     """A user id ``user(id:)`` answered redacted (or not at all) is not asked again for this long."""
+    sweep_share: float = 0.0
+    """Share of the API's budget the sweep of older posts' counts may use (``sweep.py``); 0 is off."""
     chunk_pages: int = CHUNK_PAGES
     chunk_seconds: float = 60.0
     """Also load at least this often. Against the real budget the rate window ends a chunk first
@@ -108,6 +110,8 @@ class HarvestRun:
     recorded: bool = False
     rows: dict[str, int] = field(default_factory=dict)
     met_users: set[str] = field(default_factory=set)
+    viewer_id: str | None = None
+    """The token's owner, once ``viewer`` answered: its row is flagged wherever it comes from."""
     topics_read: dict[str, tuple[str, int]] = field(default_factory=dict)
     """Topics this run read (id → slug, postsCount): the membership scan may start before the
     chunk that carries them is loaded."""
@@ -126,6 +130,10 @@ class HarvestRun:
     """The page size (``$first``) of the last request: a page shorter than asked is doubtful (``guards.py``)."""
     _chunk_pages_used: int = 0
     _chunk_started: float = field(default_factory=time.monotonic)
+
+    def post_query(self, name: str) -> str:
+        """``posts_page``/``post``, or their variant with thumbnails and links under ``--with media``."""
+        return f"{name}{MEDIA_SUFFIX}" if "media" in self.with_ else name
 
     def api_now(self) -> datetime:
         """Now on the API's clock (its ``Date`` header): the time of a metric observation, so that it

@@ -45,11 +45,11 @@ def posts_connection(
     """The ``posts`` connection at ``cursor`` of a window — its bad posts narrowed out and
     quarantined — or None when the run must stop."""
     request = {**variables, "cursor": cursor}
-    first = min(page_size, run.client.fit_first(load_query("posts_page"), request))  # what fits in the window's last points
+    first = min(page_size, run.client.fit_first(load_query(run.post_query("posts_page")), request))  # what fits in the window's last points
     result = None
     for _ in range(2):  # a partial answer is asked once more: it may be a passing fault, not a record
         try:
-            result = run.fetch_partial("posts_page", {**request, "first": first})
+            result = run.fetch_partial(run.post_query("posts_page"), {**request, "first": first})
         except GraphQLQueryError:
             return _narrowed(run, variables, cursor, first, None)
         if result is None or not result.errors:
@@ -72,7 +72,7 @@ def _narrowed(
 ) -> dict[str, Any] | None:
     """The page at ``cursor`` narrowed to its good posts; its bad ones quarantined."""
     def fetch(after: str | None, first: int) -> Page[dict[str, Any]]:
-        result = run.fetch_partial("posts_page", {**variables, "cursor": after, "first": first})
+        result = run.fetch_partial(run.post_query("posts_page"), {**variables, "cursor": after, "first": first})
         if result is None:
             raise _Stopped
         posts = result.data.get("posts")
@@ -132,7 +132,7 @@ def retry_quarantined(run: HarvestRun) -> Iterator[list[dict[str, Any]]]:
             return
         node: dict[str, Any] | None = None
         try:
-            result = run.fetch_partial("post", {"id": post_id})
+            result = run.fetch_partial(run.post_query("post"), {"id": post_id})
         except GraphQLQueryError as exc:
             error = str(exc)
         else:
