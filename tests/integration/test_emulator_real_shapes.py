@@ -42,7 +42,7 @@ def test_the_rule_can_change_at_run_time(emulator_factory: Factory) -> None:
     server = emulator_factory()
     config = admin(server, "config", {"cost_model": "legacy-nodes", "cost_factor": 2})
     assert (config["cost_model"], config["cost_factor"]) == ("legacy-nodes", 2)
-    assert _charged(server, load_query("posts_page")) == 2 * 444
+    assert _charged(server, load_query("posts_page")) == 2 * 344
 
 
 def test_date_header_follows_the_world_clock(emulator_factory: Factory) -> None:
@@ -93,7 +93,7 @@ def test_partial_answer_nulls_one_node_and_says_where(emulator_factory: Factory)
 def test_complexity_refusal_names_the_price_and_costs_nothing(emulator_factory: Factory) -> None:
     server = emulator_factory(fault_rate=1.0, faults=("complexity",), cost_model="legacy-nodes")
     body = graphql(server, load_query("posts_page")).json()
-    assert body == {"errors": [{"message": "Query has complexity of 444, which exceeds max complexity of 443"}]}
+    assert body == {"errors": [{"message": "Query has complexity of 344, which exceeds max complexity of 343"}]}
     assert admin(server, "stats")["points_spent"] == 0
 
 

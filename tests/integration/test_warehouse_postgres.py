@@ -65,7 +65,7 @@ def pg_run(pg_server: PgServer, tmp_path_factory: pytest.TempPathFactory) -> Ite
         overrides = {
             "destination": "postgres", "postgres_url": SecretStr(url), "dbt_project_dir": DBT_PROJECT_DIR,
         }
-        settings, sync = run_sync_into(tmp_path_factory.mktemp("pg_run"), server.url, overrides)
+        settings, sync = run_sync_into(tmp_path_factory.mktemp("pg_run"), server.url, overrides, with_=frozenset({"media"}))  # as small_synced
         build = run_build(settings)
         gate = run_gate(settings)  # check, then export with its report: the gate runs once
         assert gate.passed, gate.failures

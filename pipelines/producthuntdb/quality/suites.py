@@ -35,7 +35,7 @@ class MartSpec:
     table: str
     key: tuple[str, ...]
     optional: bool = False
-    """Opt-in marts (comments, votes) may be absent or empty: their suite is skipped then."""
+    """Opt-in marts (comments, votes, post_links) may be absent or empty: their suite is skipped then."""
     row_floor: bool = True
     """The last export's rows are a floor (no silent data loss). Not for marts whose rows are
     regrouped from others: a post featured a day after it was created moves to that launch day
@@ -105,6 +105,7 @@ MART_SPECS: tuple[MartSpec, ...] = (
         regex={"url": URL_REGEX},
         no_tracking=("url",),
         references=(Reference("post_id", "posts", "post_id"),),
+        optional=True,  # filled by `sync --with media`
     ),
     MartSpec(
         table="comments",
