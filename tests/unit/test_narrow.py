@@ -65,4 +65,5 @@ def test_narrowing_keeps_every_good_item_in_order_and_names_exactly_the_bad_ones
         assert listing.fetched == [], "a partial page's good items stand: nothing is fetched again"
     else:
         assert len(listing.fetched) <= len(poisoned) * 2 * max(1, math.ceil(math.log2(first))) + 1
+        assert max(listing.fetched) <= max(1, (min(first, size) + 1) // 2), "the walk starts with halves"
         assert result.requests == len(listing.fetched) + 1
