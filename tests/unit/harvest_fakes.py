@@ -13,6 +13,7 @@ import json
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
@@ -30,8 +31,24 @@ from producthuntdb.source.helpers import HarvestRun
 
 URL = "http://api.test/v2/api/graphql"
 T0 = datetime(2026, 10, 1, 12, tzinfo=UTC)
-Answer = Callable[[dict[str, Any]], dict[str, Any]]
-"""The ``data`` of one operation's answer, from the variables it was sent with."""
+
+
+@dataclass
+class Reply:
+    """A response with GraphQL errors: ``data`` (None when the query failed) beside error messages,
+    each at ``path`` when given (a partial answer names the failed item by its index)."""
+
+    data: dict[str, Any] | None
+    messages: list[str]
+    paths: list[list[Any]] | None = None
+
+    def body(self) -> dict[str, Any]:
+        errors = [{"message": m, **({"path": self.paths[k]} if self.paths else {})} for k, m in enumerate(self.messages)]
+        return {"data": self.data, "errors": errors}
+
+
+Answer = Callable[[dict[str, Any]], dict[str, Any] | Reply]
+"""The ``data`` of one operation's answer (or a ``Reply`` with errors), from the variables it was sent with."""
 
 
 class FakeApi:
@@ -51,7 +68,9 @@ class FakeApi:
         self.calls.append((operation, variables))
         headers = {"X-Rate-Limit-Limit": "1000000", "X-Rate-Limit-Remaining": str(self.remaining),
                    "X-Rate-Limit-Reset": "900"}
-        return httpx.Response(200, json={"data": self.answers[operation](variables)}, headers=headers)
+        answer = self.answers[operation](variables)
+        body = answer.body() if isinstance(answer, Reply) else {"data": answer}
+        return httpx.Response(200, json=body, headers=headers)
 
     def sent(self, operation: str) -> list[dict[str, Any]]:
         """The variables of every request of ``operation``, in order."""
