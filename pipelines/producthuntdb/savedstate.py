@@ -1,9 +1,9 @@
 """What dlt keeps for this database, read-only: the harvest state it stored, the packages still pending.
 
-``status``, ``doctor --calibrate`` and a sync's first request read them. They go through dlt's own
-API — the state as ``pipeline.sync_destination`` restores it (the newest state of a completed load),
-the packages as the pipeline lists them — so nothing here knows dlt's table or folder layout. A
-DuckDB file is opened read-only (never its write lock) and nothing is created on disk.
+``status``, ``doctor --calibrate`` and a sync's first request read them. The state is read by dlt's
+own reader — as ``pipeline.sync_destination`` restores it, the newest state of a completed load —
+so nothing here knows dlt's state table. A DuckDB file is opened read-only (never its write lock)
+and nothing is created on disk.
 """
 
 from __future__ import annotations
@@ -74,14 +74,12 @@ def _stored_state(settings: Settings, destination: Any) -> dict[str, Any] | None
 
 
 def pending_packages(settings: Settings) -> int:
-    """Load packages fetched for this database but not stored yet (a failed or killed run's)."""
-    root = pipelines_dir(settings)
-    if not (Path(root) / settings.pipeline_name).is_dir():
-        return 0  # attaching would create the directory
-    from dlt.pipeline.exceptions import CannotRestorePipelineException
+    """Load packages fetched for this database but not stored yet (a failed or killed run's).
 
-    try:
-        pipeline = dlt.attach(settings.pipeline_name, pipelines_dir=root)
-    except CannotRestorePipelineException:  # a run killed before its first state: nothing extracted
-        return 0
-    return len(pipeline.list_extracted_load_packages()) + len(pipeline.list_normalized_load_packages())
+    Read from dlt's folders by hand: ``dlt.attach`` would list them, but when it finds no state file
+    (a sync that has just dropped its working folder) it makes the pipeline again and wipes the
+    folder, which a read-only ``status`` beside a running sync must never do.
+    """
+    root = Path(pipelines_dir(settings)) / settings.pipeline_name
+    folders = (root / "normalize" / "extracted", root / "load" / "normalized", root / "load" / "loading")
+    return sum(1 for folder in folders if folder.is_dir() for package in folder.iterdir() if package.is_dir())
