@@ -94,7 +94,8 @@ def raw_tables_postgres(url: str) -> dict[str, int]:
 
 
 def stage_sync(spec: dict[str, Any]) -> dict[str, Any]:
-    from producthuntdb.sync import SyncOptions, run_sync
+    from producthuntdb.sync import run_sync
+    from producthuntdb.syncmodel import SyncOptions
 
     settings = _settings(spec)
     options = SyncOptions(**spec.get("options", {}))

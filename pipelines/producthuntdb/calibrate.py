@@ -27,8 +27,9 @@ from producthuntdb.api.client import GraphQLClient
 from producthuntdb.api.governor import BudgetGovernor, StopRun
 from producthuntdb.api.queries import load_query
 from producthuntdb.errors import ProductHuntDBError
+from producthuntdb.savedstate import stored_prices
 from producthuntdb.settings import Settings
-from producthuntdb.sync import store_prices, stored_prices
+from producthuntdb.sync import store_prices
 
 HEADROOM = 3.0
 """The announced bound is this many times the shapes' prices as known before the first request."""

@@ -37,7 +37,7 @@ from producthuntdb.serialize import jsonable
 from producthuntdb.settings import Settings, load_settings, mask_secrets
 
 if TYPE_CHECKING:
-    from producthuntdb.sync import SyncOptions
+    from producthuntdb.syncmodel import SyncOptions
 
 __all__ = ["app", "main", "print_report", "report_dict", "session"]
 
@@ -295,7 +295,7 @@ def _root(
 
 # ----------------------------------------------------------------------------- sync
 def _parse_with(value: str | None) -> frozenset[str]:
-    from producthuntdb.sync import WITH_CHOICES
+    from producthuntdb.syncmodel import WITH_CHOICES
 
     if not value:
         return frozenset()
@@ -312,7 +312,7 @@ def _parse_lookback(value: str | None) -> float | None:
     """``--lookback`` in hours, its mistakes as usage errors (exit 2)."""
     if value is None:
         return None
-    from producthuntdb.sync import parse_lookback
+    from producthuntdb.syncmodel import parse_lookback
 
     try:
         return parse_lookback(value)

@@ -29,7 +29,7 @@ from producthuntdb.errors import ProductHuntDBError
 from producthuntdb.settings import Settings
 
 if TYPE_CHECKING:
-    from producthuntdb.sync import SyncReport
+    from producthuntdb.syncmodel import SyncReport
 
 DEMO_WINDOW_SECONDS = 1.0
 """The real budget (6,250 points) per 1-second window instead of 15 minutes: the governor still

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import asdict, is_dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.markup import escape
@@ -20,6 +20,10 @@ from rich.table import Table
 
 from producthuntdb.serialize import jsonable
 from producthuntdb.settings import Settings
+
+if TYPE_CHECKING:
+    from producthuntdb.api.governor import BudgetGovernor
+    from producthuntdb.source.helpers import Stats
 
 SUMMARY_KEYS = (
     "status",
@@ -157,3 +161,44 @@ class ConsoleHooks:
 @contextmanager
 def _nothing() -> Iterator[None]:
     yield
+
+
+class SyncProgress:
+    """Rich progress on a terminal (pages, rows, points used and left, ETA); nothing otherwise.
+
+    The bar counts post pages against the run's estimate (a 2-point ``totalCount``), so the
+    ETA reflects the budget pacing as it happens.
+    """
+
+    def __init__(self, enabled: bool, governor: BudgetGovernor) -> None:
+        self.enabled = enabled
+        self.governor = governor
+        self._progress: Any = None
+        self.rows: dict[str, int] | None = None
+        self._task: Any = None
+
+    @contextmanager
+    def running(self) -> Iterator[SyncProgress]:
+        if not self.enabled:
+            yield self
+            return
+        from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+        with Progress(
+            TextColumn("sync"), BarColumn(), TextColumn("{task.fields[pages]} pages"),
+            TextColumn("{task.fields[info]}"), TextColumn("ETA"), TimeRemainingColumn(), transient=False,
+        ) as progress:
+            self._progress = progress
+            self._task = progress.add_task("sync", total=None, pages=0, info="")
+            yield self
+
+    def update(self, stats: Stats) -> None:
+        if self._progress is None:
+            return
+        rate = self.governor.rate
+        left = f" · {rate.remaining} left in window" if rate.remaining is not None else ""
+        rows = sum(self.rows.values()) if self.rows is not None else 0
+        self._progress.update(
+            self._task, completed=stats.post_pages, total=stats.expected_post_pages, pages=stats.pages,
+            info=f"{rows} rows · {self.governor.points} points{left}",
+        )

@@ -22,7 +22,7 @@ from producthuntdb.errors import ConfigError, ProductHuntDBError
 from producthuntdb.settings import Settings, mask_secrets
 
 if TYPE_CHECKING:
-    from producthuntdb.sync import SyncOptions
+    from producthuntdb.syncmodel import SyncOptions
 
 MENU: tuple[tuple[str, str, str], ...] = (
     ("1", "status", "what is in the database, last runs, backfill position"),

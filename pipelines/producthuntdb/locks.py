@@ -1,7 +1,7 @@
 """Waiting for another process, and the lock every writer of the export or the served file takes.
 
 Two kinds of lock make a stage wait: DuckDB's own lock on the working file (a BI tool, a second
-sync; see ``sync.wait_for_lock``) and :func:`exclusive`, an advisory lock on a file beside a path
+sync; see ``dbaccess.wait_for_lock``) and :func:`exclusive`, an advisory lock on a file beside a path
 that several commands replace (the export directory, the served file). Both wait the same way —
 up to ``PRODUCTHUNT_LOCK_WAIT_SECONDS``, saying every few seconds who holds the lock and how long
 we have waited — so a scheduled run that meets a second one says so in the same words, whatever

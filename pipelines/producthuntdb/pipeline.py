@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from producthuntdb.quality.gate import GateReport
     from producthuntdb.report import ReportResult
     from producthuntdb.serve import ServeReport
-    from producthuntdb.sync import SyncOptions, SyncReport
+    from producthuntdb.syncmodel import SyncOptions, SyncReport
     from producthuntdb.transform import BuildReport
 
 R = TypeVar("R")
@@ -110,7 +110,7 @@ def _stage(name: str, hooks: Hooks, work: Callable[[], R]) -> R:
 
 def sync_options(settings: Settings, **flags: Any) -> SyncOptions:
     """``SyncOptions`` from flags, with what ``Settings`` owns (budget share, look-back, progress) filled in."""
-    from producthuntdb.sync import SyncOptions
+    from producthuntdb.syncmodel import SyncOptions
 
     flags.setdefault("budget_share", settings.budget_share)
     flags.setdefault("lookback_hours", settings.lookback_hours)

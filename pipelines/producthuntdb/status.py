@@ -132,8 +132,6 @@ def _backfill(settings: Settings, runs: list[dict[str, Any]], estimate: bool) ->
     ``status`` stays quick when the API is slow or unreachable, and none at all offline.
     """
     try:
-        from producthuntdb.sync import backfill_status
-
         quick = settings.model_copy(
             update={
                 "max_retries": min(settings.max_retries, 1),
@@ -152,6 +150,59 @@ def _backfill(settings: Settings, runs: list[dict[str, Any]], estimate: bool) ->
         return {"error": f"{type(exc).__name__}: {exc}"}
     position = next((r.get("backfill_position") for r in runs if r.get("backfill_position")), None)
     return {"position": position}
+
+
+def backfill_status(settings: Settings) -> dict[str, Any]:
+    """How far the harvest has come; with a usable token and API, an estimate of what is left.
+
+    Offline (no token, API unreachable) the estimate keys are None. The estimate costs a
+    few points: ``posts(postedAfter:…, first: 0) { totalCount }`` is 2 points a range.
+    """
+    import math
+
+    from producthuntdb.api.client import GraphQLClient
+    from producthuntdb.api.governor import BudgetGovernor
+    from producthuntdb.api.prices import PriceBook
+    from producthuntdb.api.queries import load_query
+    from producthuntdb.destination import is_warehouse
+    from producthuntdb.errors import ProductHuntDBError
+    from producthuntdb.savedstate import pending_packages, saved_state
+    from producthuntdb.source import read_position, read_prices
+    from producthuntdb.source.windows import remaining_ranges
+
+    status: dict[str, Any] = {
+        "floor": None, "high_water": None, "window": None, "estimated_posts": None,
+        "estimated_points": None, "estimate_error": None, "pending_packages": pending_packages(settings),
+    }
+    if not is_warehouse(settings) and not settings.db_path.is_file():
+        return status
+    try:
+        saved = saved_state(settings)
+    except Exception as exc:  # an unreachable warehouse: status says so instead of failing
+        status["error"] = " ".join(str(exc).split())[:200]
+        return status
+    state = read_position(saved) if saved is not None else None
+    if saved is None or state is None:
+        return status
+    status.update(
+        floor=state.get("floor"), high_water=state.get("high_water"), window=state.get("window"), sweep=state.get("sweep")
+    )
+    if settings.token_problems():
+        status["estimate_error"] = "no usable token"
+        return status
+    try:
+        governor = BudgetGovernor(settings.budget_share, prices=PriceBook.load(read_prices(saved)))  # as runs learned
+        with GraphQLClient(settings, governor, max_retries=1) as client:  # status must answer fast when offline
+            posts = 0
+            for variables in remaining_ranges(state):
+                posts += int(client.execute(load_query("posts_total"), variables)["posts"]["totalCount"])
+            page_price = client.price(load_query("posts_page"), {"first": 20})
+    except ProductHuntDBError as exc:
+        status["estimate_error"] = str(exc)
+        return status
+    status["estimated_posts"] = posts
+    status["estimated_points"] = math.ceil(posts / 20) * page_price
+    return status
 
 
 def _sweep(settings: Settings, info: dict[str, Any]) -> str:

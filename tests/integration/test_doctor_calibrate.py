@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from producthuntdb.api.queries import QUERY_NAMES
 from producthuntdb.cli import app
 from producthuntdb.emulator import EmulatorServer
-from producthuntdb.sync import stored_prices
+from producthuntdb.savedstate import stored_prices
 from tests.plugins.cli import api_env
 from tests.plugins.emulator import admin
 from tests.plugins.pipeline import TEST_TOKEN, run_sync_into, test_settings

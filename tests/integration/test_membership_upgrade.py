@@ -8,8 +8,8 @@ from pathlib import Path
 import dlt
 import duckdb
 
+from producthuntdb.loader import add_contract_columns, drop_retired_merge_keys
 from producthuntdb.source.contract import TABLES
-from producthuntdb.sync import add_contract_columns, drop_retired_merge_keys
 
 
 def _pipeline(tmp_path: Path) -> dlt.Pipeline:

@@ -31,7 +31,8 @@ from producthuntdb.cli import app
 from producthuntdb.emulator import EmulatorServer
 from producthuntdb.pull import run_pull
 from producthuntdb.settings import Settings
-from producthuntdb.sync import SyncOptions, run_sync
+from producthuntdb.sync import run_sync
+from producthuntdb.syncmodel import SyncOptions
 from tests.plugins.cli import WIDE
 from tests.plugins.emulator import admin
 from tests.plugins.pipeline import TEST_TOKEN, UNTHROTTLED, emulator_truth, test_settings

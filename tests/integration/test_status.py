@@ -61,7 +61,7 @@ def test_collect_status_reads_counts_runs_and_budget(tmp_path: Path) -> None:
     assert [r["run_id"] for r in info["last_runs"]] == ["r2", "r1"]
     assert info["budget"]["points_last_run"] == 500
     assert info["budget"]["points_last_24h"] == 500, "the 30-hour-old run is outside the day"
-    assert info["backfill"], "backfill position comes from sync.backfill_status or the last run"
+    assert info["backfill"], "backfill position comes from status.backfill_status or the last run"
     assert info["locked_by"] is None
 
 

@@ -14,7 +14,7 @@ import pytest
 
 from producthuntdb.emulator import EmulatorConfig, EmulatorServer
 from producthuntdb.settings import Settings
-from producthuntdb.sync import SyncReport
+from producthuntdb.syncmodel import SyncReport
 from tests.plugins.emulator import shared_world
 from tests.plugins.pipeline import (
     UNTHROTTLED,

@@ -17,8 +17,9 @@ import pytest
 
 from producthuntdb.emulator import EmulatorServer
 from producthuntdb.errors import TokenRejectedError
+from producthuntdb.loader import pipelines_dir
 from producthuntdb.settings import Settings
-from producthuntdb.sync import backfill_status, pipelines_dir
+from producthuntdb.status import backfill_status
 from tests.plugins.pipeline import (
     TEST_TOKEN,
     UNTHROTTLED,
@@ -94,7 +95,7 @@ def test_sigkill_at_ten_random_moments_each_followed_by_a_rerun(
         }
         code = (
             "from producthuntdb.settings import load_settings;"
-            "from producthuntdb.sync import run_sync, SyncOptions;"
+            "from producthuntdb.sync import run_sync; from producthuntdb.syncmodel import SyncOptions;"
             "run_sync(load_settings(), SyncOptions(chunk_pages=4, progress=False))"
         )
         settings = Settings(data_dir=chain, environment="testing")

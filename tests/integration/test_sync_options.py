@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from producthuntdb.errors import ConfigError
-from producthuntdb.sync import SyncOptions, parse_lookback, run_sync
+from producthuntdb.sync import run_sync
+from producthuntdb.syncmodel import SyncOptions, parse_lookback
 from tests.plugins.pipeline import test_settings
 
 

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from producthuntdb.emulator import EmulatorServer
-from producthuntdb.sync import saved_position
+from producthuntdb.savedstate import saved_position
 from tests.plugins.pipeline import UNTHROTTLED, raw_query, run_sync_into
 
 USER_POINTS = 11

@@ -22,8 +22,8 @@ from producthuntdb.api.client import GraphQLClient
 from producthuntdb.api.governor import BudgetGovernor
 from producthuntdb.api.queries import load_query
 from producthuntdb.emulator import EmulatorServer
+from producthuntdb.savedstate import stored_prices
 from producthuntdb.status import collect_status
-from producthuntdb.sync import stored_prices
 from tests.plugins.emulator import EMULATOR_TOKEN, admin
 from tests.plugins.pipeline import (
     UNTHROTTLED,

@@ -21,7 +21,7 @@ from producthuntdb.export import ExportReport, run_export
 from producthuntdb.quality import run_gate
 from producthuntdb.settings import Settings
 from producthuntdb.status import collect_status
-from producthuntdb.sync import SyncReport
+from producthuntdb.syncmodel import SyncReport
 from producthuntdb.transform import BuildReport, run_build
 from tests.plugins.checksum import duckdb_checksums, postgres_checksums
 from tests.plugins.emulator import shared_world

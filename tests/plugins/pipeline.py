@@ -21,7 +21,8 @@ from pydantic import SecretStr
 
 from producthuntdb.settings import Settings
 from producthuntdb.source.contract import TABLES
-from producthuntdb.sync import SyncOptions, SyncReport, run_sync
+from producthuntdb.sync import run_sync
+from producthuntdb.syncmodel import SyncOptions, SyncReport
 
 TEST_TOKEN = "test-token-0123456789abcdef"
 UNTHROTTLED = 10**9

@@ -278,7 +278,7 @@ def test_print_report_json_and_table(capsys: pytest.CaptureFixture[str], tmp_pat
 
 def test_reports_read_as_sentences_not_raw_fields(capsys: pytest.CaptureFixture[str]) -> None:
     """No ``stop_reason None``, no ``window_usage [0.99744, …]``, no rows as JSON."""
-    from producthuntdb.sync import SyncReport
+    from producthuntdb.syncmodel import SyncReport
 
     report = SyncReport(run_id="r", pages=3, points=1395, window_usage=[0.99744, 0.9812, 0.5])
     report.rows = {"posts": 60, "post_topics": 1234}
@@ -338,7 +338,7 @@ def test_a_bad_flag_value_is_named_by_the_flag_typed(args: list[str], env: dict[
 
 
 def test_reports_show_seconds_rounded_not_as_float_noise() -> None:
-    from producthuntdb.sync import SyncReport
+    from producthuntdb.syncmodel import SyncReport
     from producthuntdb.transform import BuildReport
 
     build = BuildReport(command="build", elapsed=7.647789417999775, dbt_elapsed=3.714817762374878).as_dict()
