@@ -16,7 +16,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,17 +23,15 @@ import typer
 from loguru import logger
 from rich.console import Console
 
-# typer >= 0.29 vendors click: its usage errors are click's classes under typer._click, and
-# its Exit/Abort are typer.Exit/typer.Abort.
-from typer._click import exceptions as click_exceptions
-from typer.core import TyperGroup
-
 from producthuntdb import __version__, display, pipeline
+from producthuntdb.cli_base import App, ClickException, Group, NoArgsIsHelpError, UsageError, err_line
 from producthuntdb.display import print_report, report_dict
+from producthuntdb.emulator.cli import api_app
+from producthuntdb.emulator.config import Scale
 from producthuntdb.errors import ConfigError, ProductHuntDBError
 from producthuntdb.logs import new_run_id
 from producthuntdb.serialize import jsonable
-from producthuntdb.settings import Settings, load_settings, mask_secrets
+from producthuntdb.settings import Environment, Settings, load_settings
 
 if TYPE_CHECKING:
     from producthuntdb.sync import SyncOptions
@@ -68,7 +65,7 @@ Exit codes: 0 success, 1 failure, 2 bad usage or configuration.
 """
 
 
-class GlobalOptionsAnywhere(TyperGroup):
+class GlobalOptionsAnywhere(Group):
     """The root group: its options (``--data-dir``, ``--env``, ``--log-json/--log-text``,
     ``--log-level``) are accepted after the command too, where people type them
     (``producthuntdb status --data-dir data/demo``); they are moved before it, then parsed as usual."""
@@ -108,7 +105,7 @@ def hoist_options(params: list[Any], args: list[str]) -> list[str]:
     return front + rest
 
 
-app = typer.Typer(
+app = App(
     name="producthuntdb",
     cls=GlobalOptionsAnywhere,
     help=HELP,
@@ -117,30 +114,11 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110},
 )
-api_app = typer.Typer(
-    help="The local Product Hunt API emulator (same schema, budget, pagination and redaction).",
-    no_args_is_help=True,
-    rich_markup_mode="rich",
-)
 app.add_typer(api_app, name="api")
 
-PASS_THROUGH: tuple[type[BaseException], ...] = (typer.Exit, typer.Abort, click_exceptions.ClickException)
+PASS_THROUGH: tuple[type[BaseException], ...] = (typer.Exit, typer.Abort, ClickException)
 """Exceptions typer/click turn into usage messages and exit codes themselves."""
 DEMO_DIR = Path("data/demo")
-FAULT_CHOICES = "500,502,503,timeout,slow,malformed,graphql_error,reset,html_502,waf_403,429_bare,retry_after,epoch_reset,partial,complexity,cursor_loop,ignore_dates,short_page,null_id,dup_id,429_real"
-
-
-class Profile(StrEnum):
-    development = "development"
-    production = "production"
-    testing = "testing"
-
-
-class Scale(StrEnum):
-    tiny = "tiny"
-    small = "small"
-    medium = "medium"
-    large = "large"
 
 
 @dataclass
@@ -167,13 +145,6 @@ class Globals:
 
 def _out() -> Console:
     return display.out()
-
-
-def _err_line(text: str, secrets: list[str] | None = None) -> None:
-    """One plain line on stderr (never wrapped by rich), secrets masked."""
-    one_line = " ".join(text.split())
-    sys.stderr.write(mask_secrets(one_line, secrets or []) + "\n")
-    sys.stderr.flush()
 
 
 def _globals(ctx: typer.Context) -> Globals:
@@ -227,7 +198,7 @@ def session(
     try:
         settings = make_settings(ctx, **(overrides or {}))
         secrets = settings.secrets()
-        settings.validate_for(token=token, kaggle=kaggle, writable=writable)
+        pipeline.preflight(settings, token=token, kaggle=kaggle, writable=writable)
         run_id = _globals(ctx).run_id if ctx is not None else None
         logs.setup_logging(settings, run_id or logs.new_run_id(), stage)
         tracing.configure_tracing(settings.otlp_endpoint)
@@ -238,21 +209,21 @@ def session(
         raise
     except ConfigError as exc:
         for problem in exc.problems:
-            _err_line(f"error: {problem}", secrets)
+            err_line(f"error: {problem}", secrets)
         raise typer.Exit(exc.exit_code) from None
     except ProductHuntDBError as exc:
         logger.bind(file_only=True).error("{} failed: {}", stage, str(exc), error=type(exc).__name__)
-        _err_line(f"error: {exc}", secrets)
+        err_line(f"error: {exc}", secrets)
         raise typer.Exit(exc.exit_code) from None
     except KeyboardInterrupt:
         logger.bind(file_only=True).warning("{} interrupted", stage)
-        _err_line("error: interrupted")
+        err_line("error: interrupted")
         raise typer.Exit(130) from None
     except Exception as exc:
         logger.bind(file_only=True).opt(exception=True).error("{} crashed: {!r}", stage, exc)
         where = logs.current_log_file()
         hint = f" (traceback in {where})" if where else ""
-        _err_line(f"error: unexpected {type(exc).__name__}: {exc}{hint}", secrets)
+        err_line(f"error: unexpected {type(exc).__name__}: {exc}{hint}", secrets)
         raise typer.Exit(1) from None
 
 
@@ -270,7 +241,7 @@ def _version(value: bool) -> None:
 @app.callback()
 def _root(
     ctx: typer.Context,
-    environment: Profile | None = typer.Option(
+    environment: Environment | None = typer.Option(
         None, "--env", "--environment", help="Profile: development, production (JSON logs) or testing."
     ),
     data_dir: Path | None = typer.Option(
@@ -285,7 +256,7 @@ def _root(
     ),
 ) -> None:
     ctx.obj = Globals(
-        environment=environment.value if environment else None,
+        environment=environment,
         data_dir=data_dir,
         log_json=log_json,
         log_level=log_level,
@@ -721,154 +692,12 @@ def _calibrate(ctx: typer.Context) -> None:
         )
 
 
-# ----------------------------------------------------------------------------- api serve
-@api_app.command("serve")
-def api_serve(
-    host: str = typer.Option("127.0.0.1", "--host", help="Interface to bind."),
-    port: int = typer.Option(8000, "--port", help="TCP port (0 = any free port)."),
-    seed: int = typer.Option(42, "--seed", help="World seed: same seed, same world."),
-    scale: Scale = typer.Option(Scale.small, "--scale", help="World size."),
-    token: str | None = typer.Option(
-        None, "--token", help="Accept only this bearer token (default: any token)."
-    ),
-    budget: int = typer.Option(6250, "--budget", help="Complexity points per window."),
-    window_seconds: float = typer.Option(900, "--window-seconds", help="Rate-limit window length."),
-    now: str | None = typer.Option(
-        None, "--now", help="The world's clock start, ISO 8601 (default: 2026-10-01T12:00:00Z)."
-    ),
-    fault_rate: float = typer.Option(0.0, "--fault-rate", help="Share (0-1) of requests that fail."),
-    faults: str | None = typer.Option(None, "--faults", help=f"Which faults to inject: {FAULT_CHOICES}."),
-    latency_ms: int = typer.Option(0, "--latency-ms", help="Added latency per request."),
-    redaction: str = typer.Option(
-        "on", "--redaction", help="on: users are \\[REDACTED] like the real API; off."
-    ),
-    cost_model: str = typer.Option(
-        "current", "--cost-model",
-        help="Connection pricing rule: current, legacy-nodes (older graphql-ruby) or nested (page size × children).",
-    ),
-    cost_factor: float = typer.Option(1.0, "--cost-factor", help="Multiply every charge (e.g. 1.3)."),
-    poison_posts: int = typer.Option(0, "--poison-posts", help="This many posts always fail to resolve."),
-    foreign_spend: float = typer.Option(
-        0.0, "--foreign-spend", help="Another tool of the same app spends this many points per second."
-    ),
-    max_query_complexity: int = typer.Option(
-        0, "--max-query-complexity", help="Refuse queries more complex than this, like the real API (0: no cap)."
-    ),
-    bad_value_posts: int = typer.Option(
-        0, "--bad-value-posts", help="This many posts always carry an unstorable value (surrogate, huge int, bad date)."
-    ),
-) -> None:
-    """Serve the emulated Product Hunt API on a local port until Ctrl-C.
-
-    [bold]Examples[/bold]
-
-      producthuntdb api serve --port 8000 --scale small
-      producthuntdb api serve --budget 500 --window-seconds 60 \\
-        --faults 502,timeout --fault-rate 0.1
-
-    Then, in another shell:
-
-      export PRODUCTHUNT_API_URL=http://127.0.0.1:8000/v2/api/graphql
-      export PRODUCTHUNT_TOKEN=any-token-of-20-chars
-      producthuntdb sync
-    """
-    try:
-        config = emulator_config(
-            host=host,
-            port=port,
-            seed=seed,
-            scale=scale.value,
-            token=token,
-            budget=budget,
-            window_seconds=window_seconds,
-            now=now,
-            fault_rate=fault_rate,
-            faults=faults,
-            latency_ms=latency_ms,
-            redaction=redaction,
-            cost_model=cost_model,
-            cost_factor=cost_factor,
-            poison_posts=poison_posts,
-            foreign_spend=foreign_spend,
-            max_query_complexity=max_query_complexity,
-            bad_value_posts=bad_value_posts,
-        )
-        from producthuntdb.emulator import serve
-
-        serve(config)
-    except ConfigError as exc:
-        for problem in exc.problems:
-            _err_line(f"error: {problem}")
-        raise typer.Exit(2) from None
-    except ProductHuntDBError as exc:
-        _err_line(f"error: {exc}")
-        raise typer.Exit(1) from None
-    except ImportError as exc:
-        _err_line(f"error: the emulator is not available ({exc})")
-        raise typer.Exit(1) from None
-    except OSError as exc:
-        _err_line(f"error: cannot listen on {host}:{port} ({exc.strerror or exc})")
-        raise typer.Exit(1) from None
-
-
-def emulator_config(
-    *,
-    host: str = "127.0.0.1",
-    port: int = 0,
-    seed: int = 42,
-    scale: str = "small",
-    token: str | None = None,
-    budget: int = 6250,
-    window_seconds: float = 900,
-    now: str | None = None,
-    fault_rate: float = 0.0,
-    faults: str | None = None,
-    latency_ms: int = 0,
-    redaction: str = "on",
-    cost_model: str = "current",
-    cost_factor: float = 1.0,
-    poison_posts: int = 0,
-    foreign_spend: float = 0.0,
-    max_query_complexity: int = 0,
-    bad_value_posts: int = 0,
-) -> Any:
-    """An EmulatorConfig from CLI-shaped values; the config validates itself (ConfigError → exit 2)."""
-    try:
-        from producthuntdb.emulator.config import EmulatorConfig, parse_faults, parse_now
-    except ImportError as exc:
-        raise ProductHuntDBError(f"the emulator is not available ({exc})") from None
-    if redaction not in ("on", "off"):
-        raise ConfigError(f"--redaction must be on or off, not {redaction!r}")
-    kwargs: dict[str, Any] = {
-        "seed": seed,
-        "scale": scale,
-        "token": token,
-        "budget": budget,
-        "window_seconds": window_seconds,
-        "fault_rate": fault_rate,
-        "faults": parse_faults(faults),
-        "latency_ms": latency_ms,
-        "redaction": redaction == "on",
-        "cost_model": cost_model,
-        "cost_factor": cost_factor,
-        "poison_posts": poison_posts,
-        "foreign_spend": foreign_spend,
-        "max_query_complexity": max_query_complexity,
-        "bad_value_posts": bad_value_posts,
-        "host": host,
-        "port": port,
-    }
-    if now is not None:
-        kwargs["now"] = parse_now(now)
-    return EmulatorConfig(**kwargs)
-
-
 # ----------------------------------------------------------------------------- demo / interactive
 @app.command()
 def demo(
     ctx: typer.Context,
     scale: Scale = typer.Option(
-        Scale.tiny, "--scale", help="Emulator world size (tiny: 200 posts over 30 days, with every vote)."
+        "tiny", "--scale", help="Emulator world size (tiny: 200 posts over 30 days, with every vote)."
     ),
     data_dir: Path | None = typer.Option(
         None, "--out", help="Demo data directory (default: --data-dir when given, else data/demo)."
@@ -902,7 +731,7 @@ def demo(
         raise typer.BadParameter(f"must be on or off, not {redaction!r}", param_hint="--redaction")
     out = data_dir or _globals(ctx).data_dir or DEMO_DIR
     with session(ctx, "demo", overrides={"data_dir": out}) as base:
-        demo_mod.run_demo(base, scale=scale.value, fresh=fresh, console=_out(), redaction=redaction == "on")
+        demo_mod.run_demo(base, scale=scale, fresh=fresh, console=_out(), redaction=redaction == "on")
 
 
 @app.command()
@@ -919,26 +748,6 @@ def interactive(ctx: typer.Context) -> None:
         interactive_mod.run_menu(settings, _globals(ctx), console=_out())
 
 
-def _flags_show_no_type() -> None:
-    """Boolean flags take no value, yet typer 0.29 prints ``<bool>`` beside every one of them in
-    ``--help`` (``--full-refresh <bool>``, while ``--full-refresh yes`` is an error; even ``--help``
-    itself). Help must not invite a value: flags show no type column."""
-    from typer.core import TyperOption
-
-    shown = TyperOption.display_type_rich
-    if getattr(shown, "flags_hidden", False):
-        return
-
-    def display_type_rich(self: TyperOption, ctx: Any) -> str | None:
-        return None if self.is_flag else shown(self, ctx)
-
-    display_type_rich.flags_hidden = True  # type: ignore[attr-defined]
-    TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign]
-
-
-_flags_show_no_type()
-
-
 def main(argv: list[str] | None = None, *, only: str | None = None, prog_name: str = "producthuntdb") -> int:
     """Console-script entry: run the app, and make sure even an escaped error is one line.
 
@@ -953,17 +762,17 @@ def main(argv: list[str] | None = None, *, only: str | None = None, prog_name: s
         # Not standalone: click hands back typer.Exit codes as the return value and lets usage
         # errors through, so they become one line here instead of a framed panel.
         result = command.main(args=argv, prog_name=prog_name, standalone_mode=False)
-    except click_exceptions.NoArgsIsHelpError as exc:
+    except NoArgsIsHelpError as exc:
         # A bare `producthuntdb` or `producthuntdb api` shows the help it asks for.
         print(exc.ctx.get_help() if exc.ctx else exc.format_message())
         return 0
-    except click_exceptions.UsageError as exc:
+    except UsageError as exc:
         # Bad flags are bad input like any other: one line, exit 2, and where to look.
         where = f" (see: {exc.ctx.command_path} --help)" if exc.ctx else ""
-        _err_line(f"error: {exc.format_message()}{where}")
+        err_line(f"error: {exc.format_message()}{where}")
         return 2
     except typer.Abort:
-        _err_line("aborted")
+        err_line("aborted")
         return 130
     except typer.Exit as exc:
         return exc.exit_code
@@ -971,10 +780,10 @@ def main(argv: list[str] | None = None, *, only: str | None = None, prog_name: s
         code = exc.code
         return code if isinstance(code, int) else (0 if code is None else 1)
     except ProductHuntDBError as exc:
-        _err_line(f"error: {exc}")
+        err_line(f"error: {exc}")
         return exc.exit_code
     except Exception as exc:  # pragma: no cover - session() catches these; this is the last net
-        _err_line(f"error: unexpected {type(exc).__name__}: {exc}")
+        err_line(f"error: unexpected {type(exc).__name__}: {exc}")
         return 1
     return result if isinstance(result, int) and not isinstance(result, bool) else 0
 
