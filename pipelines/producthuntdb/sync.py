@@ -72,6 +72,8 @@ from producthuntdb.warehouse import (
 
 WITH_CHOICES = frozenset({"comments", "votes", "media"})
 T = TypeVar("T")
+FAIL_LOAD_AT: int | None = None
+"""A test hook, not a setting: the N-th chunk load of a sync raises (tests prove a failed load loses nothing)."""
 
 
 @dataclass
@@ -354,10 +356,8 @@ class _Loader:
                 pipeline.normalize()
                 if chunk:
                     self.report.loads += 1
-                    if self.settings.fail_load_at == self.report.loads:
-                        raise ProductHuntDBError(
-                            f"load {self.report.loads} failed (PRODUCTHUNT_FAIL_LOAD_AT, a test hook)"
-                        )
+                    if self.report.loads == FAIL_LOAD_AT:
+                        raise ProductHuntDBError(f"load {self.report.loads} failed (sync.FAIL_LOAD_AT, a test hook)")
                 wait_for_lock(self.settings, "load", pipeline.load)
         except Exception as exc:  # dlt wraps everything in PipelineStepFailed
             raise _as_error(exc, f"loading into {self.settings.db_path}") from None
