@@ -265,104 +265,93 @@ def _root(
 
 
 # ----------------------------------------------------------------------------- sync
-def _parse_with(value: str | None) -> frozenset[str]:
+# Each sync flag is parsed once, as typer reads it: a bad value is a usage error (exit 2) before
+# anything starts. Settings checks what it owns (--budget-share, the look-back's hours) under the
+# flag's name (FLAG_OF_SETTING); the stage is handed values that are already parsed.
+def _with(value: str) -> frozenset[str]:
     from producthuntdb.sync import WITH_CHOICES
 
-    if not value:
-        return frozenset()
     items = frozenset(part.strip().lower() for part in value.split(",") if part.strip())
     unknown = sorted(items - WITH_CHOICES)
     if unknown:
-        raise typer.BadParameter(
-            f"unknown {', '.join(unknown)}; choose from comments,votes,media", param_hint="--with"
-        )
+        raise typer.BadParameter(f"unknown {', '.join(unknown)}; choose from {','.join(sorted(WITH_CHOICES))}")
     return items
 
 
-def _parse_lookback(value: str | None) -> float | None:
-    """``--lookback`` in hours, its mistakes as usage errors (exit 2)."""
-    if value is None:
-        return None
+def _lookback(value: str) -> float:
+    """``--lookback`` in hours."""
     from producthuntdb.sync import parse_lookback
 
     try:
         return parse_lookback(value)
     except ProductHuntDBError as exc:
-        raise typer.BadParameter(str(exc), param_hint="--lookback") from None
+        raise typer.BadParameter(str(exc)) from None
 
 
-def _parse_since(value: str | None) -> datetime | None:
-    if value is None:
-        return None
+def _since(value: str) -> datetime:
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        raise typer.BadParameter(f"{value!r} is not a date like 2024-01-31", param_hint="--since") from None
+        raise typer.BadParameter(f"{value!r} is not a date like 2024-01-31") from None
     parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
     if parsed > datetime.now(UTC):
-        raise typer.BadParameter(f"{value!r} is in the future: nothing could be harvested", param_hint="--since")
+        raise typer.BadParameter(f"{value!r} is in the future: nothing could be harvested")
     return parsed
 
 
-@dataclass
-class SyncFlags:
-    since: str | None = None
-    full_refresh: bool = False
-    max_points: int | None = None
-    max_minutes: float | None = None
-    with_: str | None = None
-    budget_share: float | None = None
-    lookback: str | None = None
+def _points(value: str) -> int:
+    if not value.strip().isdigit() or int(value) <= 0:
+        raise typer.BadParameter(f"{value!r}: must be a positive number of points")
+    return int(value)
 
 
-def _sync_options(settings: Settings, flags: SyncFlags) -> SyncOptions:
-    return pipeline.sync_options(
-        settings,
-        since=_parse_since(flags.since),
-        full_refresh=flags.full_refresh,
-        max_points=flags.max_points,
-        max_minutes=flags.max_minutes,
-        with_=_parse_with(flags.with_),
-    )
+def _minutes(value: str) -> float:
+    try:
+        minutes = float(value)
+    except ValueError:
+        minutes = 0.0
+    if not minutes > 0:  # also NaN
+        raise typer.BadParameter(f"{value!r}: must be a positive number of minutes")
+    return minutes
 
 
-def _sync_overrides(flags: SyncFlags) -> dict[str, Any]:
-    # Numbers that Settings owns are validated there (range errors exit 2 with the setting's name).
-    return {"budget_share": flags.budget_share, "lookback_hours": _parse_lookback(flags.lookback)}
+def _sync_options(settings: Settings, **flags: Any) -> SyncOptions:
+    return pipeline.sync_options(settings, **{**flags, "with_": flags["with_"] or frozenset()})
 
 
-def _check_sync_flags(flags: SyncFlags) -> None:
-    _parse_with(flags.with_)
-    _parse_since(flags.since)
-    if flags.max_points is not None and flags.max_points <= 0:
-        raise typer.BadParameter("must be a positive number of points", param_hint="--max-points")
-    if flags.max_minutes is not None and flags.max_minutes <= 0:
-        raise typer.BadParameter("must be a positive number of minutes", param_hint="--max-minutes")
-
-
-SINCE_OPT = typer.Option(None, "--since", help="Harvest posts from this date (YYYY-MM-DD) onwards.")
+SINCE_OPT = typer.Option(
+    None, "--since", parser=_since, metavar="<date>", help="Harvest posts from this date (YYYY-MM-DD) onwards."
+)
 FULL_REFRESH_OPT = typer.Option(False, "--full-refresh", help="Forget the saved cursor and start again.")
-MAX_POINTS_OPT = typer.Option(None, "--max-points", help="Stop after spending this many API points.")
-MAX_MINUTES_OPT = typer.Option(None, "--max-minutes", help="Stop after this many minutes (resumes next run).")
-WITH_OPT = typer.Option(None, "--with", help="Also harvest: comments, votes, media (thumbnails and product links; comma separated).")
+MAX_POINTS_OPT = typer.Option(
+    None, "--max-points", parser=_points, metavar="<int>", help="Stop after spending this many API points."
+)
+MAX_MINUTES_OPT = typer.Option(
+    None, "--max-minutes", parser=_minutes, metavar="<float>", help="Stop after this many minutes (resumes next run)."
+)
+WITH_OPT = typer.Option(
+    None, "--with", parser=_with, metavar="<list>",
+    help="Also harvest: comments, votes, media (thumbnails and product links; comma separated).",
+)
 BUDGET_SHARE_OPT = typer.Option(
     None, "--budget-share", help="Share (0-1] of the 6,250 points / 15 min this run may use."
 )
 LOOKBACK_OPT = typer.Option(
-    None, "--lookback", help="Re-read vote/comment counts of posts younger than this (72h, 3d)."
+    None, "--lookback", parser=_lookback, metavar="<str>",
+    help="Re-read vote/comment counts of posts younger than this (72h, 3d).",
 )
 
 
 @app.command()
 def sync(
     ctx: typer.Context,
-    since: str | None = SINCE_OPT,
+    since: datetime | None = SINCE_OPT,
     full_refresh: bool = FULL_REFRESH_OPT,
     max_points: int | None = MAX_POINTS_OPT,
     max_minutes: float | None = MAX_MINUTES_OPT,
-    with_: str | None = WITH_OPT,
+    with_: frozenset[str] | None = WITH_OPT,
     budget_share: float | None = BUDGET_SHARE_OPT,
-    lookback: str | None = LOOKBACK_OPT,
+    lookback: float | None = LOOKBACK_OPT,
 ) -> None:
     """Harvest the API into raw.* in DuckDB, within the API budget; resumable.
 
@@ -379,10 +368,12 @@ def sync(
 
     Needs PRODUCTHUNT_TOKEN. A run stopped by --max-points/--max-minutes resumes where it stopped.
     """
-    flags = SyncFlags(since, full_refresh, max_points, max_minutes, with_, budget_share, lookback)
-    _check_sync_flags(flags)
-    with session(ctx, "sync", token=True, overrides=_sync_overrides(flags)) as settings:
-        pipeline.sync(settings, _sync_options(settings, flags), _hooks(settings))
+    owned = {"budget_share": budget_share, "lookback_hours": lookback}
+    with session(ctx, "sync", token=True, overrides=owned) as settings:
+        options = _sync_options(
+            settings, since=since, full_refresh=full_refresh, max_points=max_points, max_minutes=max_minutes, with_=with_
+        )
+        pipeline.sync(settings, options, _hooks(settings))
 
 
 # ----------------------------------------------------------------------------- build / check / serve / export / publish
@@ -533,13 +524,13 @@ def pull(
 @app.command()
 def run(
     ctx: typer.Context,
-    since: str | None = SINCE_OPT,
+    since: datetime | None = SINCE_OPT,
     full_refresh: bool = FULL_REFRESH_OPT,
     max_points: int | None = MAX_POINTS_OPT,
     max_minutes: float | None = MAX_MINUTES_OPT,
-    with_: str | None = WITH_OPT,
+    with_: frozenset[str] | None = WITH_OPT,
     budget_share: float | None = BUDGET_SHARE_OPT,
-    lookback: str | None = LOOKBACK_OPT,
+    lookback: float | None = LOOKBACK_OPT,
     allow_shrink: bool = ALLOW_SHRINK_OPT,
     publish: bool = typer.Option(
         False, "--publish", help="Also publish a Kaggle dataset version (needs the Kaggle credentials)."
@@ -556,13 +547,15 @@ def run(
 
       producthuntdb run --max-minutes 40 --budget-share 0.8 --publish
     """
-    flags = SyncFlags(since, full_refresh, max_points, max_minutes, with_, budget_share, lookback)
-    _check_sync_flags(flags)
-    with session(ctx, "run", token=True, kaggle=publish, overrides=_sync_overrides(flags)) as settings:
+    owned = {"budget_share": budget_share, "lookback_hours": lookback}
+    with session(ctx, "run", token=True, kaggle=publish, overrides=owned) as settings:
         check_export_target(settings.export_path.absolute())
         result = pipeline.run(
             settings,
-            _sync_options(settings, flags),
+            _sync_options(
+                settings, since=since, full_refresh=full_refresh, max_points=max_points, max_minutes=max_minutes,
+                with_=with_,
+            ),
             allow_shrink=allow_shrink,
             publish_after=publish,
             hooks=_hooks(settings),
