@@ -1,42 +1,47 @@
 """The ``producthuntdb`` command line: every stage, plus status, doctor, the emulator and the demo.
 
-Each command loads ``Settings`` once (flags > ``PRODUCTHUNT_*`` env > ``.env`` >
-``.dlt/secrets.toml`` > profile defaults), validates what *that* command needs, sets up
-logging and tracing, and calls its stage in :mod:`pipeline` inside ``session``, which turns every
-failure into one masked line on stderr and an exit code: 0 success, 1 failure, 2 bad usage or
-configuration. No stage logic lives here: parse, call :mod:`pipeline`, show with :mod:`display`.
-``pipeline`` imports the stage modules inside its functions, so ``--help`` stays fast.
+Each command calls its stage in :mod:`pipeline` inside ``session`` (:mod:`cli_session`: settings
+loaded and checked once, logging, one masked line and an exit code for every failure: 0 success,
+1 failure, 2 bad usage or configuration). No stage logic lives here: parse, call :mod:`pipeline`,
+show with :mod:`display`. ``pipeline`` imports the stage modules inside its functions, so
+``--help`` stays fast; ``api serve`` is the emulator's own module (:mod:`emulator.cli`).
 """
 
 from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import typer
 from loguru import logger
 from rich.console import Console
 
 from producthuntdb import __version__, display, pipeline
-from producthuntdb.cli_base import App, ClickException, Group, NoArgsIsHelpError, UsageError, err_line
+from producthuntdb.cli_base import App, NoArgsIsHelpError, UsageError, err_line
+from producthuntdb.cli_flags import (
+    ALLOW_SHRINK_OPT,
+    BUDGET_SHARE_OPT,
+    FULL_REFRESH_OPT,
+    LOOKBACK_OPT,
+    MAX_MINUTES_OPT,
+    MAX_POINTS_OPT,
+    SINCE_OPT,
+    WITH_OPT,
+    sync_options,
+)
+from producthuntdb.cli_session import GlobalOptionsAnywhere, Globals, globals_of, session
 from producthuntdb.display import print_report, report_dict
 from producthuntdb.emulator.cli import api_app
 from producthuntdb.emulator.config import Scale
 from producthuntdb.errors import ConfigError, ProductHuntDBError
 from producthuntdb.logs import new_run_id
 from producthuntdb.serialize import jsonable
-from producthuntdb.settings import Environment, Settings, load_settings
+from producthuntdb.settings import Environment, Settings
 
-if TYPE_CHECKING:
-    from producthuntdb.sync import SyncOptions
-
-__all__ = ["app", "main", "print_report", "report_dict", "session"]
+__all__ = ["Globals", "app", "main", "print_report", "report_dict", "session"]
 
 HELP = """\
 [bold]ProductHuntDB[/bold]: a budget-aware pipeline from the Product Hunt API into DuckDB.
@@ -65,46 +70,6 @@ Exit codes: 0 success, 1 failure, 2 bad usage or configuration.
 """
 
 
-class GlobalOptionsAnywhere(Group):
-    """The root group: its options (``--data-dir``, ``--env``, ``--log-json/--log-text``,
-    ``--log-level``) are accepted after the command too, where people type them
-    (``producthuntdb status --data-dir data/demo``); they are moved before it, then parsed as usual."""
-
-    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
-        return super().parse_args(ctx, hoist_options(self.params, args))
-
-
-def hoist_options(params: list[Any], args: list[str]) -> list[str]:
-    """``args`` with the given options that follow the command name moved in front of it (with their values)."""
-    takes_value = {
-        opt: not param.is_flag
-        for param in params
-        if getattr(param, "opts", None) and not param.is_eager  # --version/--help stay where they are
-        for opt in (*param.opts, *param.secondary_opts)
-    }
-    command = 0
-    while command < len(args) and args[command] != "--":
-        word = args[command]
-        if not word.startswith("-"):
-            break
-        command += 2 if takes_value.get(word) else 1
-    front, rest, i = list(args[:command]), [], command
-    while i < len(args):
-        word = args[i]
-        if word == "--":
-            rest += args[i:]
-            break
-        name = word.split("=", 1)[0]
-        if i > command and name in takes_value:
-            width = 2 if takes_value[name] and "=" not in word else 1
-            front += args[i : i + width]
-            i += width
-            continue
-        rest.append(word)
-        i += 1
-    return front + rest
-
-
 app = App(
     name="producthuntdb",
     cls=GlobalOptionsAnywhere,
@@ -116,115 +81,11 @@ app = App(
 )
 app.add_typer(api_app, name="api")
 
-PASS_THROUGH: tuple[type[BaseException], ...] = (typer.Exit, typer.Abort, ClickException)
-"""Exceptions typer/click turn into usage messages and exit codes themselves."""
 DEMO_DIR = Path("data/demo")
-
-
-@dataclass
-class Globals:
-    """Options given before the command name; they apply to every command."""
-
-    environment: str | None = None
-    data_dir: Path | None = None
-    log_json: bool | None = None
-    log_level: str | None = None
-    run_id: str | None = None
-    """One id per invocation: every log line and the sync's own records can be joined on it."""
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def overrides(self) -> dict[str, Any]:
-        return {
-            "environment": self.environment,
-            "data_dir": self.data_dir,
-            "log_json": self.log_json,
-            "log_level": self.log_level,
-            **self.extra,
-        }
 
 
 def _out() -> Console:
     return display.out()
-
-
-def _globals(ctx: typer.Context) -> Globals:
-    root = ctx.find_root()
-    if not isinstance(root.obj, Globals):
-        root.obj = Globals()
-    return root.obj
-
-
-FLAG_OF_SETTING = {"budget_share": "--budget-share", "lookback_hours": "--lookback", "log_level": "--log-level"}
-"""Settings a flag can set: a bad value is reported under the flag the operator typed."""
-
-
-def make_settings(ctx: typer.Context | None, **overrides: Any) -> Settings:
-    """Settings from the global flags plus this command's; ConfigError on any invalid value."""
-    base = _globals(ctx).overrides() if ctx is not None else {}
-    base.update({k: v for k, v in overrides.items() if v is not None})
-    try:
-        return load_settings(**base)
-    except ConfigError as exc:
-        raise ConfigError([_under_flag(problem, base) for problem in exc.problems]) from None
-
-
-def _under_flag(problem: str, given: dict[str, Any]) -> str:
-    """``PRODUCTHUNT_X=v: why`` → ``--x=v: why (setting PRODUCTHUNT_X)`` when the value came from ``--x``."""
-    for name, flag in FLAG_OF_SETTING.items():
-        env = f"PRODUCTHUNT_{name.upper()}"
-        if given.get(name) is not None and problem.startswith((env + "=", env + ":")):
-            return f"{flag}{problem[len(env):]} (setting {env})"
-    return problem
-
-
-@contextmanager
-def session(
-    ctx: typer.Context | None,
-    stage: str,
-    *,
-    token: bool = False,
-    kaggle: bool = False,
-    writable: bool = True,
-    overrides: dict[str, Any] | None = None,
-) -> Iterator[Settings]:
-    """Settings validated for ``stage``, logging and tracing set up, every error turned into an exit code.
-
-    ProductHuntDBError → ``error: <message>`` (one line per configuration problem), exit 1 or 2.
-    Anything unexpected → one line pointing at the JSON log, which holds the masked traceback.
-    """
-    from producthuntdb import logs, tracing
-
-    secrets: list[str] = []
-    try:
-        settings = make_settings(ctx, **(overrides or {}))
-        secrets = settings.secrets()
-        pipeline.preflight(settings, token=token, kaggle=kaggle, writable=writable)
-        run_id = _globals(ctx).run_id if ctx is not None else None
-        logs.setup_logging(settings, run_id or logs.new_run_id(), stage)
-        tracing.configure_tracing(settings.otlp_endpoint)
-        with logger.contextualize(stage=stage), tracing.span(f"command.{stage}", command=stage):
-            logger.debug("command {} starting", stage, version=__version__)
-            yield settings
-    except PASS_THROUGH:
-        raise
-    except ConfigError as exc:
-        for problem in exc.problems:
-            err_line(f"error: {problem}", secrets)
-        raise typer.Exit(exc.exit_code) from None
-    except ProductHuntDBError as exc:
-        logger.bind(file_only=True).error("{} failed: {}", stage, str(exc), error=type(exc).__name__)
-        err_line(f"error: {exc}", secrets)
-        raise typer.Exit(exc.exit_code) from None
-    except KeyboardInterrupt:
-        logger.bind(file_only=True).warning("{} interrupted", stage)
-        err_line("error: interrupted")
-        raise typer.Exit(130) from None
-    except Exception as exc:
-        logger.bind(file_only=True).opt(exception=True).error("{} crashed: {!r}", stage, exc)
-        where = logs.current_log_file()
-        hint = f" (traceback in {where})" if where else ""
-        err_line(f"error: unexpected {type(exc).__name__}: {exc}{hint}", secrets)
-        raise typer.Exit(1) from None
 
 
 def _hooks(settings: Settings, quiet: bool = False) -> display.ConsoleHooks:
@@ -264,83 +125,6 @@ def _root(
     )
 
 
-# ----------------------------------------------------------------------------- sync
-# Each sync flag is parsed once, as typer reads it: a bad value is a usage error (exit 2) before
-# anything starts. Settings checks what it owns (--budget-share, the look-back's hours) under the
-# flag's name (FLAG_OF_SETTING); the stage is handed values that are already parsed.
-def _with(value: str) -> frozenset[str]:
-    from producthuntdb.sync import WITH_CHOICES
-
-    items = frozenset(part.strip().lower() for part in value.split(",") if part.strip())
-    unknown = sorted(items - WITH_CHOICES)
-    if unknown:
-        raise typer.BadParameter(f"unknown {', '.join(unknown)}; choose from {','.join(sorted(WITH_CHOICES))}")
-    return items
-
-
-def _lookback(value: str) -> float:
-    """``--lookback`` in hours."""
-    from producthuntdb.sync import parse_lookback
-
-    try:
-        return parse_lookback(value)
-    except ProductHuntDBError as exc:
-        raise typer.BadParameter(str(exc)) from None
-
-
-def _since(value: str) -> datetime:
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise typer.BadParameter(f"{value!r} is not a date like 2024-01-31") from None
-    parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-    if parsed > datetime.now(UTC):
-        raise typer.BadParameter(f"{value!r} is in the future: nothing could be harvested")
-    return parsed
-
-
-def _points(value: str) -> int:
-    if not value.strip().isdigit() or int(value) <= 0:
-        raise typer.BadParameter(f"{value!r}: must be a positive number of points")
-    return int(value)
-
-
-def _minutes(value: str) -> float:
-    try:
-        minutes = float(value)
-    except ValueError:
-        minutes = 0.0
-    if not minutes > 0:  # also NaN
-        raise typer.BadParameter(f"{value!r}: must be a positive number of minutes")
-    return minutes
-
-
-def _sync_options(settings: Settings, **flags: Any) -> SyncOptions:
-    return pipeline.sync_options(settings, **{**flags, "with_": flags["with_"] or frozenset()})
-
-
-SINCE_OPT = typer.Option(
-    None, "--since", parser=_since, metavar="<date>", help="Harvest posts from this date (YYYY-MM-DD) onwards."
-)
-FULL_REFRESH_OPT = typer.Option(False, "--full-refresh", help="Forget the saved cursor and start again.")
-MAX_POINTS_OPT = typer.Option(
-    None, "--max-points", parser=_points, metavar="<int>", help="Stop after spending this many API points."
-)
-MAX_MINUTES_OPT = typer.Option(
-    None, "--max-minutes", parser=_minutes, metavar="<float>", help="Stop after this many minutes (resumes next run)."
-)
-WITH_OPT = typer.Option(
-    None, "--with", parser=_with, metavar="<list>",
-    help="Also harvest: comments, votes, media (thumbnails and product links; comma separated).",
-)
-BUDGET_SHARE_OPT = typer.Option(
-    None, "--budget-share", help="Share (0-1] of the 6,250 points / 15 min this run may use."
-)
-LOOKBACK_OPT = typer.Option(
-    None, "--lookback", parser=_lookback, metavar="<str>",
-    help="Re-read vote/comment counts of posts younger than this (72h, 3d).",
-)
-
 
 @app.command()
 def sync(
@@ -370,7 +154,7 @@ def sync(
     """
     owned = {"budget_share": budget_share, "lookback_hours": lookback}
     with session(ctx, "sync", token=True, overrides=owned) as settings:
-        options = _sync_options(
+        options = sync_options(
             settings, since=since, full_refresh=full_refresh, max_points=max_points, max_minutes=max_minutes, with_=with_
         )
         pipeline.sync(settings, options, _hooks(settings))
@@ -395,10 +179,6 @@ def build(
     with session(ctx, "build") as settings:
         pipeline.build(settings, select, full_refresh, _hooks(settings))
 
-
-ALLOW_SHRINK_OPT = typer.Option(
-    False, "--allow-shrink", help="Accept fewer rows than the last export (after a deliberate cleanup)."
-)
 
 
 @app.command()
@@ -552,7 +332,7 @@ def run(
         check_export_target(settings.export_path.absolute())
         result = pipeline.run(
             settings,
-            _sync_options(
+            sync_options(
                 settings, since=since, full_refresh=full_refresh, max_points=max_points, max_minutes=max_minutes,
                 with_=with_,
             ),
@@ -722,7 +502,7 @@ def demo(
 
     if redaction not in ("on", "off"):
         raise typer.BadParameter(f"must be on or off, not {redaction!r}", param_hint="--redaction")
-    out = data_dir or _globals(ctx).data_dir or DEMO_DIR
+    out = data_dir or globals_of(ctx).data_dir or DEMO_DIR
     with session(ctx, "demo", overrides={"data_dir": out}) as base:
         demo_mod.run_demo(base, scale=scale, fresh=fresh, console=_out(), redaction=redaction == "on")
 
@@ -738,7 +518,7 @@ def interactive(ctx: typer.Context) -> None:
     from producthuntdb import interactive as interactive_mod
 
     with session(ctx, "menu", writable=False) as settings:
-        interactive_mod.run_menu(settings, _globals(ctx), console=_out())
+        interactive_mod.run_menu(settings, globals_of(ctx), console=_out())
 
 
 def main(argv: list[str] | None = None, *, only: str | None = None, prog_name: str = "producthuntdb") -> int:
