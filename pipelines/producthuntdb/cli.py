@@ -1,45 +1,47 @@
 """The ``producthuntdb`` command line: every stage, plus status, doctor, the emulator and the demo.
 
-Each command loads ``Settings`` once (flags > ``PRODUCTHUNT_*`` env > ``.env`` >
-``.dlt/secrets.toml`` > profile defaults), validates what *that* command needs, sets up
-logging and tracing, and calls its stage in :mod:`pipeline` inside ``session``, which turns every
-failure into one masked line on stderr and an exit code: 0 success, 1 failure, 2 bad usage or
-configuration. No stage logic lives here: parse, call :mod:`pipeline`, show with :mod:`display`.
-``pipeline`` imports the stage modules inside its functions, so ``--help`` stays fast.
+Each command calls its stage in :mod:`pipeline` inside ``session`` (:mod:`cli_session`: settings
+loaded and checked once, logging, one masked line and an exit code for every failure: 0 success,
+1 failure, 2 bad usage or configuration). No stage logic lives here: parse, call :mod:`pipeline`,
+show with :mod:`display`. ``pipeline`` imports the stage modules inside its functions, so
+``--help`` stays fast; ``api serve`` is the emulator's own module (:mod:`emulator.cli`).
 """
 
 from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from enum import StrEnum
+from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import typer
 from loguru import logger
 from rich.console import Console
 
-# typer >= 0.29 vendors click: its usage errors are click's classes under typer._click, and
-# its Exit/Abort are typer.Exit/typer.Abort.
-from typer._click import exceptions as click_exceptions
-from typer.core import TyperGroup
-
 from producthuntdb import __version__, display, pipeline
+from producthuntdb.cli_base import App, NoArgsIsHelpError, UsageError, err_line
+from producthuntdb.cli_flags import (
+    ALLOW_SHRINK_OPT,
+    BUDGET_SHARE_OPT,
+    FULL_REFRESH_OPT,
+    LOOKBACK_OPT,
+    MAX_MINUTES_OPT,
+    MAX_POINTS_OPT,
+    SINCE_OPT,
+    WITH_OPT,
+    sync_options,
+)
+from producthuntdb.cli_session import GlobalOptionsAnywhere, Globals, globals_of, session
 from producthuntdb.display import print_report, report_dict
+from producthuntdb.emulator.cli import api_app
+from producthuntdb.emulator.config import Scale
 from producthuntdb.errors import ConfigError, ProductHuntDBError
 from producthuntdb.logs import new_run_id
 from producthuntdb.serialize import jsonable
-from producthuntdb.settings import Settings, load_settings, mask_secrets
+from producthuntdb.settings import Environment, Settings
 
-if TYPE_CHECKING:
-    from producthuntdb.syncmodel import SyncOptions
-
-__all__ = ["app", "main", "print_report", "report_dict", "session"]
+__all__ = ["Globals", "app", "main", "print_report", "report_dict", "session"]
 
 HELP = """\
 [bold]ProductHuntDB[/bold]: a budget-aware pipeline from the Product Hunt API into DuckDB.
@@ -68,47 +70,7 @@ Exit codes: 0 success, 1 failure, 2 bad usage or configuration.
 """
 
 
-class GlobalOptionsAnywhere(TyperGroup):
-    """The root group: its options (``--data-dir``, ``--env``, ``--log-json/--log-text``,
-    ``--log-level``) are accepted after the command too, where people type them
-    (``producthuntdb status --data-dir data/demo``); they are moved before it, then parsed as usual."""
-
-    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
-        return super().parse_args(ctx, hoist_options(self.params, args))
-
-
-def hoist_options(params: list[Any], args: list[str]) -> list[str]:
-    """``args`` with the given options that follow the command name moved in front of it (with their values)."""
-    takes_value = {
-        opt: not param.is_flag
-        for param in params
-        if getattr(param, "opts", None) and not param.is_eager  # --version/--help stay where they are
-        for opt in (*param.opts, *param.secondary_opts)
-    }
-    command = 0
-    while command < len(args) and args[command] != "--":
-        word = args[command]
-        if not word.startswith("-"):
-            break
-        command += 2 if takes_value.get(word) else 1
-    front, rest, i = list(args[:command]), [], command
-    while i < len(args):
-        word = args[i]
-        if word == "--":
-            rest += args[i:]
-            break
-        name = word.split("=", 1)[0]
-        if i > command and name in takes_value:
-            width = 2 if takes_value[name] and "=" not in word else 1
-            front += args[i : i + width]
-            i += width
-            continue
-        rest.append(word)
-        i += 1
-    return front + rest
-
-
-app = typer.Typer(
+app = App(
     name="producthuntdb",
     cls=GlobalOptionsAnywhere,
     help=HELP,
@@ -117,143 +79,13 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110},
 )
-api_app = typer.Typer(
-    help="The local Product Hunt API emulator (same schema, budget, pagination and redaction).",
-    no_args_is_help=True,
-    rich_markup_mode="rich",
-)
 app.add_typer(api_app, name="api")
 
-PASS_THROUGH: tuple[type[BaseException], ...] = (typer.Exit, typer.Abort, click_exceptions.ClickException)
-"""Exceptions typer/click turn into usage messages and exit codes themselves."""
 DEMO_DIR = Path("data/demo")
-FAULT_CHOICES = "500,502,503,timeout,slow,malformed,graphql_error,reset,html_502,waf_403,429_bare,retry_after,epoch_reset,partial,complexity,cursor_loop,ignore_dates,short_page,null_id,dup_id,429_real"
-
-
-class Profile(StrEnum):
-    development = "development"
-    production = "production"
-    testing = "testing"
-
-
-class Scale(StrEnum):
-    tiny = "tiny"
-    small = "small"
-    medium = "medium"
-    large = "large"
-
-
-@dataclass
-class Globals:
-    """Options given before the command name; they apply to every command."""
-
-    environment: str | None = None
-    data_dir: Path | None = None
-    log_json: bool | None = None
-    log_level: str | None = None
-    run_id: str | None = None
-    """One id per invocation: every log line and the sync's own records can be joined on it."""
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def overrides(self) -> dict[str, Any]:
-        return {
-            "environment": self.environment,
-            "data_dir": self.data_dir,
-            "log_json": self.log_json,
-            "log_level": self.log_level,
-            **self.extra,
-        }
 
 
 def _out() -> Console:
     return display.out()
-
-
-def _err_line(text: str, secrets: list[str] | None = None) -> None:
-    """One plain line on stderr (never wrapped by rich), secrets masked."""
-    one_line = " ".join(text.split())
-    sys.stderr.write(mask_secrets(one_line, secrets or []) + "\n")
-    sys.stderr.flush()
-
-
-def _globals(ctx: typer.Context) -> Globals:
-    root = ctx.find_root()
-    if not isinstance(root.obj, Globals):
-        root.obj = Globals()
-    return root.obj
-
-
-FLAG_OF_SETTING = {"budget_share": "--budget-share", "lookback_hours": "--lookback", "log_level": "--log-level"}
-"""Settings a flag can set: a bad value is reported under the flag the operator typed."""
-
-
-def make_settings(ctx: typer.Context | None, **overrides: Any) -> Settings:
-    """Settings from the global flags plus this command's; ConfigError on any invalid value."""
-    base = _globals(ctx).overrides() if ctx is not None else {}
-    base.update({k: v for k, v in overrides.items() if v is not None})
-    try:
-        return load_settings(**base)
-    except ConfigError as exc:
-        raise ConfigError([_under_flag(problem, base) for problem in exc.problems]) from None
-
-
-def _under_flag(problem: str, given: dict[str, Any]) -> str:
-    """``PRODUCTHUNT_X=v: why`` → ``--x=v: why (setting PRODUCTHUNT_X)`` when the value came from ``--x``."""
-    for name, flag in FLAG_OF_SETTING.items():
-        env = f"PRODUCTHUNT_{name.upper()}"
-        if given.get(name) is not None and problem.startswith((env + "=", env + ":")):
-            return f"{flag}{problem[len(env):]} (setting {env})"
-    return problem
-
-
-@contextmanager
-def session(
-    ctx: typer.Context | None,
-    stage: str,
-    *,
-    token: bool = False,
-    kaggle: bool = False,
-    writable: bool = True,
-    overrides: dict[str, Any] | None = None,
-) -> Iterator[Settings]:
-    """Settings validated for ``stage``, logging and tracing set up, every error turned into an exit code.
-
-    ProductHuntDBError → ``error: <message>`` (one line per configuration problem), exit 1 or 2.
-    Anything unexpected → one line pointing at the JSON log, which holds the masked traceback.
-    """
-    from producthuntdb import logs, tracing
-
-    secrets: list[str] = []
-    try:
-        settings = make_settings(ctx, **(overrides or {}))
-        secrets = settings.secrets()
-        settings.validate_for(token=token, kaggle=kaggle, writable=writable)
-        run_id = _globals(ctx).run_id if ctx is not None else None
-        logs.setup_logging(settings, run_id or logs.new_run_id(), stage)
-        tracing.configure_tracing(settings.otlp_endpoint)
-        with logger.contextualize(stage=stage), tracing.span(f"command.{stage}", command=stage):
-            logger.debug("command {} starting", stage, version=__version__)
-            yield settings
-    except PASS_THROUGH:
-        raise
-    except ConfigError as exc:
-        for problem in exc.problems:
-            _err_line(f"error: {problem}", secrets)
-        raise typer.Exit(exc.exit_code) from None
-    except ProductHuntDBError as exc:
-        logger.bind(file_only=True).error("{} failed: {}", stage, str(exc), error=type(exc).__name__)
-        _err_line(f"error: {exc}", secrets)
-        raise typer.Exit(exc.exit_code) from None
-    except KeyboardInterrupt:
-        logger.bind(file_only=True).warning("{} interrupted", stage)
-        _err_line("error: interrupted")
-        raise typer.Exit(130) from None
-    except Exception as exc:
-        logger.bind(file_only=True).opt(exception=True).error("{} crashed: {!r}", stage, exc)
-        where = logs.current_log_file()
-        hint = f" (traceback in {where})" if where else ""
-        _err_line(f"error: unexpected {type(exc).__name__}: {exc}{hint}", secrets)
-        raise typer.Exit(1) from None
 
 
 def _hooks(settings: Settings, quiet: bool = False) -> display.ConsoleHooks:
@@ -270,7 +102,7 @@ def _version(value: bool) -> None:
 @app.callback()
 def _root(
     ctx: typer.Context,
-    environment: Profile | None = typer.Option(
+    environment: Environment | None = typer.Option(
         None, "--env", "--environment", help="Profile: development, production (JSON logs) or testing."
     ),
     data_dir: Path | None = typer.Option(
@@ -285,7 +117,7 @@ def _root(
     ),
 ) -> None:
     ctx.obj = Globals(
-        environment=environment.value if environment else None,
+        environment=environment,
         data_dir=data_dir,
         log_json=log_json,
         log_level=log_level,
@@ -293,105 +125,17 @@ def _root(
     )
 
 
-# ----------------------------------------------------------------------------- sync
-def _parse_with(value: str | None) -> frozenset[str]:
-    from producthuntdb.syncmodel import WITH_CHOICES
-
-    if not value:
-        return frozenset()
-    items = frozenset(part.strip().lower() for part in value.split(",") if part.strip())
-    unknown = sorted(items - WITH_CHOICES)
-    if unknown:
-        raise typer.BadParameter(
-            f"unknown {', '.join(unknown)}; choose from comments,votes,media", param_hint="--with"
-        )
-    return items
-
-
-def _parse_lookback(value: str | None) -> float | None:
-    """``--lookback`` in hours, its mistakes as usage errors (exit 2)."""
-    if value is None:
-        return None
-    from producthuntdb.syncmodel import parse_lookback
-
-    try:
-        return parse_lookback(value)
-    except ProductHuntDBError as exc:
-        raise typer.BadParameter(str(exc), param_hint="--lookback") from None
-
-
-def _parse_since(value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise typer.BadParameter(f"{value!r} is not a date like 2024-01-31", param_hint="--since") from None
-    parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-    if parsed > datetime.now(UTC):
-        raise typer.BadParameter(f"{value!r} is in the future: nothing could be harvested", param_hint="--since")
-    return parsed
-
-
-@dataclass
-class SyncFlags:
-    since: str | None = None
-    full_refresh: bool = False
-    max_points: int | None = None
-    max_minutes: float | None = None
-    with_: str | None = None
-    budget_share: float | None = None
-    lookback: str | None = None
-
-
-def _sync_options(settings: Settings, flags: SyncFlags) -> SyncOptions:
-    return pipeline.sync_options(
-        settings,
-        since=_parse_since(flags.since),
-        full_refresh=flags.full_refresh,
-        max_points=flags.max_points,
-        max_minutes=flags.max_minutes,
-        with_=_parse_with(flags.with_),
-    )
-
-
-def _sync_overrides(flags: SyncFlags) -> dict[str, Any]:
-    # Numbers that Settings owns are validated there (range errors exit 2 with the setting's name).
-    return {"budget_share": flags.budget_share, "lookback_hours": _parse_lookback(flags.lookback)}
-
-
-def _check_sync_flags(flags: SyncFlags) -> None:
-    _parse_with(flags.with_)
-    _parse_since(flags.since)
-    if flags.max_points is not None and flags.max_points <= 0:
-        raise typer.BadParameter("must be a positive number of points", param_hint="--max-points")
-    if flags.max_minutes is not None and flags.max_minutes <= 0:
-        raise typer.BadParameter("must be a positive number of minutes", param_hint="--max-minutes")
-
-
-SINCE_OPT = typer.Option(None, "--since", help="Harvest posts from this date (YYYY-MM-DD) onwards.")
-FULL_REFRESH_OPT = typer.Option(False, "--full-refresh", help="Forget the saved cursor and start again.")
-MAX_POINTS_OPT = typer.Option(None, "--max-points", help="Stop after spending this many API points.")
-MAX_MINUTES_OPT = typer.Option(None, "--max-minutes", help="Stop after this many minutes (resumes next run).")
-WITH_OPT = typer.Option(None, "--with", help="Also harvest: comments, votes, media (thumbnails and product links; comma separated).")
-BUDGET_SHARE_OPT = typer.Option(
-    None, "--budget-share", help="Share (0-1] of the 6,250 points / 15 min this run may use."
-)
-LOOKBACK_OPT = typer.Option(
-    None, "--lookback", help="Re-read vote/comment counts of posts younger than this (72h, 3d)."
-)
-
 
 @app.command()
 def sync(
     ctx: typer.Context,
-    since: str | None = SINCE_OPT,
+    since: datetime | None = SINCE_OPT,
     full_refresh: bool = FULL_REFRESH_OPT,
     max_points: int | None = MAX_POINTS_OPT,
     max_minutes: float | None = MAX_MINUTES_OPT,
-    with_: str | None = WITH_OPT,
+    with_: frozenset[str] | None = WITH_OPT,
     budget_share: float | None = BUDGET_SHARE_OPT,
-    lookback: str | None = LOOKBACK_OPT,
+    lookback: float | None = LOOKBACK_OPT,
 ) -> None:
     """Harvest the API into raw.* in DuckDB, within the API budget; resumable.
 
@@ -408,10 +152,12 @@ def sync(
 
     Needs PRODUCTHUNT_TOKEN. A run stopped by --max-points/--max-minutes resumes where it stopped.
     """
-    flags = SyncFlags(since, full_refresh, max_points, max_minutes, with_, budget_share, lookback)
-    _check_sync_flags(flags)
-    with session(ctx, "sync", token=True, overrides=_sync_overrides(flags)) as settings:
-        pipeline.sync(settings, _sync_options(settings, flags), _hooks(settings))
+    owned = {"budget_share": budget_share, "lookback_hours": lookback}
+    with session(ctx, "sync", token=True, overrides=owned) as settings:
+        options = sync_options(
+            settings, since=since, full_refresh=full_refresh, max_points=max_points, max_minutes=max_minutes, with_=with_
+        )
+        pipeline.sync(settings, options, _hooks(settings))
 
 
 # ----------------------------------------------------------------------------- build / check / serve / export / publish
@@ -433,10 +179,6 @@ def build(
     with session(ctx, "build") as settings:
         pipeline.build(settings, select, full_refresh, _hooks(settings))
 
-
-ALLOW_SHRINK_OPT = typer.Option(
-    False, "--allow-shrink", help="Accept fewer rows than the last export (after a deliberate cleanup)."
-)
 
 
 @app.command()
@@ -562,13 +304,13 @@ def pull(
 @app.command()
 def run(
     ctx: typer.Context,
-    since: str | None = SINCE_OPT,
+    since: datetime | None = SINCE_OPT,
     full_refresh: bool = FULL_REFRESH_OPT,
     max_points: int | None = MAX_POINTS_OPT,
     max_minutes: float | None = MAX_MINUTES_OPT,
-    with_: str | None = WITH_OPT,
+    with_: frozenset[str] | None = WITH_OPT,
     budget_share: float | None = BUDGET_SHARE_OPT,
-    lookback: str | None = LOOKBACK_OPT,
+    lookback: float | None = LOOKBACK_OPT,
     allow_shrink: bool = ALLOW_SHRINK_OPT,
     publish: bool = typer.Option(
         False, "--publish", help="Also publish a Kaggle dataset version (needs the Kaggle credentials)."
@@ -585,13 +327,15 @@ def run(
 
       producthuntdb run --max-minutes 40 --budget-share 0.8 --publish
     """
-    flags = SyncFlags(since, full_refresh, max_points, max_minutes, with_, budget_share, lookback)
-    _check_sync_flags(flags)
-    with session(ctx, "run", token=True, kaggle=publish, overrides=_sync_overrides(flags)) as settings:
+    owned = {"budget_share": budget_share, "lookback_hours": lookback}
+    with session(ctx, "run", token=True, kaggle=publish, overrides=owned) as settings:
         check_export_target(settings.export_path.absolute())
         result = pipeline.run(
             settings,
-            _sync_options(settings, flags),
+            sync_options(
+                settings, since=since, full_refresh=full_refresh, max_points=max_points, max_minutes=max_minutes,
+                with_=with_,
+            ),
             allow_shrink=allow_shrink,
             publish_after=publish,
             hooks=_hooks(settings),
@@ -721,154 +465,12 @@ def _calibrate(ctx: typer.Context) -> None:
         )
 
 
-# ----------------------------------------------------------------------------- api serve
-@api_app.command("serve")
-def api_serve(
-    host: str = typer.Option("127.0.0.1", "--host", help="Interface to bind."),
-    port: int = typer.Option(8000, "--port", help="TCP port (0 = any free port)."),
-    seed: int = typer.Option(42, "--seed", help="World seed: same seed, same world."),
-    scale: Scale = typer.Option(Scale.small, "--scale", help="World size."),
-    token: str | None = typer.Option(
-        None, "--token", help="Accept only this bearer token (default: any token)."
-    ),
-    budget: int = typer.Option(6250, "--budget", help="Complexity points per window."),
-    window_seconds: float = typer.Option(900, "--window-seconds", help="Rate-limit window length."),
-    now: str | None = typer.Option(
-        None, "--now", help="The world's clock start, ISO 8601 (default: 2026-10-01T12:00:00Z)."
-    ),
-    fault_rate: float = typer.Option(0.0, "--fault-rate", help="Share (0-1) of requests that fail."),
-    faults: str | None = typer.Option(None, "--faults", help=f"Which faults to inject: {FAULT_CHOICES}."),
-    latency_ms: int = typer.Option(0, "--latency-ms", help="Added latency per request."),
-    redaction: str = typer.Option(
-        "on", "--redaction", help="on: users are \\[REDACTED] like the real API; off."
-    ),
-    cost_model: str = typer.Option(
-        "current", "--cost-model",
-        help="Connection pricing rule: current, legacy-nodes (older graphql-ruby) or nested (page size × children).",
-    ),
-    cost_factor: float = typer.Option(1.0, "--cost-factor", help="Multiply every charge (e.g. 1.3)."),
-    poison_posts: int = typer.Option(0, "--poison-posts", help="This many posts always fail to resolve."),
-    foreign_spend: float = typer.Option(
-        0.0, "--foreign-spend", help="Another tool of the same app spends this many points per second."
-    ),
-    max_query_complexity: int = typer.Option(
-        0, "--max-query-complexity", help="Refuse queries more complex than this, like the real API (0: no cap)."
-    ),
-    bad_value_posts: int = typer.Option(
-        0, "--bad-value-posts", help="This many posts always carry an unstorable value (surrogate, huge int, bad date)."
-    ),
-) -> None:
-    """Serve the emulated Product Hunt API on a local port until Ctrl-C.
-
-    [bold]Examples[/bold]
-
-      producthuntdb api serve --port 8000 --scale small
-      producthuntdb api serve --budget 500 --window-seconds 60 \\
-        --faults 502,timeout --fault-rate 0.1
-
-    Then, in another shell:
-
-      export PRODUCTHUNT_API_URL=http://127.0.0.1:8000/v2/api/graphql
-      export PRODUCTHUNT_TOKEN=any-token-of-20-chars
-      producthuntdb sync
-    """
-    try:
-        config = emulator_config(
-            host=host,
-            port=port,
-            seed=seed,
-            scale=scale.value,
-            token=token,
-            budget=budget,
-            window_seconds=window_seconds,
-            now=now,
-            fault_rate=fault_rate,
-            faults=faults,
-            latency_ms=latency_ms,
-            redaction=redaction,
-            cost_model=cost_model,
-            cost_factor=cost_factor,
-            poison_posts=poison_posts,
-            foreign_spend=foreign_spend,
-            max_query_complexity=max_query_complexity,
-            bad_value_posts=bad_value_posts,
-        )
-        from producthuntdb.emulator import serve
-
-        serve(config)
-    except ConfigError as exc:
-        for problem in exc.problems:
-            _err_line(f"error: {problem}")
-        raise typer.Exit(2) from None
-    except ProductHuntDBError as exc:
-        _err_line(f"error: {exc}")
-        raise typer.Exit(1) from None
-    except ImportError as exc:
-        _err_line(f"error: the emulator is not available ({exc})")
-        raise typer.Exit(1) from None
-    except OSError as exc:
-        _err_line(f"error: cannot listen on {host}:{port} ({exc.strerror or exc})")
-        raise typer.Exit(1) from None
-
-
-def emulator_config(
-    *,
-    host: str = "127.0.0.1",
-    port: int = 0,
-    seed: int = 42,
-    scale: str = "small",
-    token: str | None = None,
-    budget: int = 6250,
-    window_seconds: float = 900,
-    now: str | None = None,
-    fault_rate: float = 0.0,
-    faults: str | None = None,
-    latency_ms: int = 0,
-    redaction: str = "on",
-    cost_model: str = "current",
-    cost_factor: float = 1.0,
-    poison_posts: int = 0,
-    foreign_spend: float = 0.0,
-    max_query_complexity: int = 0,
-    bad_value_posts: int = 0,
-) -> Any:
-    """An EmulatorConfig from CLI-shaped values; the config validates itself (ConfigError → exit 2)."""
-    try:
-        from producthuntdb.emulator.config import EmulatorConfig, parse_faults, parse_now
-    except ImportError as exc:
-        raise ProductHuntDBError(f"the emulator is not available ({exc})") from None
-    if redaction not in ("on", "off"):
-        raise ConfigError(f"--redaction must be on or off, not {redaction!r}")
-    kwargs: dict[str, Any] = {
-        "seed": seed,
-        "scale": scale,
-        "token": token,
-        "budget": budget,
-        "window_seconds": window_seconds,
-        "fault_rate": fault_rate,
-        "faults": parse_faults(faults),
-        "latency_ms": latency_ms,
-        "redaction": redaction == "on",
-        "cost_model": cost_model,
-        "cost_factor": cost_factor,
-        "poison_posts": poison_posts,
-        "foreign_spend": foreign_spend,
-        "max_query_complexity": max_query_complexity,
-        "bad_value_posts": bad_value_posts,
-        "host": host,
-        "port": port,
-    }
-    if now is not None:
-        kwargs["now"] = parse_now(now)
-    return EmulatorConfig(**kwargs)
-
-
 # ----------------------------------------------------------------------------- demo / interactive
 @app.command()
 def demo(
     ctx: typer.Context,
     scale: Scale = typer.Option(
-        Scale.tiny, "--scale", help="Emulator world size (tiny: 200 posts over 30 days, with every vote)."
+        "tiny", "--scale", help="Emulator world size (tiny: 200 posts over 30 days, with every vote)."
     ),
     data_dir: Path | None = typer.Option(
         None, "--out", help="Demo data directory (default: --data-dir when given, else data/demo)."
@@ -900,9 +502,9 @@ def demo(
 
     if redaction not in ("on", "off"):
         raise typer.BadParameter(f"must be on or off, not {redaction!r}", param_hint="--redaction")
-    out = data_dir or _globals(ctx).data_dir or DEMO_DIR
+    out = data_dir or globals_of(ctx).data_dir or DEMO_DIR
     with session(ctx, "demo", overrides={"data_dir": out}) as base:
-        demo_mod.run_demo(base, scale=scale.value, fresh=fresh, console=_out(), redaction=redaction == "on")
+        demo_mod.run_demo(base, scale=scale, fresh=fresh, console=_out(), redaction=redaction == "on")
 
 
 @app.command()
@@ -916,27 +518,7 @@ def interactive(ctx: typer.Context) -> None:
     from producthuntdb import interactive as interactive_mod
 
     with session(ctx, "menu", writable=False) as settings:
-        interactive_mod.run_menu(settings, _globals(ctx), console=_out())
-
-
-def _flags_show_no_type() -> None:
-    """Boolean flags take no value, yet typer 0.29 prints ``<bool>`` beside every one of them in
-    ``--help`` (``--full-refresh <bool>``, while ``--full-refresh yes`` is an error; even ``--help``
-    itself). Help must not invite a value: flags show no type column."""
-    from typer.core import TyperOption
-
-    shown = TyperOption.display_type_rich
-    if getattr(shown, "flags_hidden", False):
-        return
-
-    def display_type_rich(self: TyperOption, ctx: Any) -> str | None:
-        return None if self.is_flag else shown(self, ctx)
-
-    display_type_rich.flags_hidden = True  # type: ignore[attr-defined]
-    TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign]
-
-
-_flags_show_no_type()
+        interactive_mod.run_menu(settings, globals_of(ctx), console=_out())
 
 
 def main(argv: list[str] | None = None, *, only: str | None = None, prog_name: str = "producthuntdb") -> int:
@@ -953,17 +535,17 @@ def main(argv: list[str] | None = None, *, only: str | None = None, prog_name: s
         # Not standalone: click hands back typer.Exit codes as the return value and lets usage
         # errors through, so they become one line here instead of a framed panel.
         result = command.main(args=argv, prog_name=prog_name, standalone_mode=False)
-    except click_exceptions.NoArgsIsHelpError as exc:
+    except NoArgsIsHelpError as exc:
         # A bare `producthuntdb` or `producthuntdb api` shows the help it asks for.
         print(exc.ctx.get_help() if exc.ctx else exc.format_message())
         return 0
-    except click_exceptions.UsageError as exc:
+    except UsageError as exc:
         # Bad flags are bad input like any other: one line, exit 2, and where to look.
         where = f" (see: {exc.ctx.command_path} --help)" if exc.ctx else ""
-        _err_line(f"error: {exc.format_message()}{where}")
+        err_line(f"error: {exc.format_message()}{where}")
         return 2
     except typer.Abort:
-        _err_line("aborted")
+        err_line("aborted")
         return 130
     except typer.Exit as exc:
         return exc.exit_code
@@ -971,10 +553,10 @@ def main(argv: list[str] | None = None, *, only: str | None = None, prog_name: s
         code = exc.code
         return code if isinstance(code, int) else (0 if code is None else 1)
     except ProductHuntDBError as exc:
-        _err_line(f"error: {exc}")
+        err_line(f"error: {exc}")
         return exc.exit_code
     except Exception as exc:  # pragma: no cover - session() catches these; this is the last net
-        _err_line(f"error: unexpected {type(exc).__name__}: {exc}")
+        err_line(f"error: unexpected {type(exc).__name__}: {exc}")
         return 1
     return result if isinstance(result, int) and not isinstance(result, bool) else 0
 

@@ -145,7 +145,7 @@ def run_menu(settings: Settings, globals_: Any, console: Console, *, max_rounds:
             break
         console.rule(name)
         try:
-            settings.validate_for(writable=name not in ("status", "doctor"))
+            pipeline.preflight(settings, writable=name not in ("status", "doctor"))
             settings = actions[name](settings)
             console.print(f"[green]{name} done[/green]")
         except (ProductHuntDBError, ConfigError) as exc:

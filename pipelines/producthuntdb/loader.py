@@ -27,6 +27,10 @@ if TYPE_CHECKING:
     from producthuntdb.syncmodel import SyncReport
 
 
+FAIL_LOAD_AT: int | None = None
+"""A test hook, not a setting: the N-th chunk load of a sync raises (tests prove a failed load loses nothing)."""
+
+
 def pipelines_dir(settings: Settings) -> str:
     """dlt's working directory for *this* database file: state and pending packages follow the file.
 
@@ -135,10 +139,8 @@ class Loader:
                 pipeline.normalize()
                 if chunk:
                     self.report.loads += 1
-                    if self.settings.fail_load_at == self.report.loads:
-                        raise ProductHuntDBError(
-                            f"load {self.report.loads} failed (PRODUCTHUNT_FAIL_LOAD_AT, a test hook)"
-                        )
+                    if self.report.loads == FAIL_LOAD_AT:
+                        raise ProductHuntDBError(f"load {self.report.loads} failed (loader.FAIL_LOAD_AT, a test hook)")
                 wait_for_lock(self.settings, "load", pipeline.load)
         except Exception as exc:  # dlt wraps everything in PipelineStepFailed
             raise as_error(exc, f"loading into {self.settings.db_path}") from None

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from loguru import logger
 
 from producthuntdb import destination, logs
-from producthuntdb.errors import ProductHuntDBError, StageError
+from producthuntdb.errors import ConfigError, ProductHuntDBError, StageError
 from producthuntdb.settings import Settings
 
 if TYPE_CHECKING:
@@ -106,6 +106,23 @@ def _stage(name: str, hooks: Hooks, work: Callable[[], R]) -> R:
         logger.debug("{} finished", name, **fields)
     hooks.finished(name, report)
     return report
+
+
+def preflight(settings: Settings, *, token: bool = False, kaggle: bool = False, writable: bool = True) -> Settings:
+    """Every problem a stage would hit before it starts, raised together (ConfigError, exit 2).
+
+    The settings' own (token, Kaggle credentials, the data directory) and the destination's,
+    checked without connecting. Here rather than in ``Settings``: the destination is built on the
+    settings, so the settings cannot ask it without an import circle.
+    """
+    problems = settings.token_problems() if token else []
+    problems += settings.kaggle_problems(required=kaggle)
+    problems += destination.problems(settings)
+    if writable:
+        problems += settings.data_dir_problems()
+    if problems:
+        raise ConfigError(problems)
+    return settings
 
 
 def sync_options(settings: Settings, **flags: Any) -> SyncOptions:

@@ -194,9 +194,6 @@ class Settings(BaseSettings):
     lock_wait_seconds: float = Field(
         default=120.0, ge=0.0, le=24 * 3600, description="How long a load waits for another process's DuckDB lock"
     )
-    fail_load_at: int | None = Field(
-        default=None, ge=1, description="Testing only: the N-th chunk load of a sync raises (proves nothing is lost)"
-    )
     freshness_max_age_hours: float = Field(
         default=48.0, gt=0.0, description="Gate: newest post must be younger"
     )
@@ -384,21 +381,6 @@ class Settings(BaseSettings):
             if not os.access(path, os.W_OK):
                 return [f"data directory {path} is not writable"]
         return []
-
-    def validate_for(self, *, token: bool = False, kaggle: bool = False, writable: bool = True) -> Settings:
-        """Collect every problem a stage would hit, and raise them together (exit 2)."""
-        problems: list[str] = []
-        if token:
-            problems += self.token_problems()
-        problems += self.kaggle_problems(required=kaggle)
-        from producthuntdb.destination import problems as destination_problems
-
-        problems += destination_problems(self)
-        if writable:
-            problems += self.data_dir_problems()
-        if problems:
-            raise ConfigError(problems)
-        return self
 
     def secrets(self) -> list[str]:
         """Every secret value, so logs and errors can mask them (longest first, so no partial masks)."""

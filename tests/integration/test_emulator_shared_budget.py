@@ -71,7 +71,7 @@ def test_the_real_429_names_its_reset_in_the_body(emulator_factory: Factory) -> 
 
 
 def test_the_new_settings_are_checked(emulator_factory: Factory) -> None:
-    from producthuntdb.cli import emulator_config
+    from producthuntdb.emulator.cli import emulator_config
 
     for bad in ({"foreign_spend": -1.0}, {"max_query_complexity": -5}, {"cost_model": "quadratic"}):
         with pytest.raises(ConfigError):

@@ -66,12 +66,15 @@ def last_run(settings: Settings) -> tuple[str, str | None]:
 
 
 def test_the_nth_load_failing_loses_nothing_for_every_chunk_boundary(
-    small: EmulatorServer, truth: dict[str, int], chunk_loads: int, tmp_path: Path
+    small: EmulatorServer, truth: dict[str, int], chunk_loads: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from producthuntdb import loader
+
     for n in range(1, chunk_loads + 1):
         data_dir = tmp_path / f"fail-{n}"
-        with pytest.raises(ProductHuntDBError, match=f"load {n} failed"):
-            run_sync_into(data_dir, small.url, settings_overrides={"fail_load_at": n}, chunk_pages=CHUNK_PAGES)
+        with monkeypatch.context() as hook, pytest.raises(ProductHuntDBError, match=f"load {n} failed"):
+            hook.setattr(loader, "FAIL_LOAD_AT", n)
+            run_sync_into(data_dir, small.url, chunk_pages=CHUNK_PAGES)
         settings, report = run_sync_into(data_dir, small.url, chunk_pages=CHUNK_PAGES)
         assert report.status == "ok", n
         assert_equal_to_truth(settings, truth)

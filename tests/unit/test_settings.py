@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from producthuntdb.errors import ConfigError
+from producthuntdb.pipeline import preflight
 from producthuntdb.settings import Settings, load_settings, mask_secrets
 
 GOOD_TOKEN = "abcdefghijklmnopqrstuvwxyz0123456789_-."
@@ -80,7 +81,7 @@ def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
     blocker.write_text("not a directory")
     settings = load_settings(token="short", kaggle_username="me", data_dir=blocker / "data")
     with pytest.raises(ConfigError) as info:
-        settings.validate_for(token=True, kaggle=True)
+        preflight(settings, token=True, kaggle=True)
     problems = info.value.problems
     assert len(problems) == 3, problems
     assert "PRODUCTHUNT_TOKEN is malformed" in problems[0]
@@ -91,9 +92,9 @@ def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
 
 def test_missing_token_only_matters_where_needed(tmp_path: Path) -> None:
     settings = load_settings(data_dir=tmp_path)
-    assert settings.validate_for(token=False) is settings
+    assert preflight(settings, token=False) is settings
     with pytest.raises(ConfigError, match="PRODUCTHUNT_TOKEN is not set"):
-        settings.validate_for(token=True)
+        preflight(settings, token=True)
 
 
 @pytest.mark.parametrize(

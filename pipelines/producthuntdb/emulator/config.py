@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Literal, get_args
 
 from producthuntdb.errors import ConfigError
 
@@ -23,10 +23,11 @@ FAULT_KINDS = (
     # a mutating proxy or a server that forgets its filters (issue 20)
     "cursor_loop", "ignore_dates", "short_page", "null_id", "dup_id",
 )
-COST_MODELS = ("current", "legacy-nodes", "nested")
-SCALES = ("tiny", "small", "medium", "large")
-
 Scale = Literal["tiny", "small", "medium", "large"]
+CostModel = Literal["current", "legacy-nodes", "nested"]
+"""graphql-ruby's connection rules the server can charge with (emulator/pricing.py)."""
+SCALES: tuple[Scale, ...] = get_args(Scale)
+COST_MODELS: tuple[CostModel, ...] = get_args(CostModel)
 
 
 @dataclass
@@ -54,8 +55,8 @@ class EmulatorConfig:
     """How long a ``timeout`` fault holds the request: longer than any sane client read timeout."""
     slow_seconds: float = 2.0
     """How long a ``slow`` fault delays a correct answer."""
-    cost_model: str = "current"
-    """graphql-ruby's connection rule the server charges with: ``current`` or ``legacy-nodes``."""
+    cost_model: CostModel = "current"
+    """graphql-ruby's connection rule the server charges with (:data:`CostModel`)."""
     cost_factor: float = 1.0
     """Every charge is multiplied by this (rounded up): a server pricier than any known rule."""
     poison_posts: int = 0

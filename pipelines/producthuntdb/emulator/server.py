@@ -28,7 +28,7 @@ from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from producthuntdb.emulator import faults as fault_shapes
+import producthuntdb.emulator.faults as fault_shapes
 from producthuntdb.emulator.clock import Clock, iso, parse_datetime
 from producthuntdb.emulator.config import EmulatorConfig
 from producthuntdb.emulator.engine import Engine

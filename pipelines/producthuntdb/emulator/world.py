@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from producthuntdb.emulator import names
+import producthuntdb.emulator.names as names
 from producthuntdb.emulator.clock import iso, to_epoch
 
 DAY = 86_400
