@@ -144,7 +144,7 @@ def _leaderboard(con: duckdb.DuckDBPyConnection) -> tuple[Chart, list[tuple[Any,
         """
         select launch_date, vote_rank, name, votes_count, comments_count
         from marts.leaderboard_daily
-        where vote_rank <= 3 and not is_partial_day and launch_date > ? - 7
+        where vote_rank <= 3 and not is_partial_day and launch_date > cast(? as date) - 7
         order by launch_date desc, vote_rank, post_id
         """,
         [day],
