@@ -1,0 +1,59 @@
+"""The source run by plain dlt, as a dlt user runs a verified source: ``dlt.pipeline(...).run(producthunt(...))``
+loads the same raw tables as ``producthuntdb sync`` on the same world, in one load (issue 24)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import dlt
+import duckdb
+
+from producthuntdb.emulator import EmulatorServer
+from producthuntdb.source import producthunt
+from producthuntdb.source.contract import TABLES
+from tests.plugins.pipeline import TEST_TOKEN, UNTHROTTLED, sync_into
+
+WHEN_OBSERVED = {"observed_at", "run_id", "first_seen", "last_attempt", "resolved_at", "recorded_at"}
+"""Columns that say when (or by which run) a row was seen, not what the API answered."""
+
+
+def raw_rows(path: Path) -> dict[str, list[tuple[Any, ...]]]:
+    """Every raw table's rows, sorted, without dlt's ``_dlt_*`` columns, observation times or the
+    sync's own record (``_sync_runs``, which a plain dlt run does not write)."""
+    with duckdb.connect(str(path), read_only=True) as con:
+        present = {row[0] for row in con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'raw'"
+        ).fetchall()}
+        found = {}
+        for table, spec in TABLES.items():
+            if table == "_sync_runs" or table not in present:
+                continue
+            columns = ", ".join(name for name in spec.types if name not in WHEN_OBSERVED)
+            found[table] = sorted(con.execute(f"SELECT {columns} FROM raw.{table}").fetchall(), key=repr)
+    return found
+
+
+def test_a_plain_dlt_run_loads_the_raw_tables_a_sync_loads(
+    emulator_factory: Callable[..., EmulatorServer], tmp_path: Path
+) -> None:
+    server = emulator_factory(scale="tiny", budget=UNTHROTTLED)
+    synced = sync_into(tmp_path / "sync", server.url, chunk_pages=8)  # several loads, against one
+
+    # dlt's default order, as in a fresh process (a sync sets "fifo" for the whole process): the
+    # source must ask for the order its resources need itself
+    dlt.config["extract.next_item_mode"] = "round_robin"
+    path = tmp_path / "plain" / "producthunt.duckdb"
+    pipeline = dlt.pipeline(
+        pipeline_name="producthunt_plain", pipelines_dir=str(tmp_path / "plain" / "dlt"),
+        destination=dlt.destinations.duckdb(str(path)), dataset_name="raw", dev_mode=False,
+    )
+    info = pipeline.run(producthunt(api_url=server.url, token=TEST_TOKEN))
+    assert not info.has_failed_jobs and len(info.loads_ids) == 1
+
+    expected, got = raw_rows(synced.db_path), raw_rows(path)
+    assert set(got) == set(expected)
+    for table, rows in expected.items():
+        assert rows, f"the sync loaded no {table}: nothing compared"
+        assert got[table] == rows, table
