@@ -3,17 +3,21 @@ loads the same raw tables as ``producthuntdb sync`` on the same world, in one lo
 
 from __future__ import annotations
 
+import runpy
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import dlt
 import duckdb
+import pytest
 
 from producthuntdb.emulator import EmulatorServer
 from producthuntdb.source import producthunt
 from producthuntdb.source.contract import TABLES
-from tests.plugins.pipeline import TEST_TOKEN, UNTHROTTLED, sync_into
+from tests.plugins.pipeline import PRIMARY_KEYS, TEST_TOKEN, UNTHROTTLED, emulator_truth, sync_into
+
+REPO = Path(__file__).resolve().parents[2]
 
 WHEN_OBSERVED = {"observed_at", "run_id", "first_seen", "last_attempt", "resolved_at", "recorded_at"}
 """Columns that say when (or by which run) a row was seen, not what the API answered."""
@@ -57,3 +61,24 @@ def test_a_plain_dlt_run_loads_the_raw_tables_a_sync_loads(
     for table, rows in expected.items():
         assert rows, f"the sync loaded no {table}: nothing compared"
         assert got[table] == rows, table
+
+
+def test_the_pipeline_script_loads_with_dlt_config_alone(
+    emulator_factory: Callable[..., EmulatorServer], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """``load_producthunt()`` of ``pipelines/producthunt.py``: the token and URL from dlt's config
+    (``[sources.producthunt]``, here its environment variables), the rows in ``./producthunt.duckdb``."""
+    server = emulator_factory(scale="tiny", budget=UNTHROTTLED)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DLT_DATA_DIR", str(tmp_path / "dlt"))
+    monkeypatch.setenv("SOURCES__PRODUCTHUNT__TOKEN", TEST_TOKEN)
+    monkeypatch.setenv("SOURCES__PRODUCTHUNT__API_URL", server.url)
+    script = runpy.run_path(str(REPO / "pipelines" / "producthunt.py"))
+    script["load_producthunt"]()
+    assert "1 load package(s) were loaded" in capsys.readouterr().out
+    truth = emulator_truth(server.base_url)
+    with duckdb.connect(str(tmp_path / "producthunt.duckdb"), read_only=True) as con:
+        for table in ("posts", "topics", "post_topics", "collections"):
+            assert con.execute(f"SELECT count(DISTINCT ({PRIMARY_KEYS[table]})) FROM raw.{table}").fetchone() == (truth[table],)
+    assert (tmp_path / "dlt" / "pipelines" / "producthunt").is_dir()

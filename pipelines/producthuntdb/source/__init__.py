@@ -337,8 +337,8 @@ def resources(run: HarvestRun) -> Sequence[DltResource]:
         cannot be stored are left as they are, as the look-back does."""
         now = run.api_now()
         for page in sweep_pages(run, position(run)):
-            if countable := [node for node in page if countable(node, now)]:
-                yield countable
+            if kept := [node for node in page if countable(node, now)]:
+                yield kept
 
     # -- topic membership ---------------------------------------------------------------------
     @dlt.resource(name="topic_links", table_name="post_topics", **TABLES["post_topics"].hints())

@@ -31,14 +31,14 @@ def stale(run: HarvestRun, state: dict[str, Any], key: str) -> bool:
 def loadable(run: HarvestRun, nodes: Rows, variables: dict[str, Any]) -> Rows:
     """The nodes of a posts page that can be stored: a repairable value repaired (and flagged), a
     post with a value that cannot be stored quarantined with the reason (``values.py``)."""
-    now, loadable = run.api_now(), []
+    now, kept = run.api_now(), []
     for node in nodes:
         clean, why = screen_post(node, now)
         if clean is None:
             set_aside(run, node["id"], variables, None, why or "unstorable", "cannot be stored")
         else:
-            loadable.append(clean)
-    return loadable
+            kept.append(clean)
+    return kept
 
 
 def countable(node: dict[str, Any], now: datetime) -> bool:
