@@ -60,6 +60,7 @@ from producthuntdb.source.steps import (
     loadable,
     metrics,
     missing_topics,
+    note_children,
     real_users,
     redacted_users,
     stale,
@@ -236,7 +237,9 @@ def resources(run: HarvestRun) -> Sequence[DltResource]:
 
     @dlt.transformer(name="posts", **TABLES["posts"].hints())
     def posts(page: Rows) -> Iterator[Rows]:
-        yield emit(run, "posts", [post_row(node) for node in page])
+        rows = [post_row(node) for node in page]
+        note_children(run, rows)
+        yield emit(run, "posts", rows)
 
     @dlt.transformer(name="retried_topics", table_name="post_topics", **TABLES["post_topics"].hints())
     def retried_topics(page: Rows) -> Iterator[Rows]:

@@ -77,13 +77,13 @@ def children(run: HarvestRun, kind: str) -> Iterator[Rows]:
         run.finish(kind)
         return
     count_column = "comments_count" if kind == "comments" else "votes_count"
-    short = run.db_query(
+    short = [row[0] for row in run.db_query(
         f"SELECT p.id FROM {{posts}} p LEFT JOIN (SELECT post_id, count(*) AS n FROM {{{kind}}} GROUP BY 1) c"
         f" ON c.post_id = p.id WHERE p.{count_column} > coalesce(c.n, 0) ORDER BY p.created_at DESC",
         (),
-    )
+    )]
     query = "post_comments" if kind == "comments" else "post_votes"
-    for (post_id,) in short:
+    for post_id in short + _unloaded_with_children(run, kind):
         if (kind, post_id) in run.tried:
             continue
         if run.chunk_full():
@@ -94,6 +94,31 @@ def children(run: HarvestRun, kind: str) -> Iterator[Rows]:
             return
         run.tried.add((kind, post_id))
     run.finish(kind)
+
+
+CHILD_COUNTS = {"comments": "commentsCount", "votes": "votesCount"}
+
+
+def note_children(run: HarvestRun, rows: Rows) -> None:
+    """Remember the posts this run fetched with comments (votes) to read, when the run reads them."""
+    for kind, count in CHILD_COUNTS.items():
+        if kind in run.with_:
+            run.unloaded_children.update(
+                ((kind, row["id"]), row.get("createdAt") or "") for row in rows if (row.get(count) or 0) > 0
+            )
+
+
+def _unloaded_with_children(run: HarvestRun, kind: str) -> list[str]:
+    """Posts this run fetched, with ``kind`` to read, that are not loaded yet, newest first: a run
+    that loads once (plain dlt) completes them too. ``sync`` loads the posts phase before this one,
+    so for it every such post is already among the loaded ones."""
+    todo = {post_id: created for (of, post_id), created in run.unloaded_children.items() if of == kind}
+    if not todo:
+        return []
+    loaded = run.db_query("SELECT id FROM {posts} WHERE id IN (SELECT unnest(?))", (sorted(todo),))
+    for row in loaded:
+        todo.pop(str(row[0]), None)
+    return sorted(todo, key=lambda post_id: todo[post_id], reverse=True)
 
 
 def real_users(run: HarvestRun, users: list[dict[str, Any] | None]) -> Rows:
