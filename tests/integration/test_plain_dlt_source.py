@@ -19,6 +19,7 @@ from tests.plugins.pipeline import PRIMARY_KEYS, TEST_TOKEN, UNTHROTTLED, emulat
 
 REPO = Path(__file__).resolve().parents[2]
 
+OPT_IN = frozenset({"comments", "media"})
 WHEN_OBSERVED = {"observed_at", "run_id", "first_seen", "last_attempt", "resolved_at", "recorded_at"}
 """Columns that say when (or by which run) a row was seen, not what the API answered."""
 
@@ -43,7 +44,8 @@ def test_a_plain_dlt_run_loads_the_raw_tables_a_sync_loads(
     emulator_factory: Callable[..., EmulatorServer], tmp_path: Path
 ) -> None:
     server = emulator_factory(scale="tiny", budget=UNTHROTTLED)
-    synced = sync_into(tmp_path / "sync", server.url, chunk_pages=8)  # several loads, against one
+    # several loads against one; comments read the posts an earlier phase loaded
+    synced = sync_into(tmp_path / "sync", server.url, chunk_pages=40, with_=OPT_IN)
 
     # dlt's default order, as in a fresh process (a sync sets "fifo" for the whole process): the
     # source must ask for the order its resources need itself
@@ -53,7 +55,7 @@ def test_a_plain_dlt_run_loads_the_raw_tables_a_sync_loads(
         pipeline_name="producthunt_plain", pipelines_dir=str(tmp_path / "plain" / "dlt"),
         destination=dlt.destinations.duckdb(str(path)), dataset_name="raw", dev_mode=False,
     )
-    info = pipeline.run(producthunt(api_url=server.url, token=TEST_TOKEN))
+    info = pipeline.run(producthunt(api_url=server.url, token=TEST_TOKEN, with_=OPT_IN))
     assert not info.has_failed_jobs and len(info.loads_ids) == 1
 
     expected, got = raw_rows(synced.db_path), raw_rows(path)

@@ -38,6 +38,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import dlt
+from dlt.common.exceptions import PipelineStateNotAvailable
 from dlt.extract.resource import DltResource
 from loguru import logger
 
@@ -158,16 +159,11 @@ def producthunt(
     # the resources run in the order given (membership after the topics list, ``resources``);
     # dlt's default interleaves them. Scoped to this source's config section.
     dlt.config[f"sources.{SOURCE_NAME}.extract.next_item_mode"] = "fifo"
-    prices = dlt.current.source_state().get(PRICES_KEY) if _pipeline_running() else None
+    try:  # what earlier runs learned the API charges (read-only here; no pipeline yet: learned again)
+        prices = dlt.current.source_state().get(PRICES_KEY)
+    except PipelineStateNotAvailable:
+        prices = None
     return resources(plain_run(token, api_url, with_, full_refresh, since, db_query, prices))
-
-
-def _pipeline_running() -> bool:
-    try:
-        dlt.current.pipeline()
-    except Exception:
-        return False
-    return True
 
 
 @dlt.source(name=SOURCE_NAME, max_table_nesting=0, root_key=False)
