@@ -27,8 +27,11 @@ fails leaves both pending, a killed run loses both. What the API was seen to cha
 (``api/prices.py``) is source state too (key ``prices``, written by ``_prices`` at the end of
 every chunk): the next run prices its first request with it. Rows are the API's nodes; dlt's
 ``snake_case`` naming convention turns ``votesCount`` into ``votes_count`` and the column
-hints of ``contract.py`` type them. Requests go through ``HarvestRun.fetch`` (the budget
-governor beneath), which also ends a resource at a chunk boundary (``helpers.py``).
+hints of ``contract.py`` type them. Requests go through ``run.fetch`` (``fetcher.py``, the budget
+governor beneath); ``run.chunk_full()`` ends a resource at a chunk boundary when ``sync`` set limits.
+
+Two sources share these resources: ``producthunt(...)``, configured like a verified source and run
+by plain dlt in one load (``plain.py``), and ``harvest(run)``, one chunk of ``sync``'s run.
 """
 
 from __future__ import annotations
