@@ -13,10 +13,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from producthuntdb import destination
 from producthuntdb.errors import StageError
 from producthuntdb.settings import Settings
-from producthuntdb.warehouse import quote_identifier
+from producthuntdb.warehouse.base import quote_identifier
+from producthuntdb.warehouse.server import connect
 
 BATCH_ROWS = 50_000
 MANIFEST_TYPES = {
@@ -119,7 +119,7 @@ def write_files(settings: Settings, tmp: Path, schema_name: str, formats: tuple[
     from producthuntdb.serialize import sha256_file
 
     entries: dict[str, Any] = {}
-    with destination.connect(settings) as con:
+    with connect(settings) as con:
         con.autocommit = False  # a named cursor lives inside a transaction
         try:
             with con.cursor() as cur:
