@@ -10,6 +10,7 @@ from typing import Any
 
 import dlt
 import duckdb
+import httpx
 import pytest
 
 from producthuntdb.emulator import EmulatorServer
@@ -57,8 +58,17 @@ def test_a_plain_dlt_run_loads_the_raw_tables_a_sync_loads(
     )
     info = pipeline.run(producthunt(api_url=server.url, token=TEST_TOKEN, with_=OPT_IN))
     assert not info.has_failed_jobs and len(info.loads_ids) == 1
+    assert_same_rows(raw_rows(synced.db_path), raw_rows(path))
 
-    expected, got = raw_rows(synced.db_path), raw_rows(path)
+    # two days later: new posts, and counts that grew on loaded ones (the look-back), in both
+    httpx.post(f"{server.base_url}/_emulator/clock", json={"advance_seconds": 2 * 86400}, timeout=30)
+    sync_into(tmp_path / "sync", server.url, chunk_pages=40, with_=OPT_IN)
+    info = pipeline.run(producthunt(api_url=server.url, token=TEST_TOKEN, with_=OPT_IN))
+    assert not info.has_failed_jobs and len(info.loads_ids) == 1
+    assert_same_rows(raw_rows(synced.db_path), raw_rows(path))
+
+
+def assert_same_rows(expected: dict[str, list[tuple[Any, ...]]], got: dict[str, list[tuple[Any, ...]]]) -> None:
     assert set(got) == set(expected)
     for table, rows in expected.items():
         assert rows, f"the sync loaded no {table}: nothing compared"

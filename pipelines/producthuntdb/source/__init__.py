@@ -236,9 +236,9 @@ def resources(run: HarvestRun) -> Sequence[DltResource]:
 
     @dlt.transformer(name="posts", **TABLES["posts"].hints())
     def posts(page: Rows) -> Iterator[Rows]:
-        rows = [post_row(node) for node in page]
-        note_children(run, rows)
-        yield emit(run, "posts", rows)
+        for node in page:
+            note_children(run, node["id"], node["createdAt"], node["commentsCount"], node["votesCount"])
+        yield emit(run, "posts", [post_row(node) for node in page])
 
     @dlt.transformer(name="retried_topics", table_name="post_topics", **TABLES["post_topics"].hints())
     def retried_topics(page: Rows) -> Iterator[Rows]:
@@ -327,6 +327,7 @@ def resources(run: HarvestRun) -> Sequence[DltResource]:
                 featured_at=ts(fresh.get("featuredAt")),
             )
             rows.append(row)
+            note_children(run, row["id"], row["created_at"], row["comments_count"], row["votes_count"])
         yield emit(run, "posts", rows)
 
     @dlt.transformer(name="refreshed_metrics", table_name="post_metrics", **TABLES["post_metrics"].hints())

@@ -123,9 +123,9 @@ class HarvestRun(Fetcher):
     """The posts windows being paged: window start → ``ledger.Tally`` (ids received, unusable nodes)."""
     gaps: list[dict[str, Any]] = field(default_factory=list)
     """``raw._gaps`` rows of this chunk (windows short of the API's totals), loaded with it."""
-    unloaded_children: dict[tuple[str, str], str] = field(default_factory=dict)
-    """(comments|votes, post id) → ``createdAt`` of the posts this run fetched with children to read
-    (``steps.note_children``): completed even before the posts are loaded."""
+    written_counts: dict[str, tuple[str, int, int]] = field(default_factory=dict)
+    """Post id → (createdAt, comments, votes) as this run wrote them, when it reads comments or votes
+    (``steps.note_children``): they are completed even before those counts are loaded."""
 
     def post_query(self, name: str) -> str:
         """``posts_page``/``post``, or their variant with thumbnails and links under ``--with media``."""

@@ -13,7 +13,7 @@ from typing import Any
 
 from loguru import logger
 
-from producthuntdb.source.helpers import HarvestRun, paginate, ts
+from producthuntdb.source.helpers import HarvestRun, iso, paginate, ts
 from producthuntdb.source.membership import scan_due
 from producthuntdb.source.quarantine import set_aside
 from producthuntdb.source.values import screen_post
@@ -83,7 +83,7 @@ def children(run: HarvestRun, kind: str) -> Iterator[Rows]:
         (),
     )]
     query = "post_comments" if kind == "comments" else "post_votes"
-    for post_id in short + _unloaded_with_children(run, kind):
+    for post_id in short + _unloaded_short(run, kind, short):
         if (kind, post_id) in run.tried:
             continue
         if run.chunk_full():
@@ -96,29 +96,31 @@ def children(run: HarvestRun, kind: str) -> Iterator[Rows]:
     run.finish(kind)
 
 
-CHILD_COUNTS = {"comments": "commentsCount", "votes": "votesCount"}
+def note_children(run: HarvestRun, post_id: str, created_at: Any, comments: Any, votes: Any) -> None:
+    """Remember the counts this run wrote for a post (fetched or refreshed), when it reads comments or
+    votes: ``children`` then completes the post even before these counts are loaded."""
+    if run.with_ & {"comments", "votes"}:
+        created = (iso(created_at) if isinstance(created_at, datetime) else None) or str(created_at or "")
+        run.written_counts[post_id] = (created, int(comments or 0), int(votes or 0))
 
 
-def note_children(run: HarvestRun, rows: Rows) -> None:
-    """Remember the posts this run fetched with comments (votes) to read, when the run reads them."""
-    for kind, count in CHILD_COUNTS.items():
-        if kind in run.with_:
-            run.unloaded_children.update(
-                ((kind, row["id"]), row.get("createdAt") or "") for row in rows if (row.get(count) or 0) > 0
-            )
-
-
-def _unloaded_with_children(run: HarvestRun, kind: str) -> list[str]:
-    """Posts this run fetched, with ``kind`` to read, that are not loaded yet, newest first: a run
-    that loads once (plain dlt) completes them too. ``sync`` loads the posts phase before this one,
-    so for it every such post is already among the loaded ones."""
-    todo = {post_id: created for (of, post_id), created in run.unloaded_children.items() if of == kind}
-    if not todo:
+def _unloaded_short(run: HarvestRun, kind: str, short: list[str]) -> list[str]:
+    """Posts whose counts this run wrote, not loaded yet, short of ``kind``, newest first: a run that
+    loads once (plain dlt) completes them too. ``sync`` loads the posts phase before this one, so for
+    it every such post is already in ``short`` (the loaded counts are the ones written)."""
+    listed = set(short)
+    noted = {  # post id → (createdAt, its count of ``kind``)
+        post_id: (created, count)
+        for post_id, (created, comments, votes) in run.written_counts.items()
+        if (count := comments if kind == "comments" else votes) > 0 and post_id not in listed
+    }
+    if not noted:
         return []
-    loaded = run.db_query("SELECT id FROM {posts} WHERE id IN (SELECT unnest(?))", (sorted(todo),))
-    for row in loaded:
-        todo.pop(str(row[0]), None)
-    return sorted(todo, key=lambda post_id: todo[post_id], reverse=True)
+    have = {str(row[0]): int(row[1]) for row in run.db_query(
+        f"SELECT post_id, count(*) FROM {{{kind}}} WHERE post_id IN (SELECT unnest(?)) GROUP BY 1", (sorted(noted),)
+    )}
+    todo = [post_id for post_id, (_, count) in noted.items() if count > have.get(post_id, 0)]
+    return sorted(todo, key=lambda post_id: noted[post_id][0], reverse=True)
 
 
 def real_users(run: HarvestRun, users: list[dict[str, Any] | None]) -> Rows:
