@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from producthuntdb.emulator import EmulatorServer
+from producthuntdb.errors import ConfigError
 from producthuntdb.source import producthunt
 from producthuntdb.source.contract import TABLES
 from tests.plugins.pipeline import PRIMARY_KEYS, TEST_TOKEN, UNTHROTTLED, emulator_truth, sync_into
@@ -94,3 +95,8 @@ def test_the_pipeline_script_loads_with_dlt_config_alone(
         for table in ("posts", "topics", "post_topics", "collections"):
             assert con.execute(f"SELECT count(DISTINCT ({PRIMARY_KEYS[table]})) FROM raw.{table}").fetchone() == (truth[table],)
     assert (tmp_path / "dlt" / "pipelines" / "producthunt").is_dir()
+
+
+def test_an_unknown_opt_in_is_one_config_error_before_any_request() -> None:
+    with pytest.raises(ConfigError, match=r"^with_: unknown bogus \(choose from comments, votes, media\)$"):
+        producthunt(api_url="http://127.0.0.1:9/v2/api/graphql", token=TEST_TOKEN, with_="comments,bogus")

@@ -30,6 +30,8 @@ def plain_run(
     db_query: DbQuery | None, prices: dict[str, Any] | None,
 ) -> HarvestRun:
     """A run with no chunk limits, its newest post found (the first request proves the token)."""
+    if isinstance(with_, str):  # "comments,votes" from a config file or the environment
+        with_ = [item.strip() for item in with_.split(",") if item.strip()]
     unknown = set(with_) - WITH_CHOICES
     if unknown:
         raise ConfigError(f"with_: unknown {', '.join(sorted(unknown))} (choose from comments, votes, media)")
@@ -54,8 +56,9 @@ def plain_run(
 
 def pipeline_query(sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
     """``db_query`` on the pipeline running the source: its loaded raw tables, a table not loaded
-    yet read as empty (no rows, not even an aggregate's: the readers take both alike). The templates use DuckDB's ``?`` placeholders: another destination passes
-    its own ``db_query`` (``sync`` does, ``rawquery.py``)."""
+    yet read as empty (no rows, not even an aggregate's: the readers take both alike). The
+    templates keep DuckDB's ``?`` placeholders: another destination passes its own ``db_query``
+    (``sync`` does, ``rawquery.py``)."""
     pipeline = dlt.current.pipeline()
     loaded: set[str] = set(pipeline.default_schema.data_table_names()) if pipeline.default_schema_name else set()
     if not loaded:  # nothing loaded yet (a first run): no dataset to connect to, every read is empty
