@@ -125,7 +125,7 @@ class HarvestRun(Fetcher):
     """``raw._gaps`` rows of this chunk (windows short of the API's totals), loaded with it."""
     written_counts: dict[str, tuple[str, int, int]] = field(default_factory=dict)
     """Post id → (createdAt, comments, votes) as this run wrote them, when it reads comments or votes
-    (``steps.note_children``): they are completed even before those counts are loaded."""
+    in one load (``steps.note_children``): they are completed before those counts are loaded."""
 
     def post_query(self, name: str) -> str:
         """``posts_page``/``post``, or their variant with thumbnails and links under ``--with media``."""

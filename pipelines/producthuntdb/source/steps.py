@@ -98,16 +98,16 @@ def children(run: HarvestRun, kind: str) -> Iterator[Rows]:
 
 def note_children(run: HarvestRun, post_id: str, created_at: Any, comments: Any, votes: Any) -> None:
     """Remember the counts this run wrote for a post (fetched or refreshed), when it reads comments or
-    votes: ``children`` then completes the post even before these counts are loaded."""
-    if run.with_ & {"comments", "votes"}:
+    votes in the same load: ``children`` then completes the post before these counts are loaded. A run
+    with chunk limits (``sync``) loads the posts phase before the comments phase: nothing to remember."""
+    if run.limits is None and run.with_ & {"comments", "votes"}:
         created = (iso(created_at) if isinstance(created_at, datetime) else None) or str(created_at or "")
         run.written_counts[post_id] = (created, int(comments or 0), int(votes or 0))
 
 
 def _unloaded_short(run: HarvestRun, kind: str, short: list[str]) -> list[str]:
     """Posts whose counts this run wrote, not loaded yet, short of ``kind``, newest first: a run that
-    loads once (plain dlt) completes them too. ``sync`` loads the posts phase before this one, so for
-    it every such post is already in ``short`` (the loaded counts are the ones written)."""
+    loads once (plain dlt) completes them too."""
     listed = set(short)
     noted = {  # post id → (createdAt, its count of ``kind``)
         post_id: (created, count)
