@@ -64,7 +64,7 @@ from common import (
     run_stage,
     status_count,
 )
-from producthuntdb.destination import LOADER_FILE_FORMATS
+from producthuntdb.warehouse.targets import LOADER_FILE_FORMATS
 
 SYNC_FILE_FORMAT = LOADER_FILE_FORMATS["duckdb"]
 """The load files our sync writes into DuckDB."""

@@ -340,9 +340,10 @@ def run(
             publish_after=publish,
             hooks=_hooks(settings),
         )
-        from producthuntdb.destination import describe, is_warehouse
+        from producthuntdb import warehouse
 
-        where = describe(settings) if is_warehouse(settings) else settings.served_path
+        database = warehouse.open(settings)
+        where = settings.served_path if database.has_served_file else database.describe()
         _out().print(f"[green]done[/green]: {where}, {settings.export_path} and {result.report.html_path}")
 
 

@@ -261,21 +261,23 @@ MIN_POSTGRES = 120000
 
 def check_warehouse(settings: Settings) -> Check:
     """Reach a server destination the way a sync would: connectivity, version, create rights."""
-    from producthuntdb import destination
     from producthuntdb.errors import ProductHuntDBError
+    from producthuntdb.warehouse.server import postgres_facts
+    from producthuntdb.warehouse.targets import problems as destination_problems
 
-    name = f"{settings.destination} destination"
-    problems = destination.problems(settings)
+    server = warehouse.open(settings)
+    name = f"{server.name} destination"
+    problems = destination_problems(settings)
     if problems:
         return Check(name, False, problems[0], "see README, 'Running on a warehouse'")
-    where = destination.describe(settings)
-    if settings.destination != "postgres":
+    where = server.describe()
+    if not server.readable:
         return Check(
             name, True, f"{where} configured (untested recipe: the first sync proves the connection)"
         )
     schemas = (settings.dataset_name, f"{settings.dataset_name}_staging", "staging", "marts")
     try:
-        facts = destination.postgres_facts(settings, schemas)
+        facts = postgres_facts(settings, schemas)
     except ProductHuntDBError as exc:
         return Check(name, False, str(exc), "start the server, or fix PRODUCTHUNT_POSTGRES_URL")
     if facts.version_num < MIN_POSTGRES:
@@ -353,9 +355,7 @@ def run_doctor(settings: Settings) -> list[Check]:
     """Every check, in the order an operator would fix them."""
     checks = check_config(settings)
     checks += check_api(settings)
-    from producthuntdb.destination import is_warehouse
-
-    if is_warehouse(settings):
+    if not warehouse.open(settings).has_served_file:
         checks.append(check_warehouse(settings))  # no DuckDB files: the server is both
     else:
         checks.append(check_duckdb(settings))

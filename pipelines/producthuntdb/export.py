@@ -141,10 +141,9 @@ def served_gate_record(con: duckdb.DuckDBPyConnection, served: Path, gate: GateR
 
 
 def _write_files(settings: Settings, tmp: Path, gate: GateReport | None) -> dict[str, Any]:
-    from producthuntdb import destination
-
-    if destination.is_warehouse(settings):
-        return _write_warehouse_files(settings, tmp, gate)
+    where = warehouse.open(settings)
+    if not where.has_served_file:  # the marts stay on the server: streamed from it
+        return _write_server_files(settings, where, tmp, gate)
     served = settings.served_path
     if not served.is_file():
         raise StageError(f"no served file at {served}: run `producthuntdb run` (or check, then serve) first")
@@ -178,14 +177,16 @@ def _write_files(settings: Settings, tmp: Path, gate: GateReport | None) -> dict
     return _manifest(settings, publication, entries, window, harvest)
 
 
-def _write_warehouse_files(settings: Settings, tmp: Path, gate: GateReport | None) -> dict[str, Any]:
+def _write_server_files(
+    settings: Settings, database: warehouse.Warehouse, tmp: Path, gate: GateReport | None
+) -> dict[str, Any]:
     """A server's marts, streamed in batches; the gate report must have passed on them."""
-    from producthuntdb import destination, server_export
     from producthuntdb.logs import current_run_id
     from producthuntdb.quality.gate import last_report
+    from producthuntdb.warehouse import server_export
 
     report = gate or last_report(settings)
-    where = destination.describe(settings)
+    where = database.describe()
     if report is None or not report.passed:
         raise StageError(f"{where} has no passing quality gate report: run `producthuntdb check` first")
     entries, window = server_export.write_files(settings, tmp, MARTS_SCHEMA, FORMATS)

@@ -3,25 +3,25 @@
 The working directory follows the database (:func:`pipelines_dir`), so pending packages and local
 state of one file never reach another. :class:`Loader` stores what a killed run left before
 anything else and takes the position from the database, then loads one chunk at a time; every
-load waits for the database's lock (``dbaccess.wait_for_lock``).
+load waits for the database's lock (``warehouse.access.wait_for_lock``).
 """
 
 from __future__ import annotations
 
-import hashlib
 from typing import TYPE_CHECKING, Any
 
 import dlt
 from dlt.common.schema.utils import new_table
 from loguru import logger
 
-from producthuntdb.dbaccess import as_error, wait_for_lock
-from producthuntdb.destination import describe, dlt_destination, is_warehouse, loader_file_format
 from producthuntdb.errors import ProductHuntDBError
 from producthuntdb.logs import route_library_loggers
 from producthuntdb.settings import Settings
 from producthuntdb.source.contract import TABLES
 from producthuntdb.tracing import span
+from producthuntdb.warehouse import open as open_warehouse
+from producthuntdb.warehouse.access import as_error, wait_for_lock
+from producthuntdb.warehouse.targets import dlt_destination, loader_file_format
 
 if TYPE_CHECKING:
     from producthuntdb.syncmodel import SyncReport
@@ -37,12 +37,7 @@ def pipelines_dir(settings: Settings) -> str:
     Keyed on the resolved path, so pointing ``PRODUCTHUNT_DUCKDB_PATH`` at another file never
     loads one file's pending rows into another or reads its position.
     """
-    if is_warehouse(settings):  # the server (and database) the state belongs to, never its password
-        where = describe(settings)
-        return str(settings.dlt_dir / f"{settings.destination}-{hashlib.sha1(where.encode()).hexdigest()[:10]}")
-    resolved = str(settings.db_path.resolve())
-    key = hashlib.sha1(resolved.encode()).hexdigest()[:10]
-    return str(settings.dlt_dir / f"{settings.db_path.stem}-{key}")
+    return str(settings.dlt_dir / open_warehouse(settings).local_state_name())
 
 
 def make_pipeline(settings: Settings) -> dlt.Pipeline:
@@ -122,7 +117,7 @@ class Loader:
             except Exception as exc:
                 raise as_error(exc, f"finishing an interrupted load into {settings.db_path}") from None
         pipeline.drop()
-        if is_warehouse(settings) or settings.db_path.exists():
+        if open_warehouse(settings).exists():
             try:
                 wait_for_lock(settings, "read the saved position", pipeline.sync_destination)
             except Exception as exc:

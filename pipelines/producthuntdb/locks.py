@@ -1,7 +1,7 @@
 """Waiting for another process, and the lock every writer of the export or the served file takes.
 
 Two kinds of lock make a stage wait: DuckDB's own lock on the working file (a BI tool, a second
-sync; see ``dbaccess.wait_for_lock``) and :func:`exclusive`, an advisory lock on a file beside a path
+sync; see ``warehouse.access.wait_for_lock``) and :func:`exclusive`, an advisory lock on a file beside a path
 that several commands replace (the export directory, the served file). Both wait the same way —
 up to ``PRODUCTHUNT_LOCK_WAIT_SECONDS``, saying every few seconds who holds the lock and how long
 we have waited — so a scheduled run that meets a second one says so in the same words, whatever
@@ -30,10 +30,10 @@ from loguru import logger
 
 from producthuntdb.errors import ProductHuntDBError
 from producthuntdb.settings import Settings
-from producthuntdb.warehouse import describe_holder
 
 T = TypeVar("T")
 SAY_EVERY_SECONDS = 5.0
+HOLDER_TEXT_LIMIT = 120
 
 
 class Busy(Exception):
@@ -42,6 +42,20 @@ class Busy(Exception):
     def __init__(self, holder: dict[str, Any] | None = None) -> None:
         super().__init__("busy")
         self.holder = holder
+
+
+def describe_holder(holder: dict[str, Any]) -> str:
+    """``PID n (command line)``, the command line cut in the middle when long.
+
+    A BI tool's command line can be kilobytes of classpath; its head (the program) and its
+    tail (the script or file) are what tell a stuck sync from a notebook, and the error
+    stays one readable line.
+    """
+    what = " ".join(str(holder.get("cmdline") or holder.get("exe")).split())  # one line, even for `python -c` scripts
+    if len(what) > HOLDER_TEXT_LIMIT:
+        half = HOLDER_TEXT_LIMIT // 2
+        what = f"{what[:half]}…{what[-half:]}"
+    return f"PID {holder['pid']} ({what})"
 
 
 def wait_turn(settings: Settings, subject: Path, doing: str, attempt: Callable[[], T], outcome: str) -> T:

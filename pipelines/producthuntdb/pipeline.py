@@ -25,9 +25,10 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from loguru import logger
 
-from producthuntdb import destination, logs
+from producthuntdb import logs, warehouse
 from producthuntdb.errors import ConfigError, ProductHuntDBError, StageError
 from producthuntdb.settings import Settings
+from producthuntdb.warehouse.targets import problems as destination_problems
 
 if TYPE_CHECKING:
     from producthuntdb.docsite import DocsResult
@@ -117,7 +118,7 @@ def preflight(settings: Settings, *, token: bool = False, kaggle: bool = False, 
     """
     problems = settings.token_problems() if token else []
     problems += settings.kaggle_problems(required=kaggle)
-    problems += destination.problems(settings)
+    problems += destination_problems(settings)
     if writable:
         problems += settings.data_dir_problems()
     if problems:
@@ -251,7 +252,7 @@ def after_sync(
     built = build(settings, hooks=hooks)
     gate = check(settings, allow_shrink, hooks)
     require_passed(gate, "; nothing was served, exported or published")
-    served = None if destination.is_warehouse(settings) else serve(settings, gate, hooks)
+    served = serve(settings, gate, hooks) if warehouse.open(settings).has_served_file else None
     exported = export(settings, gate, hooks=hooks)
     reported = report(settings, hooks=hooks)  # its chart PNGs join the export before it is published
     published = publish(settings, gate, hooks=hooks) if publish_after else None

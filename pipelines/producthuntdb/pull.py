@@ -68,12 +68,12 @@ class PullReport:
 def run_pull(settings: Settings, source: str | None = None, resume: bool = False) -> PullReport:
     """Fetch, verify and serve the dataset at ``source`` (default: the Kaggle dataset); ``resume``
     also seeds a new working file with its raw rows and harvest position."""
-    from producthuntdb import destination
     from producthuntdb.resume import resumable_problem, seed_working_file
 
     started = time.monotonic()
-    if destination.is_warehouse(settings):
-        raise ConfigError(f"pull builds DuckDB files; PRODUCTHUNT_DESTINATION={settings.destination} keeps the data elsewhere")
+    database = warehouse.open(settings)
+    if not database.has_served_file:
+        raise ConfigError(f"pull builds DuckDB files; PRODUCTHUNT_DESTINATION={database.name} keeps the data elsewhere")
     if resume and settings.db_path.exists():
         raise StageError(
             f"{settings.db_path} exists: pull --resume seeds only a new working file (move that one away first)"

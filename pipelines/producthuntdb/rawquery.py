@@ -10,18 +10,19 @@ from typing import Any
 
 import dlt
 
-from producthuntdb.dbaccess import as_error, wait_for_lock
-from producthuntdb.destination import is_warehouse
 from producthuntdb.settings import Settings
 from producthuntdb.source.contract import TABLES, empty_relation
+from producthuntdb.warehouse import open as open_warehouse
+from producthuntdb.warehouse.access import as_error, wait_for_lock
+from producthuntdb.warehouse.base import format_placeholders
 
 
 class RawQuery:
     """Reads ``raw.*`` through dlt's own SQL client (same connection settings as the loader).
 
-    The source writes DuckDB-style ``?`` placeholders; a server destination gets ``%s`` and its
-    absent tables as empty temporary tables (PostgreSQL wants an alias on every subquery in FROM,
-    which the source's templates do not give).
+    The source writes ``?`` placeholders; dlt's SQL clients all take ``%s`` (its DuckDB client turns
+    them back). Where every subquery in FROM needs an alias (PostgreSQL), which the source's templates
+    do not give, absent tables are named empty temporary tables instead.
     """
 
     def __init__(self, pipeline: dlt.Pipeline, settings: Settings) -> None:
@@ -34,7 +35,7 @@ class RawQuery:
         else:
             existing = set(self.pipeline.default_schema.data_table_names())
 
-        server = is_warehouse(self.settings)
+        named_empties = open_warehouse(self.settings).derived_tables_need_alias
 
         def _run() -> list[tuple[Any, ...]]:
             with self.pipeline.sql_client() as client:
@@ -42,14 +43,14 @@ class RawQuery:
                 for name in TABLES:
                     if name in existing:
                         names[name] = client.make_qualified_table_name(name)
-                    elif server and f"{{{name}}}" in sql:
+                    elif named_empties and f"{{{name}}}" in sql:
                         client.execute_sql(f"create temporary table if not exists _empty_{name} as {empty_relation(name)}")
                         names[name] = f"_empty_{name}"
                     else:
                         names[name] = empty_relation(name)
                 statement = sql.format(**names)
-                if server:
-                    statement = statement.replace("?", "%s")
+                if params:
+                    statement = format_placeholders(statement)
                 with client.execute_query(statement, *params) as cursor:
                     return [tuple(r) for r in cursor.fetchall()]
 

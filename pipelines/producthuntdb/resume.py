@@ -263,9 +263,9 @@ def _remove_stale_seeds(settings: Settings) -> None:
 def _load(seeding: Settings, served: Path, record: dict[str, Any]) -> dict[str, int]:
     import dlt
 
-    from producthuntdb.dbaccess import one_line
     from producthuntdb.loader import make_pipeline
     from producthuntdb.source import SOURCE_NAME, STATE_KEY
+    from producthuntdb.warehouse.access import one_line
 
     with warehouse.attach_host() as reader:
         reader.execute("set TimeZone = 'UTC'")

@@ -11,16 +11,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import dlt
 from loguru import logger
 
 from producthuntdb.api.prices import PriceBook
-from producthuntdb.destination import connection_problem, dlt_destination, is_warehouse
-from producthuntdb.errors import StageError
 from producthuntdb.loader import pipelines_dir
 from producthuntdb.settings import Settings
 from producthuntdb.source import SOURCE_NAME, read_position, read_prices
-from producthuntdb.warehouse import opened
+from producthuntdb.warehouse import open as open_warehouse
 
 
 def saved_position(settings: Settings) -> dict[str, Any] | None:
@@ -31,7 +28,7 @@ def saved_position(settings: Settings) -> dict[str, Any] | None:
 
 def stored_prices(settings: Settings) -> PriceBook:
     """The price book stored in the database by earlier runs (empty before the first, or offline)."""
-    if not is_warehouse(settings) and not settings.db_path.is_file():
+    if not open_warehouse(settings).exists():
         return PriceBook()
     try:
         state = saved_state(settings)
@@ -43,13 +40,8 @@ def stored_prices(settings: Settings) -> PriceBook:
 
 def saved_state(settings: Settings) -> dict[str, Any] | None:
     """The pipeline state stored *in the database*, read-only; None if there is none."""
-    if not is_warehouse(settings):
-        with opened(settings.db_path) as con:  # read-only, a lock holder named (DatabaseUnavailable)
-            return _stored_state(settings, dlt.destinations.duckdb(con))
-    try:
-        return _stored_state(settings, dlt_destination(settings))
-    except Exception as exc:
-        raise StageError(connection_problem(settings, exc)) from None
+    with open_warehouse(settings).state_destination() as destination:
+        return _stored_state(settings, destination)
 
 
 def _stored_state(settings: Settings, destination: Any) -> dict[str, Any] | None:

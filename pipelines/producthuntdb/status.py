@@ -17,12 +17,12 @@ from rich.console import Console
 from rich.table import Table
 
 from producthuntdb import warehouse
-from producthuntdb.errors import StageError
+from producthuntdb.errors import ProductHuntDBError, StageError
 from producthuntdb.settings import Settings
-from producthuntdb.warehouse import DatabaseUnavailable, describe_holder, quote_identifier
+from producthuntdb.warehouse import DatabaseUnavailable, Reader, describe_holder, quote_identifier
 
 if TYPE_CHECKING:
-    import duckdb
+    pass
 
 WINDOW_BUDGET = 6250
 """The real API's points per 15-minute window (API_FACTS.md), for the 'budget used' line."""
@@ -37,8 +37,8 @@ def _file_size(path: Path) -> int:
         return 0
 
 
-def _table_counts(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, dict[str, int]], dict[str, list[str]]]:
-    rows = con.execute(
+def _table_counts(db: Reader) -> tuple[dict[str, dict[str, int]], dict[str, list[str]]]:
+    rows = db.query(
         """
         select table_schema, table_name, table_type from information_schema.tables
         where table_catalog = current_database()
@@ -47,7 +47,7 @@ def _table_counts(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, dict[str, i
           and table_schema not like '%\\_staging' escape '\\'
         order by table_schema, table_name
         """
-    ).fetchall()
+    )
     tables: dict[str, dict[str, int]] = {}
     views: dict[str, list[str]] = {}
     for schema, name, kind in rows:
@@ -56,52 +56,32 @@ def _table_counts(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, dict[str, i
         if kind == "VIEW":
             views.setdefault(schema, []).append(name)
             continue
-        count = con.execute(f"select count(*) from {quote_identifier(schema)}.{quote_identifier(name)}").fetchone()
-        tables.setdefault(schema, {})[name] = int(count[0]) if count else 0
+        tables.setdefault(schema, {}).update(db.table_counts(schema, [name]))
     return tables, views
 
 
-def _last_runs(con: duckdb.DuckDBPyConnection, dataset: str, limit: int = 5) -> list[dict[str, Any]]:
-    exists = con.execute(
-        "select count(*) from information_schema.tables where table_schema = ? and table_name = '_sync_runs'",
-        [dataset],
-    ).fetchone()
-    if not exists or not exists[0]:
+def _last_runs(db: Reader, dataset: str, limit: int = 5) -> list[dict[str, Any]]:
+    if not db.has_table(dataset, "_sync_runs"):
         return []
-    cursor = con.execute(
-        f"select * from {quote_identifier(dataset)}._sync_runs order by started_at desc limit {int(limit)}"
-    )
-    names = [d[0] for d in cursor.description or []]
-    return [dict(zip(names, row, strict=False)) for row in cursor.fetchall()]
+    return db.records(f"select * from {quote_identifier(dataset)}._sync_runs order by started_at desc limit {int(limit)}")
 
 
-def _quarantined(con: duckdb.DuckDBPyConnection, dataset: str) -> int:
+def _quarantined(db: Reader, dataset: str) -> int:
     """Posts set aside as unreadable on the API and not resolved since (``raw._quarantine``)."""
-    exists = con.execute(
-        "select count(*) from information_schema.tables where table_schema = ? and table_name = '_quarantine'",
-        [dataset],
-    ).fetchone()
-    if not exists or not exists[0]:
+    if not db.has_table(dataset, "_quarantine"):
         return 0
-    row = con.execute(
-        f"select count(*) from {quote_identifier(dataset)}._quarantine where resolved_at is null"
-    ).fetchone()
-    return int(row[0]) if row else 0
+    rows = db.query(f"select count(*) from {quote_identifier(dataset)}._quarantine where resolved_at is null")
+    return int(rows[0][0]) if rows else 0
 
 
-def _open_gaps(con: duckdb.DuckDBPyConnection, dataset: str) -> list[dict[str, Any]]:
+def _open_gaps(db: Reader, dataset: str) -> list[dict[str, Any]]:
     """Posts windows a sync closed short of the API's totals that are still short (``raw._gaps``)."""
     from producthuntdb.source.ledger import open_gaps_sql
 
-    exists = con.execute(
-        "select count(*) from information_schema.tables where table_schema = ? and table_name = '_gaps'", [dataset]
-    ).fetchone()
-    if not exists or not exists[0]:
+    if not db.has_table(dataset, "_gaps"):
         return []
     raw = quote_identifier(dataset)
-    cursor = con.execute(open_gaps_sql(f"{raw}._gaps", f"{raw}.posts", "p.created_at") + " order by window_after")
-    names = [d[0] for d in cursor.description or []]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    return db.records(open_gaps_sql(f"{raw}._gaps", f"{raw}.posts", "p.created_at") + " order by window_after")
 
 
 def _budget(runs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -164,8 +144,6 @@ def backfill_status(settings: Settings) -> dict[str, Any]:
     from producthuntdb.api.governor import BudgetGovernor
     from producthuntdb.api.prices import PriceBook
     from producthuntdb.api.queries import load_query
-    from producthuntdb.destination import is_warehouse
-    from producthuntdb.errors import ProductHuntDBError
     from producthuntdb.savedstate import pending_packages, saved_state
     from producthuntdb.source import read_position, read_prices
     from producthuntdb.source.windows import remaining_ranges
@@ -174,7 +152,7 @@ def backfill_status(settings: Settings) -> dict[str, Any]:
         "floor": None, "high_water": None, "window": None, "estimated_posts": None,
         "estimated_points": None, "estimate_error": None, "pending_packages": pending_packages(settings),
     }
-    if not is_warehouse(settings) and not settings.db_path.is_file():
+    if not warehouse.open(settings).exists():
         return status
     try:
         saved = saved_state(settings)
@@ -213,47 +191,6 @@ def _sweep(settings: Settings, info: dict[str, Any]) -> str:
     return describe(posts, settings.sweep_share, settings.budget_share, (info.get("backfill") or {}).get("sweep"))
 
 
-class _Executing:
-    """A DB-API (psycopg2) connection answering ``execute(sql, params)`` like a DuckDB connection,
-    so the status queries are written once (``?`` placeholders become ``%s``)."""
-
-    def __init__(self, con: Any) -> None:
-        self.cur = con.cursor()
-
-    def execute(self, sql: str, params: list[Any] | None = None) -> Any:
-        if params:
-            self.cur.execute(sql.replace("?", "%s"), tuple(params))
-        else:
-            self.cur.execute(sql)
-        return self.cur
-
-
-def _warehouse_status(settings: Settings, info: dict[str, Any], estimate: bool) -> dict[str, Any]:
-    from producthuntdb import destination
-    from producthuntdb.errors import ProductHuntDBError
-
-    info.update(destination=settings.destination, exists=True)
-    if settings.destination != "postgres":
-        info["error"] = f"status reads only postgres among the warehouses ({settings.destination} is untested)"
-        return info
-    try:
-        info["db_path"] = destination.describe(settings)
-        with destination.connect(settings) as con:
-            executing = _Executing(con)
-            tables, views = _table_counts(executing)  # type: ignore[arg-type]
-            runs = _last_runs(executing, settings.dataset_name)  # type: ignore[arg-type]
-            info["quarantined"] = _quarantined(executing, settings.dataset_name)  # type: ignore[arg-type]
-            info["open_gaps"] = _open_gaps(executing, settings.dataset_name)  # type: ignore[arg-type]
-    except ProductHuntDBError as exc:
-        info["error"] = str(exc)
-        return info
-    info.update(tables=tables, views=views, posts=tables.get("marts", {}).get("posts"), last_runs=runs)
-    info["budget"] = _budget(runs)
-    info["backfill"] = _backfill(settings, runs, estimate)
-    info["sweep"] = _sweep(settings, info)
-    return info
-
-
 def collect_status(settings: Settings, *, estimate: bool = True) -> dict[str, Any]:
     """Everything ``status`` shows, as a JSON-friendly dict (``--json`` prints exactly this).
 
@@ -280,26 +217,31 @@ def collect_status(settings: Settings, *, estimate: bool = True) -> dict[str, An
         else [],
         "served": served_status(settings.served_path),
     }
-    from producthuntdb.destination import is_warehouse
-
-    if is_warehouse(settings):
-        return _warehouse_status(settings, info, estimate)
+    where = warehouse.open(settings)
+    info.update(destination=where.name, exists=where.exists())
     if not info["exists"]:
         return info
-    problem = warehouse.database_problem(db)
+    if not where.readable:
+        info["error"] = f"status reads only postgres among the warehouses ({where.name} is untested)"
+        return info
+    problem = where.problem()
     if problem is not None:
         info["error"] = problem
         return info
     try:
-        with warehouse.opened(db) as con:
-            tables, views = _table_counts(con)
-            runs = _last_runs(con, settings.dataset_name)
-            info["quarantined"] = _quarantined(con, settings.dataset_name)
-            info["open_gaps"] = _open_gaps(con, settings.dataset_name)
+        info["db_path"] = where.describe()
+        with where.reader() as reader:
+            tables, views = _table_counts(reader)
+            runs = _last_runs(reader, settings.dataset_name)
+            info["quarantined"] = _quarantined(reader, settings.dataset_name)
+            info["open_gaps"] = _open_gaps(reader, settings.dataset_name)
     except DatabaseUnavailable as exc:
         if exc.holder is None:
             info["error"] = str(exc)
         info["locked_by"] = exc.holder
+        return info
+    except ProductHuntDBError as exc:  # an unreachable server
+        info["error"] = str(exc)
         return info
     info["tables"] = tables
     info["views"] = views

@@ -29,11 +29,10 @@ from typing import Any
 
 from loguru import logger
 
+from producthuntdb import warehouse
 from producthuntdb.api.client import GraphQLClient
 from producthuntdb.api.governor import BudgetGovernor
 from producthuntdb.api.prices import PriceBook
-from producthuntdb.dbaccess import check_database
-from producthuntdb.destination import is_warehouse
 from producthuntdb.display import SyncProgress
 from producthuntdb.errors import ConfigError, ProductHuntDBError
 from producthuntdb.loader import Loader, make_pipeline, pipelines_dir
@@ -44,7 +43,6 @@ from producthuntdb.source import PHASE_FETCHERS, phases, price_book, producthunt
 from producthuntdb.source.helpers import HarvestRun, ts
 from producthuntdb.syncmodel import WITH_CHOICES, SyncOptions, SyncReport
 from producthuntdb.tracing import span
-from producthuntdb.warehouse import prepare_working_file
 
 
 def _validate(settings: Settings, options: SyncOptions) -> tuple[float, float]:
@@ -100,7 +98,8 @@ def run_sync(settings: Settings, options: SyncOptions) -> SyncReport:
     deadline = time.monotonic() + options.max_minutes * 60 if options.max_minutes else None
     governor = BudgetGovernor(budget_share=share, max_points=options.max_points, deadline=deadline)
     logger.debug("sync {} from {}", run_id, settings.api_url)
-    check_database(settings)
+    where = warehouse.open(settings)
+    where.check_ready()
     governor.prices = stored_prices(settings)  # priced from the first request with what earlier runs learned
     tty = sys.stderr.isatty() if options.progress is None else options.progress
     progress = SyncProgress(tty, governor)
@@ -118,8 +117,7 @@ def run_sync(settings: Settings, options: SyncOptions) -> SyncReport:
             raise run.error
         nodes = newest["posts"]["nodes"] if newest else []
         run.newest = ts(nodes[0]["createdAt"]) if nodes else None
-        if not is_warehouse(settings):
-            prepare_working_file(settings)  # created in the storage version DuckDB 1.x clients read
+        where.prepare()  # the working file created in the storage version DuckDB 1.x clients read
         try:
             pipeline = make_pipeline(settings)
         except OSError as exc:  # an unwritable or full data directory
@@ -214,9 +212,9 @@ def _record(loader: Loader, run: HarvestRun, report: SyncReport, error: ProductH
 def store_prices(settings: Settings, book: PriceBook) -> None:
     """Commit ``book`` to the harvest state of the working file (``doctor --calibrate``): the next run
     prices its first request with it. Pending packages are stored first, like a sync would."""
-    check_database(settings)
-    if not is_warehouse(settings):
-        prepare_working_file(settings)
+    where = warehouse.open(settings)
+    where.check_ready()
+    where.prepare()
     loader = Loader(make_pipeline(settings), settings, SyncReport(run_id="prices"))
     loader.finish_pending()
     loader.load(price_book(book.dump()), chunk=False)

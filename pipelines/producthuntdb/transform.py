@@ -22,10 +22,11 @@ from typing import Any
 
 from loguru import logger
 
-from producthuntdb import datadict, destination, warehouse
+from producthuntdb import datadict, warehouse
 from producthuntdb.errors import ConfigError, StageError
 from producthuntdb.settings import Settings
 from producthuntdb.tracing import span
+from producthuntdb.warehouse import targets
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 FAILED_STATUSES = {"error", "fail", "runtime error"}
@@ -135,40 +136,21 @@ def dbt_paths(settings: Settings) -> tuple[Path, Path]:
 def dbt_env(settings: Settings) -> dict[str, str]:
     """The subprocess environment: the destination's connection for profiles.yml, telemetry off."""
     env = dict(os.environ)
-    env.update(destination.dbt_env(settings), DO_NOT_TRACK="1", DBT_SEND_ANONYMOUS_USAGE_STATS="false")
+    env.update(targets.dbt_env(settings), DO_NOT_TRACK="1", DBT_SEND_ANONYMOUS_USAGE_STATS="false")
     return env
 
 
 def _check_raw(settings: Settings) -> None:
     """Refuse a database that was never synced, with one clear line instead of dbt's errors."""
-    if destination.is_warehouse(settings):
-        _check_raw_warehouse(settings)
-        return
-    if not settings.db_path.is_file():
-        raise StageError(f"no DuckDB file at {settings.db_path}: run `producthuntdb sync` first")
-    with warehouse.opened(settings.db_path) as con:
-        found = con.execute(
-            "select count(*) from information_schema.tables where table_schema = ? and table_name = 'posts'",
-            [settings.dataset_name],
-        ).fetchone()
-    if not found or not found[0]:
-        raise StageError(
-            f"{settings.db_path} has no {settings.dataset_name}.posts table: run `producthuntdb sync` first"
-        )
-
-
-def _check_raw_warehouse(settings: Settings) -> None:
-    if settings.destination != "postgres":
+    where = warehouse.open(settings)
+    if not where.readable:
         return  # untested warehouses: dbt reports a missing source itself
-    found = destination.query(
-        settings,
-        "select count(*) from information_schema.tables where table_schema = %s and table_name = 'posts'",
-        (settings.dataset_name,),
-    )
-    if not found or not found[0][0]:
-        raise StageError(
-            f"{destination.describe(settings)} has no {settings.dataset_name}.posts table: run `producthuntdb sync` first"
-        )
+    if not where.exists():
+        raise StageError(f"no DuckDB file at {where.describe()}: run `producthuntdb sync` first")
+    with where.reader() as db:
+        found = db.has_table(settings.dataset_name, "posts")
+    if not found:
+        raise StageError(f"{where.describe()} has no {settings.dataset_name}.posts table: run `producthuntdb sync` first")
 
 
 def _run_dbt(settings: Settings, args: list[str]) -> tuple[subprocess.CompletedProcess[str], float, Path]:
@@ -185,7 +167,7 @@ def _run_dbt(settings: Settings, args: list[str]) -> tuple[subprocess.CompletedP
         str(exe), *args,
         "--project-dir", str(project), "--profiles-dir", str(project),
         "--target-path", str(target), "--log-path", str(logs),
-        "--target", destination.dbt_target(settings),
+        "--target", targets.dbt_target(settings),
         "--vars", json.dumps({"raw_schema": settings.dataset_name}),
         "--no-use-colors",
     ]
@@ -246,48 +228,21 @@ def parse_run_results(path: Path, command: str, elapsed: float) -> BuildReport:
     return report
 
 
-_MART_TABLES_SQL = (
-    "select table_name, max(case when column_name = '_loaded_by' then 1 else 0 end) from information_schema.columns"
-    " where table_schema = 'marts' group by table_name order by table_name"
-)
-
-
 def _count_mart_rows(settings: Settings, report: BuildReport) -> None:
     """Fill ``mart_rows`` and ``rows_written`` from the built database (best effort)."""
-    if destination.is_warehouse(settings):
-        _count_warehouse_mart_rows(settings, report)
+    where = warehouse.open(settings)
+    if not where.readable:
         return
     try:
-        with warehouse.opened(settings.db_path) as con:
-            columns = warehouse.table_columns(con)
-            report.mart_rows.update(warehouse.table_counts(con, warehouse.MARTS_SCHEMA, list(columns)))
+        with where.reader() as db:
+            columns = db.table_columns()
+            report.mart_rows.update(db.table_counts(warehouse.MARTS_SCHEMA, list(columns)))
             for table in (name for name, cols in columns.items() if "_loaded_by" in cols):
-                row = con.execute(
+                rows = db.query(
                     f"select count(*) from marts.{warehouse.quote_identifier(table)} where _loaded_by = ?",
                     [report.invocation_id],
-                ).fetchone()
-                report.rows_written[table] = int(row[0]) if row else 0
-    except Exception as exc:  # counting is a report nicety: never fail a passed build over it
-        logger.warning("could not count mart rows: {}", exc)
-
-
-def _count_warehouse_mart_rows(settings: Settings, report: BuildReport) -> None:
-    if settings.destination != "postgres":
-        return
-    try:
-        with destination.connect(settings) as con, con.cursor() as cur:
-            cur.execute(_MART_TABLES_SQL)
-            for table, incremental in cur.fetchall():
-                quoted = warehouse.quote_identifier(str(table))
-                cur.execute(
-                    f"select count(*), count(*) filter (where {'_loaded_by = %s' if incremental else 'false'})"
-                    f" from marts.{quoted}",
-                    (report.invocation_id,) if incremental else (),
                 )
-                rows, written = cur.fetchone()
-                report.mart_rows[table] = int(rows)
-                if incremental:
-                    report.rows_written[table] = int(written)
+                report.rows_written[table] = int(rows[0][0]) if rows else 0
     except Exception as exc:  # counting is a report nicety: never fail a passed build over it
         logger.warning("could not count mart rows: {}", " ".join(str(exc).split())[:200])
 
@@ -305,21 +260,11 @@ def stale_marts(settings: Settings) -> list[str]:
     were (``posts.user_id`` → ``hunter_id``, ``launch_date``'s new rule), so they are rebuilt."""
     declared = {name: set(mart.columns) for name, mart in datadict.marts(project_dir(settings)).items()}
     try:
-        if destination.is_warehouse(settings):
-            if settings.destination != "postgres":
-                return []
-            rows = destination.query(
-                settings, "select table_name, column_name from information_schema.columns where table_schema = %s",
-                (warehouse.MARTS_SCHEMA,),
-            )
-            built: dict[str, set[str]] = {}
-            for table, column in rows:
-                built.setdefault(str(table), set()).add(str(column))
-        elif settings.db_path.is_file():  # read-only: never creates a file (_check_raw says what is missing)
-            with warehouse.opened(settings.db_path) as con:
-                built = {table: set(columns) for table, columns in warehouse.table_columns(con).items()}
-        else:
+        where = warehouse.open(settings)
+        if not where.readable or not where.exists():  # never creates a file (_check_raw says what is missing)
             return []
+        with where.reader() as db:
+            built = {table: set(columns) for table, columns in db.table_columns().items()}
     except Exception as exc:  # a nicety: dbt reports a database it cannot read itself
         logger.debug("could not compare the marts with their models: {}", exc)
         return []

@@ -13,7 +13,7 @@ from producthuntdb import warehouse
 from producthuntdb.errors import StageError
 from producthuntdb.export import run_export
 from producthuntdb.quality import run_gate
-from producthuntdb.quality.gate import GateFailed, read_marts
+from producthuntdb.quality.gate import GateFailed
 from producthuntdb.quality.suites import MART_SPECS
 from producthuntdb.serve import read_publication, run_serve
 from producthuntdb.settings import Settings
@@ -27,7 +27,7 @@ def _private(settings: Settings, data_dir: Path) -> Settings:
 
 
 def read_row_counts(db_path: Path) -> dict[str, int]:
-    return {name: table.rows for name, table in read_marts(db_path).items()}
+    return warehouse.mart_counts_of(db_path)
 
 
 def _break(settings: Settings) -> None:

@@ -17,10 +17,11 @@ import pytest
 from pydantic import SecretStr
 from typer.testing import CliRunner
 
-from producthuntdb import destination
+from producthuntdb import warehouse
 from producthuntdb.cli import app
 from producthuntdb.errors import ConfigError
 from producthuntdb.settings import Settings, load_settings
+from producthuntdb.warehouse import targets as destination
 from tests.plugins.warehouse import DBT_PROJECT_DIR
 
 pytestmark = pytest.mark.usefixtures("isolated_cli")
@@ -69,7 +70,7 @@ def _dbt_target(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> tuple[di
 
 def test_duckdb_is_the_default(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     settings = Settings(data_dir=tmp_path, environment="testing")
-    assert settings.destination == "duckdb" and not destination.is_warehouse(settings)
+    assert settings.destination == "duckdb" and warehouse.open(settings).has_served_file
     assert _resolved(destination.dlt_destination(settings)).credentials.database == str(settings.db_path)
     rendered, credentials = _dbt_target(settings, monkeypatch)
     assert credentials.type == "duckdb" and rendered["path"] == str(settings.db_path.resolve())

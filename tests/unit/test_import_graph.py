@@ -136,7 +136,7 @@ def test_the_emulator_is_imported_only_by_api_serve_and_the_demo() -> None:
 
 def test_duckdb_is_opened_only_by_the_warehouse_module() -> None:
     """``duckdb.connect`` is written in one place (serve's in-memory ATTACH host aside)."""
-    allowed = {"producthuntdb.warehouse", "producthuntdb.serve"}
+    allowed = {"producthuntdb.warehouse.files", "producthuntdb.serve"}
     callers = set()
     for path in ROOT.rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text("utf-8"))):
@@ -149,3 +149,80 @@ def test_duckdb_is_opened_only_by_the_warehouse_module() -> None:
             ):
                 callers.add(module_name(path))
     assert callers == allowed
+
+
+WAREHOUSE_PACKAGE = "producthuntdb.warehouse"
+DESTINATION_NAMES = frozenset({"duckdb", "postgres", "motherduck", "bigquery"})
+IMPLEMENTATIONS = frozenset({"DuckDBFile", "Server"})
+
+
+def destination_branches(tree: ast.AST) -> list[str]:
+    """What in ``tree`` decides by the configured destination instead of asking the warehouse.
+
+    Reading ``.destination`` (``settings.destination``), calling ``is_warehouse``, comparing with a
+    destination's name (``== "postgres"``, ``in ("motherduck", "bigquery")``), or naming an
+    implementation instead of calling ``warehouse.open``.
+    """
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and node.attr == "destination":
+            found.append(f"line {node.lineno}: reads .destination")
+        elif isinstance(node, ast.Name | ast.Attribute) and (
+            (node.id if isinstance(node, ast.Name) else node.attr) in {"is_warehouse", *IMPLEMENTATIONS}
+        ):
+            found.append(f"line {node.lineno}: names {node.id if isinstance(node, ast.Name) else node.attr}")
+        elif isinstance(node, ast.ImportFrom) and {a.name for a in node.names} & {"is_warehouse", *IMPLEMENTATIONS}:
+            found.append(f"line {node.lineno}: imports {', '.join(a.name for a in node.names)}")
+        elif isinstance(node, ast.Compare):
+            operands = [node.left, *node.comparators]
+            constants = {
+                c.value
+                for operand in operands
+                for c in (operand.elts if isinstance(operand, ast.Tuple | ast.List | ast.Set) else [operand])
+                if isinstance(c, ast.Constant)
+            }
+            if constants & DESTINATION_NAMES:
+                found.append(f"line {node.lineno}: compares with {', '.join(sorted(constants & DESTINATION_NAMES))}")
+    return found
+
+
+def test_the_destination_check_finds_each_kind_of_branch() -> None:
+    for snippet in (
+        "if settings.destination == 'duckdb': pass",
+        "x = is_warehouse(settings)",
+        "from producthuntdb.warehouse.server import Server",
+        "ok = name in ('motherduck', 'bigquery')",
+        "where = warehouse.DuckDBFile(settings)",
+    ):
+        assert destination_branches(ast.parse(snippet)), snippet
+    assert destination_branches(ast.parse("where = warehouse.open(settings)\nif where.has_served_file: pass")) == []
+
+
+def test_the_destination_is_decided_only_in_the_warehouse_package() -> None:
+    """``warehouse.open`` (and ``warehouse.targets`` for dlt/dbt/GX) pick by the destination; nothing else does."""
+    offenders = {}
+    for path in ROOT.rglob("*.py"):
+        name = module_name(path)
+        if name == WAREHOUSE_PACKAGE or name.startswith(WAREHOUSE_PACKAGE + "."):
+            continue
+        found = destination_branches(ast.parse(path.read_text("utf-8")))
+        if found:
+            offenders[name] = found
+    assert offenders == {}
+
+
+def test_the_warehouse_package_imports_only_what_lies_below_the_stages() -> None:
+    """It is reached from the stages, never the other way: it imports settings, errors and small helpers."""
+    edges = graph()
+    allowed = {
+        "producthuntdb.settings", "producthuntdb.errors", "producthuntdb.locks", "producthuntdb.serialize",
+        "producthuntdb.quality.duckdb_compat",
+    }
+    outside = {
+        (name, target)
+        for name, targets in edges.items()
+        if name == WAREHOUSE_PACKAGE or name.startswith(WAREHOUSE_PACKAGE + ".")
+        for target in targets
+        if not (target == WAREHOUSE_PACKAGE or target.startswith(WAREHOUSE_PACKAGE + ".")) and target not in allowed
+    }
+    assert outside == set()

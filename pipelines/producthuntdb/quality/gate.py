@@ -23,6 +23,8 @@ from producthuntdb.quality.dbtproject import future_tolerance_minutes, mart_name
 from producthuntdb.quality.suites import REDACTED, SPECS_BY_TABLE, MartSpec
 from producthuntdb.settings import Settings
 from producthuntdb.tracing import span
+from producthuntdb.warehouse import Warehouse
+from producthuntdb.warehouse.files import fingerprint
 
 MARTS_SCHEMA = warehouse.MARTS_SCHEMA
 DOCS_SITE = "producthuntdb"
@@ -71,51 +73,14 @@ def _gx_paths(settings: Settings) -> tuple[Path, Path]:
     return settings.data_dir / "gx" / "data_docs", settings.data_dir / "quality" / "summary.json"
 
 
-_MART_COLUMNS_SQL = (
-    "select table_name, column_name, data_type from information_schema.columns "
-    "where table_schema = ? and table_name in (select table_name from information_schema.tables "
-    "where table_schema = ? and table_type = 'BASE TABLE') order by table_name, ordinal_position"
-)
-
-
-def read_warehouse_marts(settings: Settings) -> dict[str, _Table]:
-    """``read_marts`` for a server destination (one connection, closed again)."""
-    from producthuntdb import destination
-
-    with destination.connect(settings) as con, con.cursor() as cur:
-        cur.execute(_MART_COLUMNS_SQL.replace("?", "%s"), (MARTS_SCHEMA, MARTS_SCHEMA))
-        columns: dict[str, dict[str, str]] = {}
-        for table, column, data_type in cur.fetchall():
-            columns.setdefault(table, {})[column] = data_type
-        tables = {}
-        for table, cols in columns.items():
-            cur.execute(f'select count(*) from {MARTS_SCHEMA}."{table}"')
-            result = cur.fetchone()
-            tables[table] = _Table(cols, int(result[0]) if result else 0)
-        return tables
-
-
-def read_marts(db_path: Path) -> dict[str, _Table]:
+def read_marts(where: Warehouse) -> dict[str, _Table]:
     """Column types and row counts of every table in ``marts`` (one short read-only connection)."""
-    if not db_path.is_file():
-        raise StageError(f"no database at {db_path}: run sync and build first")
-    with warehouse.opened(db_path) as con:
-        columns = warehouse.table_columns(con)
-        counts = warehouse.table_counts(con, MARTS_SCHEMA, list(columns))
+    if not where.exists():
+        raise StageError(f"no database at {where.describe()}: run sync and build first")
+    with where.reader() as db:
+        columns = db.table_columns()
+        counts = db.table_counts(MARTS_SCHEMA, list(columns))
     return {table: _Table(cols, counts[table]) for table, cols in columns.items()}
-
-
-def fingerprint(path: Path) -> str:
-    """``size:mtime_ns`` of the file and its WAL: changes whenever DuckDB writes the file."""
-    parts = []
-    for candidate in (path, path.with_name(path.name + ".wal")):
-        try:
-            stat = candidate.stat()
-        except OSError:
-            parts.append("-")
-            continue
-        parts.append(f"{stat.st_size}:{stat.st_mtime_ns}")
-    return "/".join(parts)
 
 
 def require_current(gate: GateReport, settings: Settings) -> None:
@@ -171,13 +136,11 @@ def run_gate(
     """Validate every mart; never raises for bad data (that is a failed report), only for unusable input."""
     started = time.monotonic()
     docs_dir, summary_path = _gx_paths(settings)
-    from producthuntdb import destination
-
-    where = destination.describe(settings)
-    on_warehouse = destination.is_warehouse(settings)
+    database = warehouse.open(settings)
+    where = database.describe()
     with span("gate", db=where):
-        checked = "" if on_warehouse else fingerprint(settings.db_path)  # a server has no file to fingerprint
-        tables = read_warehouse_marts(settings) if on_warehouse else read_marts(settings.db_path)
+        checked = database.fingerprint()
+        tables = read_marts(database)
         if not tables:
             raise StageError(f"{where} has no tables in schema '{MARTS_SCHEMA}': run build first")
         manifest = previous_manifest or settings.export_path / "manifest.json"
@@ -186,8 +149,8 @@ def run_gate(
         evaluated = len(failures) + len(set(previous) - {p.table for p in plans})
         docs_path: Path | None = None
         if plans:
-            gaps = _gaps_table(settings) if any(p.table == "posts" for p in plans) else None
-            gx_failures, gx_evaluated, docs_path = _validate(settings, plans, docs_dir, gaps)
+            gaps = _gaps_table(settings, database) if any(p.table == "posts" for p in plans) else None
+            gx_failures, gx_evaluated, docs_path = _validate(settings, database, plans, docs_dir, gaps)
             failures += gx_failures
             evaluated += gx_evaluated
     report = GateReport(
@@ -259,21 +222,15 @@ def _plan(
     return failures, skipped, plans
 
 
-def _gaps_table(settings: Settings) -> str | None:
+def _gaps_table(settings: Settings, where: Warehouse) -> str | None:
     """``raw._gaps`` when a sync recorded windows short of the API's totals (``source/ledger.py``)."""
-    from producthuntdb import destination
-
-    sql = "select count(*) from information_schema.tables where table_schema = ? and table_name = '_gaps'"
-    if destination.is_warehouse(settings):
-        rows = destination.query(settings, sql.replace("?", "%s"), (settings.dataset_name,))
-    else:
-        with warehouse.opened(settings.db_path) as con:
-            rows = con.execute(sql, [settings.dataset_name]).fetchall()
-    return f"{warehouse.quote_identifier(settings.dataset_name)}._gaps" if rows and rows[0][0] else None
+    with where.reader() as db:
+        found = db.has_table(settings.dataset_name, "_gaps")
+    return f"{warehouse.quote_identifier(settings.dataset_name)}._gaps" if found else None
 
 
 def _validate(
-    settings: Settings, plans: list[_Plan], docs_dir: Path, gaps: str | None = None
+    settings: Settings, where: Warehouse, plans: list[_Plan], docs_dir: Path, gaps: str | None = None
 ) -> tuple[list[Failure], int, Path]:
     os.environ["GX_ANALYTICS_ENABLED"] = "false"  # before GX is imported: no telemetry, ever
     import great_expectations as gx
@@ -281,10 +238,10 @@ def _validate(
     from great_expectations.core.run_identifier import RunIdentifier
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
-    from producthuntdb import destination
     from producthuntdb.logs import current_run_id
     from producthuntdb.quality.data_docs import localize_site
     from producthuntdb.quality.expectations import build_expectations, completeness
+    from producthuntdb.warehouse.targets import sqlalchemy_options, sqlalchemy_url
 
     docs_dir.mkdir(parents=True, exist_ok=True)
     context: Any = gx.get_context(mode="ephemeral")
@@ -297,16 +254,13 @@ def _validate(
             "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
         },
     )
-    warehouse = destination.is_warehouse(settings)
     try:
         source = context.data_sources.add_sql(
-            name="marts",
-            connection_string=destination.sqlalchemy_url(settings),
-            kwargs={} if warehouse else {"connect_args": {"read_only": True}},
+            name="marts", connection_string=sqlalchemy_url(settings), kwargs=sqlalchemy_options(settings)
         )
     except Exception as exc:  # GX wraps every driver error in its own TestConnectionError
         problem = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
-        raise StageError(settings.mask(f"GX cannot open {destination.describe(settings)}: {problem}")) from None
+        raise StageError(settings.mask(f"GX cannot open {where.describe()}: {problem}")) from None
     definitions = []
     for plan in plans:
         batch = source.add_table_asset(
@@ -350,10 +304,7 @@ def _validate(
                     samples.append((len(failures), run.suite_name, sample_sql))
                 failures.append(failure)
     if samples:
-        failures = (
-            _add_warehouse_samples(settings, failures, samples) if warehouse
-            else _add_samples(settings.db_path, failures, samples)
-        )
+        failures = _add_samples(where, failures, samples)
     return failures, evaluated, docs_dir / "index.html"
 
 
@@ -381,42 +332,19 @@ def _failure(suite: str, item: Any) -> tuple[Failure, str | None]:
 
 
 def _add_samples(
-    db_path: Path, failures: list[Failure], samples: list[tuple[int, str, str]]
+    where: Warehouse, failures: list[Failure], samples: list[tuple[int, str, str]]
 ) -> list[Failure]:
     """GX's SUMMARY format reports only a count for SQL checks: fetch up to 3 offending values."""
-    import duckdb
-
     failures = list(failures)
-    with warehouse.opened(db_path) as con:
+    with where.reader() as db:
         for index, table, sql in samples:
             query = sql.replace("{batch}", f"{MARTS_SCHEMA}.{warehouse.quote_identifier(table)}")
             try:
-                rows = con.execute(query + " limit 3").fetchall()
-                counted = con.execute(f"select count(*) from ({query}) as bad").fetchone()
-            except duckdb.Error:
-                continue
-            failures[index] = _with_sample(failures[index], rows, counted)
-    return failures
-
-
-def _add_warehouse_samples(
-    settings: Settings, failures: list[Failure], samples: list[tuple[int, str, str]]
-) -> list[Failure]:
-    """``_add_samples`` over a server destination's connection."""
-    from producthuntdb import destination
-
-    failures = list(failures)
-    with destination.connect(settings) as con, con.cursor() as cur:
-        for index, table, sql in samples:
-            query = sql.replace("{batch}", f'{MARTS_SCHEMA}."{table}"')
-            try:
-                cur.execute(query + " limit 3")
-                rows = cur.fetchall()
-                cur.execute(f"select count(*) from ({query}) as bad")
-                counted = cur.fetchone()
+                rows = db.query(query + " limit 3")
+                counted = db.query(f"select count(*) from ({query}) as bad")
             except Exception:  # a sample is a nicety: the failure stands without it
                 continue
-            failures[index] = _with_sample(failures[index], rows, counted)
+            failures[index] = _with_sample(failures[index], rows, counted[0] if counted else None)
     return failures
 
 

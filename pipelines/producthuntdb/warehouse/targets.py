@@ -1,13 +1,14 @@
-"""Where the data lives: one ``Settings.destination`` handed to dlt, dbt and the gate/export.
+"""The configured destination as dlt, dbt and Great Expectations take it.
 
 ``PRODUCTHUNT_DESTINATION`` is ``duckdb`` (the default: one local file), ``postgres``,
-``motherduck`` or ``bigquery``. This module is the only place that turns that setting into
+``motherduck`` or ``bigquery``. With :func:`producthuntdb.warehouse.open`, this module is the only
+place that looks at that setting; it turns it into
 
 * the dlt destination ``sync`` loads into (:func:`dlt_destination`),
 * the dbt target ``build`` runs (:func:`dbt_target` — a target in ``dbt_project/profiles.yml``
   that reads its connection from the environment :func:`dbt_env` sets), and
-* a SQLAlchemy URL for Great Expectations and a DB-API connection for everything else that reads
-  the warehouse (:func:`sqlalchemy_url`, :func:`connect`).
+* a SQLAlchemy URL for Great Expectations (:func:`sqlalchemy_url`); everything else reads through
+  the :class:`~producthuntdb.warehouse.base.Warehouse` interface.
 
 PostgreSQL is tested against a real server; MotherDuck and BigQuery are configuration recipes
 checked offline (README, "Running on a warehouse"): nobody ran them against the live services.
@@ -16,22 +17,18 @@ checked offline (README, "Running on a warehouse"): nobody ran them against the 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import quote, unquote, urlsplit
 
-from producthuntdb.errors import ConfigError, StageError
+from producthuntdb.errors import ConfigError
 
 if TYPE_CHECKING:
     from producthuntdb.settings import Settings
 
 DestinationName = Literal["duckdb", "postgres", "motherduck", "bigquery"]
 DESTINATIONS: tuple[str, ...] = ("duckdb", "postgres", "motherduck", "bigquery")
-WAREHOUSES = frozenset({"postgres", "motherduck", "bigquery"})
-"""Destinations that are a server, not a local file: no served file, no file lock."""
 EXTRAS = {"postgres": "postgres", "motherduck": "motherduck", "bigquery": "bigquery"}
 """The ``pip install 'producthuntdb[EXTRA]'`` each warehouse needs."""
 DBT_TARGETS = {"duckdb": "dev", "postgres": "postgres", "motherduck": "motherduck", "bigquery": "bigquery"}
@@ -75,10 +72,6 @@ class PostgresURL:
     def where(self) -> str:
         """How errors name the server: never with the password."""
         return f"postgresql://{self.user}@{self.host}:{self.port}/{self.database}"
-
-
-def is_warehouse(settings: Settings) -> bool:
-    return settings.destination in WAREHOUSES
 
 
 def postgres(settings: Settings) -> PostgresURL:
@@ -230,6 +223,11 @@ def sqlalchemy_url(settings: Settings) -> str:
     return connection_url(settings.db_path)
 
 
+def sqlalchemy_options(settings: Settings) -> dict[str, Any]:
+    """Engine arguments for :func:`sqlalchemy_url`: the DuckDB file is opened read-only (never its write lock)."""
+    return {"connect_args": {"read_only": True}} if settings.destination == "duckdb" else {}
+
+
 def connection_problem(settings: Settings, exc: BaseException) -> str:
     """One line for a failed connection to a warehouse: what failed, never the password."""
     message = " ".join(str(exc).split()) or exc.__class__.__name__
@@ -243,71 +241,3 @@ def connection_problem(settings: Settings, exc: BaseException) -> str:
     else:
         reason = message[:200]
     return settings.mask(f"cannot connect to {describe(settings)}: {reason}")
-
-
-@contextmanager
-def connect(settings: Settings) -> Iterator[Any]:
-    """A DB-API connection to a warehouse destination (autocommit, UTC session), closed on exit.
-
-    DuckDB files have their own reader (read-only, lock-aware) in the stages; this is for the
-    servers. Raises ``StageError`` with one line when the server cannot be reached.
-    """
-    if settings.destination != "postgres":
-        raise StageError(
-            f"reading {settings.destination} directly is not supported yet: only postgres is tested"
-        )
-    try:
-        import psycopg2
-    except ImportError:
-        raise StageError("the postgres destination needs `pip install 'producthuntdb[postgres]'`") from None
-    pg = postgres(settings)
-    try:
-        con = psycopg2.connect(
-            host=pg.host, port=pg.port, user=pg.user, password=pg.password, dbname=pg.database,
-            connect_timeout=10, options="-c TimeZone=UTC", application_name="producthuntdb",
-        )
-    except psycopg2.Error as exc:
-        raise StageError(connection_problem(settings, exc)) from None
-    con.autocommit = True
-    try:
-        yield con
-    finally:
-        con.close()
-
-
-def query(settings: Settings, sql: str, params: tuple[Any, ...] | list[Any] = ()) -> list[tuple[Any, ...]]:
-    """Rows of one statement on a warehouse (``%s`` placeholders)."""
-    with connect(settings) as con, con.cursor() as cur:
-        cur.execute(sql, tuple(params))
-        return [tuple(r) for r in cur.fetchall()] if cur.description else []
-
-
-@dataclass(frozen=True)
-class ServerFacts:
-    """What ``doctor`` reports about a PostgreSQL destination."""
-
-    version: str
-    version_num: int
-    user: str
-    database: str
-    can_create: bool
-    """The user may create the schemas a sync and a build need (or they exist and are writable)."""
-
-
-def postgres_facts(settings: Settings, schemas: tuple[str, ...]) -> ServerFacts:
-    """Version and rights of the configured PostgreSQL user; ``StageError`` when unreachable."""
-    with connect(settings) as con, con.cursor() as cur:
-        cur.execute(
-            "select current_setting('server_version'), current_setting('server_version_num')::int,"
-            " current_user, current_database(), has_database_privilege(current_database(), 'CREATE')"
-        )
-        version, number, user, database, can_create_schemas = cur.fetchone()
-        if not can_create_schemas:
-            cur.execute(
-                "select count(*) from pg_namespace where nspname = any(%s)"
-                " and has_schema_privilege(oid, 'CREATE')",
-                (list(schemas),),
-            )
-            writable = cur.fetchone()
-            can_create_schemas = bool(writable and writable[0] == len(schemas))
-    return ServerFacts(str(version), int(number), str(user), str(database), bool(can_create_schemas))

@@ -13,10 +13,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from producthuntdb import destination
 from producthuntdb.errors import StageError
 from producthuntdb.settings import Settings
-from producthuntdb.warehouse import quote_identifier
+from producthuntdb.warehouse.base import quote_identifier
+from producthuntdb.warehouse.server import ServerReader, connect
 
 BATCH_ROWS = 50_000
 MANIFEST_TYPES = {
@@ -54,17 +54,10 @@ def _arrow_type(data_type: str) -> Any:
 
 def mart_columns(cur: Any, schema: str) -> dict[str, dict[str, str]]:
     """Every table of ``schema`` with its public columns (``_``-prefixed bookkeeping left out)."""
-    cur.execute(
-        "select c.table_name, c.column_name, c.data_type from information_schema.columns c "
-        "join information_schema.tables t on t.table_schema = c.table_schema and t.table_name = c.table_name "
-        "where c.table_schema = %s and t.table_type = 'BASE TABLE' order by c.table_name, c.ordinal_position",
-        (schema,),
-    )
-    tables: dict[str, dict[str, str]] = {}
-    for table, column, data_type in cur.fetchall():
-        if not column.startswith("_"):
-            tables.setdefault(table, {})[column] = MANIFEST_TYPES.get(data_type, "VARCHAR")
-    return tables
+    return {
+        table: {name: MANIFEST_TYPES.get(data_type, "VARCHAR") for name, data_type in columns.items() if not name.startswith("_")}
+        for table, columns in ServerReader(cur).table_columns(schema).items()
+    }
 
 
 def csv_safe(batch: Any) -> Any:
@@ -119,7 +112,7 @@ def write_files(settings: Settings, tmp: Path, schema_name: str, formats: tuple[
     from producthuntdb.serialize import sha256_file
 
     entries: dict[str, Any] = {}
-    with destination.connect(settings) as con:
+    with connect(settings) as con:
         con.autocommit = False  # a named cursor lives inside a transaction
         try:
             with con.cursor() as cur:

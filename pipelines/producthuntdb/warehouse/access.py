@@ -4,7 +4,7 @@ DuckDB allows one writer per file, and a BI tool or a notebook may hold it; dlt 
 goes wrong in its own exceptions several layers deep. Every write (and sync's reads through dlt)
 goes through :func:`wait_for_lock`, which waits the way ``locks.wait_turn`` waits for any lock,
 and failures become one :class:`ProductHuntDBError` line through :func:`as_error` — a full disk
-said as such, never dlt's multi-line object dump. :func:`check_database` refuses a corrupt file
+said as such, never dlt's multi-line object dump. ``Warehouse.check_ready`` refuses a corrupt file
 (or an unreachable server) before a sync spends a single point.
 """
 
@@ -14,11 +14,10 @@ import errno
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from producthuntdb.destination import connection_problem, is_warehouse
 from producthuntdb.errors import ProductHuntDBError
 from producthuntdb.locks import Busy, wait_turn
 from producthuntdb.settings import Settings
-from producthuntdb.warehouse import DatabaseUnavailable, check_writable, database_problem, lock_holder
+from producthuntdb.warehouse.files import DatabaseUnavailable, lock_holder
 
 T = TypeVar("T")
 
@@ -86,34 +85,3 @@ def wait_for_lock(
             raise Busy(next((h for h in (_holder(e) for e in _chain(exc)) if h), None)) from None
 
     return wait_turn(settings, settings.db_path, doing, attempt, outcome)
-
-
-def check_database(settings: Settings) -> None:
-    """Refuse a corrupt file, and wait for a locked one (or reach the warehouse), before a single point is spent."""
-    if is_warehouse(settings):
-        _check_warehouse(settings)
-        return
-    if not settings.db_path.exists():
-        return
-    problem = database_problem(settings.db_path)
-    if problem is not None:
-        raise ProductHuntDBError(f"{problem}; sync will not write into it (nothing was harvested)")
-
-    try:
-        wait_for_lock(settings, "open it", lambda: check_writable(settings.db_path), outcome="nothing was harvested")
-    except DatabaseUnavailable as exc:
-        raise ProductHuntDBError(f"{exc}; nothing was harvested") from None
-
-
-def _check_warehouse(settings: Settings) -> None:
-    """Reach the warehouse before a single point is spent (one line when it cannot be reached)."""
-    if settings.destination != "postgres":
-        return  # MotherDuck/BigQuery: dlt reports connection problems at the first load
-    from producthuntdb import destination
-
-    try:
-        destination.query(settings, "select 1")
-    except ProductHuntDBError as exc:
-        raise ProductHuntDBError(f"{exc}; nothing was harvested") from None
-    except Exception as exc:
-        raise ProductHuntDBError(connection_problem(settings, exc) + "; nothing was harvested") from None

@@ -1,4 +1,4 @@
-"""The one place that opens DuckDB: connections, lock holders, mart listings, identifier quoting.
+"""The one place that opens DuckDB files: connections, lock holders, storage versions, mart listings.
 
 Every stage reaches the database through here, so the rules are written once: a file another
 process holds is reported with that process's PID and command line (never DuckDB's raw
@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 import shutil
 import struct
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,15 +22,15 @@ from typing import TYPE_CHECKING, Any
 from loguru import logger
 
 from producthuntdb.errors import StageError
+from producthuntdb.locks import describe_holder
+from producthuntdb.warehouse.base import MARTS_SCHEMA, SQLReader, quote_identifier, rows_as_records
 
 if TYPE_CHECKING:
     import duckdb
 
     from producthuntdb.settings import Settings
 
-MARTS_SCHEMA = "marts"
 LOCK_PATTERN = re.compile(r"Conflicting lock is held in (?P<exe>.+?) \(PID (?P<pid>\d+)\)")
-HOLDER_TEXT_LIMIT = 120
 HEADER_MAGIC = b"DUCK"
 READABLE_BY_CLIENTS = range(64, 69)
 """Storage version numbers DuckDB 1.4/1.5 clients (CLI, Node, JDBC) read: what the served file must be."""
@@ -46,11 +46,6 @@ class DatabaseUnavailable(StageError):
         self.holder = holder
         self.reason = reason
         """DuckDB's own first line, for callers that phrase the problem themselves."""
-
-
-def quote_identifier(name: str) -> str:
-    """``name`` as a double-quoted SQL identifier, so any table or column name is safe in a query."""
-    return '"' + name.replace('"', '""') + '"'
 
 
 def quote_literal(value: str | Path) -> str:
@@ -77,20 +72,6 @@ def lock_holder(error: BaseException | str) -> dict[str, Any] | None:
     except Exception:  # process gone, no permission, or psutil missing: the PID is enough
         pass
     return holder
-
-
-def describe_holder(holder: dict[str, Any]) -> str:
-    """``PID n (command line)``, the command line cut in the middle when long.
-
-    A BI tool's command line can be kilobytes of classpath; its head (the program) and its
-    tail (the script or file) are what tell a stuck sync from a notebook, and the error
-    stays one readable line.
-    """
-    what = " ".join(str(holder.get("cmdline") or holder.get("exe")).split())  # one line, even for `python -c` scripts
-    if len(what) > HOLDER_TEXT_LIMIT:
-        half = HOLDER_TEXT_LIMIT // 2
-        what = f"{what[:half]}…{what[-half:]}"
-    return f"PID {holder['pid']} ({what})"
 
 
 def open_problem(db: Path, error: BaseException) -> str:
@@ -231,6 +212,19 @@ def describe_storage_version(number: int | None) -> str:
     return f"{number} (newer than v1.5.0: DuckDB 1.x clients cannot open it)"
 
 
+def fingerprint(path: Path) -> str:
+    """``size:mtime_ns`` of the file and its WAL: changes whenever DuckDB writes the file."""
+    parts = []
+    for candidate in (path, path.with_name(path.name + ".wal")):
+        try:
+            stat = candidate.stat()
+        except OSError:
+            parts.append("-")
+            continue
+        parts.append(f"{stat.st_size}:{stat.st_mtime_ns}")
+    return "/".join(parts)
+
+
 def check_writable(path: Path) -> None:
     """An existing file can be opened for writing (``DatabaseUnavailable`` names who holds it); a missing one is fine."""
     if path.exists():
@@ -281,34 +275,37 @@ def _has_schema(path: Path, schema: str) -> bool:
 
 
 # ----------------------------------------------------------------------------- marts
+class DuckDBReader(SQLReader):
+    """A :class:`~producthuntdb.warehouse.base.Reader` over one DuckDB connection."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+
+    def _execute(self, sql: str, params: Sequence[Any]) -> duckdb.DuckDBPyConnection:
+        return self.con.execute(sql, list(params)) if params else self.con.execute(sql)
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        cursor = self._execute(sql, params)
+        return cursor.fetchall() if cursor.description else []
+
+    def records(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        cursor = self._execute(sql, params)
+        return rows_as_records(cursor.description, cursor.fetchall())
+
+
 def table_columns(con: duckdb.DuckDBPyConnection, schema: str = MARTS_SCHEMA) -> dict[str, dict[str, str]]:
     """Every base table of ``schema`` with its columns and types, in table and column order."""
-    rows = con.execute(
-        "select c.table_name, c.column_name, c.data_type from information_schema.columns c "
-        "join information_schema.tables t on t.table_catalog = c.table_catalog "
-        "and t.table_schema = c.table_schema and t.table_name = c.table_name "
-        "where c.table_catalog = current_database() and c.table_schema = ? and t.table_type = 'BASE TABLE' "
-        "order by c.table_name, c.ordinal_position",
-        [schema],
-    ).fetchall()
-    tables: dict[str, dict[str, str]] = {}
-    for table, column, data_type in rows:
-        tables.setdefault(str(table), {})[str(column)] = str(data_type)
-    return tables
+    return DuckDBReader(con).table_columns(schema)
 
 
 def table_counts(con: duckdb.DuckDBPyConnection, schema: str, tables: list[str]) -> dict[str, int]:
     """Rows of each named table of ``schema``."""
-    counts: dict[str, int] = {}
-    for table in tables:
-        row = con.execute(f"select count(*) from {quote_identifier(schema)}.{quote_identifier(table)}").fetchone()
-        counts[table] = int(row[0]) if row else 0
-    return counts
+    return DuckDBReader(con).table_counts(schema, tables)
 
 
 def mart_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     """Rows of every marts table: the one "list the marts and count them" of the project."""
-    return table_counts(con, MARTS_SCHEMA, sorted(table_columns(con)))
+    return DuckDBReader(con).mart_counts()
 
 
 def mart_counts_of(path: Path) -> dict[str, int]:
