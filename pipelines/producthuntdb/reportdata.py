@@ -341,12 +341,7 @@ def collect(settings: Settings) -> ReportData:
         )
     con = warehouse.connect(db)
     try:
-        marts = {
-            r[0]
-            for r in _rows(
-                con, "select table_name from information_schema.tables where table_schema = 'marts'"
-            )
-        }
+        marts = set(warehouse.table_columns(con))
         needed = {"posts", "daily_launches", "leaderboard_daily", "post_topics", "post_trajectory"}
         missing = sorted(needed - marts)
         if missing:
