@@ -1,7 +1,7 @@
 """The quality gate: one GX validation per mart, pushed down to DuckDB as SQL.
 
 Nothing is loaded into pandas: GX's SQL datasource compiles every expectation to queries that
-DuckDB answers over a read-only connection (through :mod:`duckdb_compat`). The context is
+DuckDB answers over a read-only connection (through :mod:`producthuntdb.warehouse.gx_duckdb`). The context is
 ephemeral (suites live in :mod:`suites`, not in YAML), and all validations run in one checkpoint
 whose only action renders Data Docs under ``DATA_DIR/gx/data_docs``.
 """
