@@ -16,7 +16,7 @@ import time
 import httpx
 
 from producthuntdb.emulator import EmulatorConfig, EmulatorServer
-from producthuntdb.emulator.server import Emulator
+from producthuntdb.emulator.app import Emulator
 
 QUERY = """
 query Page($after: String) {

@@ -1,5 +1,5 @@
--- No timestamp in any mart lies in the future (one day of slack for clock skew): a future
--- date means a time zone or parsing mistake.
+-- No timestamp in any mart lies in the future (var future_tolerance_minutes of slack for clock
+-- skew, the quality gate's too): a future date means a time zone or parsing mistake.
 {%- set marts = [] %}
 {%- for name in mart_names() %}{% do marts.append(ref(name)) %}{% endfor %}
 
@@ -10,7 +10,7 @@
 union all
 select '{{ relation.identifier }}.{{ column }} in the future' as problem
 from {{ relation }}
-where {{ adapter.quote(column) }} > {{ to_utc(dbt.current_timestamp()) }} + interval '1 day'
+where {{ adapter.quote(column) }} > {{ to_utc(dbt.current_timestamp()) }} + interval '{{ var("future_tolerance_minutes") }} minutes'
 {%- endfor %}
 {%- endfor %}
 {%- endif %}

@@ -216,7 +216,6 @@ def test_the_warehouse_package_imports_only_what_lies_below_the_stages() -> None
     edges = graph()
     allowed = {
         "producthuntdb.settings", "producthuntdb.errors", "producthuntdb.locks", "producthuntdb.serialize",
-        "producthuntdb.quality.duckdb_compat",
     }
     outside = {
         (name, target)

@@ -14,7 +14,7 @@ import duckdb
 import pytest
 import sqlalchemy as sa
 
-from producthuntdb.quality.duckdb_compat import connection_url
+from producthuntdb.warehouse.gx_duckdb import connection_url
 
 
 @pytest.fixture

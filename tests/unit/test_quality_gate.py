@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import json
+import shutil
 from pathlib import Path
 
 import duckdb
 import pytest
 
 from producthuntdb.quality import run_gate
+from producthuntdb.quality.dbtproject import mart_names
+from producthuntdb.quality.suites import SPECS_BY_TABLE
 from producthuntdb.settings import Settings
+from producthuntdb.transform import dbt_paths
 
 MARTS = """
 create schema marts;
@@ -127,3 +132,44 @@ def test_a_missing_required_mart_fails_and_freshness_is_opt_in(settings: Setting
     assert ("topics", "table exists") in found and ("post_topics", "table exists") in found
     freshness = next(f for f in report.failures if f.expectation == "freshness")
     assert "2026-09-01 20:00:00" in freshness.observed  # the newest post, far older than an hour
+
+
+def test_the_marts_and_the_future_tolerance_are_dbts(settings: Settings, tmp_path: Path) -> None:
+    # every mart dbt builds has a suite, and no suite is kept for a mart dbt does not build
+    assert set(mart_names(settings)) == set(SPECS_BY_TABLE)
+    # one future tolerance: the dbt variable its own test reads is the gate's, too
+    _sql(
+        settings,
+        "update marts.posts set created_at = now() + interval 90 minute, featured_at = null where post_id = '4'",
+    )
+    assert {(f.suite, f.expectation) for f in run_gate(settings).failures} == {("posts", "not in the future")}
+    project = tmp_path / "dbt_project"
+    shutil.copytree(settings.dbt_project_dir, project, ignore=shutil.ignore_patterns("target", "logs"))
+    yml = project / "dbt_project.yml"
+    yml.write_text(
+        yml.read_text("utf-8").replace("future_tolerance_minutes: 60", "future_tolerance_minutes: 120")
+    )
+    assert run_gate(settings.model_copy(update={"dbt_project_dir": project})).passed
+
+
+def test_the_gate_checks_the_marts_of_dbts_manifest(settings: Settings) -> None:
+    # the manifest of the data dir's last dbt run decides: a mart it does not list has no suite
+    manifest = dbt_paths(settings)[0] / "manifest.json"
+    manifest.parent.mkdir(parents=True)
+    nodes = {
+        f"model.producthuntdb.{name}": {
+            "resource_type": "model",
+            "package_name": "producthuntdb",
+            "name": name,
+            "config": {"schema": "marts"},
+        }
+        for name in set(SPECS_BY_TABLE) - {"post_links"}
+    }
+    manifest.write_text(json.dumps({"nodes": nodes}), "utf-8")
+    _sql(
+        settings,
+        "update marts.post_links set url = 'https://p10.example/?ref=producthunt' where post_id = '10'",
+    )
+
+    assert mart_names(settings) == tuple(sorted(node["name"] for node in nodes.values()))
+    assert run_gate(settings).passed

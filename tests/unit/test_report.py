@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import duckdb
 
-from producthuntdb.report import _leaderboard, people_charts
+from producthuntdb.reportdata import _leaderboard, people_charts
 
 
 def test_two_makers_of_one_name_are_two_bars() -> None:

@@ -26,17 +26,17 @@ from graphql import GraphQLError
 
 from producthuntdb.emulator.clock import iso, parse_datetime
 from producthuntdb.emulator.cursors import encode_cursor, page_window
-from producthuntdb.emulator.world import (
+from producthuntdb.emulator.records import (
     COMMENT_VOTE_ID_BASE,
     MAX_COMMENT_VOTES,
     USER_ID_BASE,
     VIEWER,
     Moment,
-    World,
     arrival_offsets,
     mix,
     visible_count,
 )
+from producthuntdb.emulator.world import World
 
 REDACTED = "[REDACTED]"
 PAGE_ARGS = ("first", "after", "last", "before")

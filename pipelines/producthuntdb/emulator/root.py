@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 from graphql import GraphQLError
 
+from producthuntdb.emulator.records import VIEWER
 from producthuntdb.emulator.resolvers import (
     CollectionNode,
     CommentNode,
@@ -28,7 +29,6 @@ from producthuntdb.emulator.resolvers import (
     post_node,
     user_node,
 )
-from producthuntdb.emulator.world import VIEWER
 
 POST_ORDERS = ("RANKING", "NEWEST", "FEATURED_AT", "VOTES")
 

@@ -19,8 +19,7 @@ import math
 import re
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
@@ -28,172 +27,32 @@ import numpy as np
 
 import producthuntdb.emulator.names as names
 from producthuntdb.emulator.clock import iso, to_epoch
-
-DAY = 86_400
-FUTURE_DAYS = 30
-GROWTH_SECONDS = 7 * DAY
-GROWTH_TAU = 0.9 * DAY
-LARGE_START = datetime(2013, 11, 24, tzinfo=UTC)
-POST_ID_BASE = 10_000
-USER_ID_BASE = 1_000
-COMMENT_ID_BASE = 1_000_000
-VOTE_ID_BASE = 100_000_000
-COMMENT_VOTE_ID_BASE = 10**12
-MAX_COMMENT_VOTES = 99
-VIEWER = 0
-"""User index of the token's owner: the one user redaction never hides."""
-_MASK64 = (1 << 64) - 1
-_STEPS = 64
-WEBSITE_TRACKING = (
-    "utm_campaign=producthunt-api&utm_medium=api-v2"
-    "&utm_source=Application%3A+ProductHuntDB+Emulator+%28ID%3A+4242%29"
+from producthuntdb.emulator.records import (
+    COMMENT_ID_BASE,
+    DAY,
+    FUTURE_DAYS,
+    GROWTH_SECONDS,
+    LARGE_START,
+    MAX_COMMENT_VOTES,
+    POST_ID_BASE,
+    SCALE_SPECS,
+    USER_ID_BASE,
+    VIEWER,
+    VOTE_ID_BASE,
+    VOTER_STEPS,
+    WEBSITE_TRACKING,
+    WIDE_TOPIC_SHARE,
+    CollectionStatic,
+    Moment,
+    PostStatic,
+    TopicStatic,
+    UserStatic,
+    dedupe_rows,
+    launch_times,
+    mix,
+    slugify,
+    visible_count,
 )
-"""What the real API appends to every ``website`` redirect (API_FACTS.md, #192): its ``utm_*``
-parameters name the calling application and its id — what a published dataset must strip."""
-WIDE_TOPIC_SHARE = 0.03
-"""Share of posts listed under 6-8 topics: more than a ``topics(first: 5)`` page shows."""
-
-
-@dataclass(frozen=True)
-class ScaleSpec:
-    """How big a world is and how its votes are distributed."""
-
-    posts: int
-    history_days: float | None
-    """None: from LARGE_START to now."""
-    users: int
-    """A prime: voters of a post are an arithmetic progression modulo it (see ``vote_user``)."""
-    collections: int
-    vote_median: float
-    vote_sigma: float
-
-
-SCALE_SPECS: dict[str, ScaleSpec] = {
-    "tiny": ScaleSpec(200, 30, 1_009, 16, 16, 0.9),
-    "small": ScaleSpec(3_000, 365, 10_007, 120, 38, 1.1),
-    "medium": ScaleSpec(50_000, 5 * 365, 100_003, 1_500, 38, 1.2),
-    "large": ScaleSpec(500_000, None, 400_009, 8_000, 32, 1.25),
-}
-
-
-def mix(*parts: int) -> int:
-    """splitmix64 over a tuple of ints: a stable hash (unlike ``hash()``, never randomised)."""
-    x = 0x9E3779B97F4A7C15
-    for part in parts:
-        x = (x ^ (part & _MASK64)) & _MASK64
-        x = (x + 0x9E3779B97F4A7C15) & _MASK64
-        z = x
-        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
-        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK64
-        x = z ^ (z >> 31)
-    return x
-
-
-def slugify(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
-
-
-@lru_cache(maxsize=4096)
-def arrival_offsets(count: int) -> np.ndarray:
-    """Seconds after creation at which items 0..count-1 arrive (sorted; the last at 7 days)."""
-    if count <= 0:
-        return np.zeros(0, dtype=np.int64)
-    share = np.arange(1, count + 1, dtype=np.float64) / count
-    scale = 1.0 - math.exp(-GROWTH_SECONDS / GROWTH_TAU)
-    offsets = np.ceil(-GROWTH_TAU * np.log1p(-share * scale))
-    return np.minimum(offsets, GROWTH_SECONDS).astype(np.int64)
-
-
-def visible_count(count: int, age: int) -> int:
-    """How many of ``count`` eventual items exist ``age`` seconds after creation."""
-    if age >= GROWTH_SECONDS:
-        return count
-    if age < 0 or count <= 0:
-        return 0
-    return int(np.searchsorted(arrival_offsets(count), age, side="right"))
-
-
-@dataclass(frozen=True, slots=True)
-class PostStatic:
-    """Everything about a post that never changes with the clock (cached per post)."""
-
-    index: int
-    id: str
-    name: str
-    tagline: str
-    description: str
-    slug: str
-    url: str
-    website: str
-    createdAt: str
-    created: int
-    featured_at: int | None
-    reviewsCount: int
-    reviewsRating: float
-    media: tuple[tuple[str, str, str | None], ...]
-    productLinks: tuple[dict[str, str], ...]
-    twitter_url: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class UserStatic:
-    index: int
-    id: str
-    name: str
-    username: str
-    headline: str | None
-    url: str
-    profileImage: str | None
-    coverImage: str | None
-    twitterUsername: str | None
-    websiteUrl: str | None
-    createdAt: str
-    isMaker: bool
-
-
-@dataclass(frozen=True, slots=True)
-class TopicStatic:
-    index: int
-    id: str
-    name: str
-    slug: str
-    description: str
-    url: str
-    image: str
-    createdAt: str
-    created: int
-    followersCount: int
-
-
-@dataclass(frozen=True, slots=True)
-class CollectionStatic:
-    index: int
-    id: str
-    name: str
-    tagline: str
-    description: str
-    url: str
-    coverImage: str | None
-    createdAt: str
-    created: int
-    featured_at: int | None
-    followersCount: int
-    curator: int
-
-
-@dataclass
-class Moment:
-    """What the clock-dependent queries need at one ``now``; computed once per distinct now."""
-
-    now: int
-    posts: int
-    """Posts existing (indices 0..posts-1)."""
-    votes: np.ndarray
-    comments: np.ndarray
-    featured: np.ndarray
-    collections: np.ndarray
-    """Indices of existing collections."""
-    orders: dict[str, np.ndarray]
 
 
 class World:
@@ -213,8 +72,8 @@ class World:
         self.start = start
         rate = spec.posts / ((self.initial_now - start) / DAY)
         future = round(rate * FUTURE_DAYS)
-        history = _launch_times(rng, spec.posts, start, self.initial_now - 1)
-        ahead = _launch_times(rng, future, self.initial_now + 1, self.initial_now + FUTURE_DAYS * DAY)
+        history = launch_times(rng, spec.posts, start, self.initial_now - 1)
+        ahead = launch_times(rng, future, self.initial_now + 1, self.initial_now + FUTURE_DAYS * DAY)
         self.created = np.concatenate([history, ahead])
         n = self.n_posts = len(self.created)
         if n > len(names.PREFIXES) * len(names.SUFFIXES) * len(names.EXTRAS):
@@ -234,10 +93,10 @@ class World:
         self.comment_base = COMMENT_ID_BASE + np.concatenate([[0], np.cumsum(self.final_comments)[:-1]])
         self.reviews = rng.poisson(np.where(self.is_featured, 1.5, 0.3)).astype(np.int64)
         # Voters/commenters: user (a + k*step) mod p, a distinct voter per vote of a post.
-        self.steps = rng.integers(1, spec.users, _STEPS).astype(np.int64)
+        self.steps = rng.integers(1, spec.users, VOTER_STEPS).astype(np.int64)
         self.step_inverse = np.array([pow(int(s), -1, spec.users) for s in self.steps], dtype=np.int64)
         self.vote_a = rng.integers(0, spec.users, n).astype(np.int64)
-        self.vote_step = rng.integers(0, _STEPS, n).astype(np.int64)
+        self.vote_step = rng.integers(0, VOTER_STEPS, n).astype(np.int64)
         self.comment_a = rng.integers(0, spec.users, n).astype(np.int64)
         self.n_users = spec.users
         self.maker_pool = max(2, int(spec.users * 0.35))
@@ -270,7 +129,7 @@ class World:
         n = self.n_posts
         counts = rng.choice(5, n, p=[0.2, 0.3, 0.25, 0.15, 0.1]) + 1
         matrix = rng.choice(t, (n, 5), p=self.topic_weights)
-        _dedupe_rows(rng, matrix, t, self.topic_weights)
+        dedupe_rows(rng, matrix, t, self.topic_weights)
         # Wide posts come from their own generator, so every other number of the world is unchanged.
         wide_rng = np.random.default_rng([self.seed, 613])
         wide = np.flatnonzero(wide_rng.random(n) < WIDE_TOPIC_SHARE)
@@ -286,7 +145,7 @@ class World:
         n = self.n_posts
         counts = rng.choice(4, n, p=[0.45, 0.3, 0.15, 0.1]) + 1
         matrix = rng.integers(0, self.maker_pool, (n, 4))
-        _dedupe_rows(rng, matrix, self.maker_pool, None)
+        dedupe_rows(rng, matrix, self.maker_pool, None)
         self.maker_ptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
         self.maker_flat = matrix[np.arange(4) < counts[:, None]].astype(np.int32)
         hunter_is_maker = rng.random(n) < 0.4
@@ -504,7 +363,7 @@ class World:
         return int((self.vote_a[i] + k * self.steps[self.vote_step[i]]) % self.n_users)
 
     def comment_user(self, i: int, k: int) -> int:
-        return int((self.comment_a[i] + k * self.steps[(self.vote_step[i] + 1) % _STEPS]) % self.n_users)
+        return int((self.comment_a[i] + k * self.steps[(self.vote_step[i] + 1) % VOTER_STEPS]) % self.n_users)
 
     def viewer_vote_position(self, indices: np.ndarray) -> np.ndarray:
         """For each post, the k of the viewer's vote (p when never): a modular inverse, no scan."""
@@ -703,51 +562,3 @@ class World:
             "post_makers": int(self.maker_ptr[m.posts]),
             "featured_posts": int(m.featured.sum()),
         }
-
-
-def _launch_times(rng: np.random.Generator, count: int, lo: int, hi: int) -> np.ndarray:
-    """``count`` strictly increasing second timestamps in [lo, hi] with weekday seasonality.
-
-    Weekdays carry about twice the launches of weekends, activity grows over the span, and
-    half of a day's launches cluster just after 07:00 UTC (00:01 Pacific, launch time).
-    """
-    if count <= 0:
-        return np.zeros(0, dtype=np.int64)
-    first_day, last_day = lo // DAY, hi // DAY
-    days = np.arange(first_day, last_day + 1)
-    weekday = (days + 3) % 7  # 1970-01-01 was a Thursday; 0 = Monday
-    factor = np.array([1.15, 1.2, 1.2, 1.15, 1.0, 0.6, 0.55])[weekday]
-    trend = 0.5 + (days - first_day + 0.5) / max(1, len(days))
-    span = np.minimum((days + 1) * DAY, hi + 1) - np.maximum(days * DAY, lo)
-    weights = factor * trend * span
-    per_day = rng.multinomial(count, weights / weights.sum())
-    day_of = np.repeat(days, per_day)
-    launch_hour = rng.random(count) < 0.5
-    seconds = np.where(
-        launch_hour, 7 * 3600 + 60 + rng.integers(0, 3 * 3600, count), rng.integers(0, DAY, count)
-    )
-    times = day_of * DAY + seconds
-    width = max(1, min(DAY, hi - lo - count))
-    outside = (times < lo) | (times > hi - count)
-    times[outside] = lo + (times[outside] % width)
-    times = np.sort(times)
-    steps = np.arange(count)
-    times = np.maximum.accumulate(times - steps) + steps
-    return times.astype(np.int64)
-
-
-def _dedupe_rows(rng: np.random.Generator, matrix: np.ndarray, size: int, p: np.ndarray | None) -> None:
-    """Redraw entries equal to an earlier entry of the same row until each row is distinct."""
-    columns = matrix.shape[1]
-    for j in range(1, columns):
-        for _ in range(50):
-            duplicate = np.zeros(matrix.shape[0], dtype=bool)
-            for k in range(j):
-                duplicate |= matrix[:, j] == matrix[:, k]
-            if not duplicate.any():
-                break
-            matrix[duplicate, j] = rng.choice(size, int(duplicate.sum()), p=p)
-        else:
-            for row in np.nonzero(duplicate)[0].tolist():
-                taken = set(matrix[row, :j].tolist())
-                matrix[row, j] = next(x for x in range(size) if x not in taken)

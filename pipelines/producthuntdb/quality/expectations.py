@@ -12,7 +12,8 @@ from typing import Any
 
 import great_expectations.expectations as gxe
 
-from producthuntdb.quality.suites import FUTURE_TOLERANCE_MINUTES, REDACTED, TRACKING_REGEX, MartSpec
+from producthuntdb.quality.dbtproject import future_tolerance_minutes
+from producthuntdb.quality.suites import REDACTED, TRACKING_REGEX, MartSpec
 from producthuntdb.settings import Settings
 from producthuntdb.warehouse import quote_identifier
 
@@ -55,6 +56,7 @@ def build_expectations(
     if spec is None:
         return out
     has = columns.__contains__
+    tolerance_seconds = future_tolerance_minutes(settings) * 60
     for key in spec.key:
         out.append(gxe.ExpectColumnToExist(column=key))
         if has(key):
@@ -89,7 +91,7 @@ def build_expectations(
     ]
     out += [
         _rows(
-            f"extract(epoch from {quote_identifier(c)}) <= extract(epoch from now()) + {FUTURE_TOLERANCE_MINUTES * 60}",
+            f"extract(epoch from {quote_identifier(c)}) <= extract(epoch from now()) + {tolerance_seconds}",
             c,
             "<= now",
             "not in the future",

@@ -1,7 +1,7 @@
 """The quality gate: one GX validation per mart, pushed down to DuckDB as SQL.
 
 Nothing is loaded into pandas: GX's SQL datasource compiles every expectation to queries that
-DuckDB answers over a read-only connection (through :mod:`duckdb_compat`). The context is
+DuckDB answers over a read-only connection (through :mod:`producthuntdb.warehouse.gx_duckdb`). The context is
 ephemeral (suites live in :mod:`suites`, not in YAML), and all validations run in one checkpoint
 whose only action renders Data Docs under ``DATA_DIR/gx/data_docs``.
 """
@@ -19,7 +19,8 @@ from loguru import logger
 
 from producthuntdb import warehouse
 from producthuntdb.errors import StageError
-from producthuntdb.quality.suites import FUTURE_TOLERANCE_MINUTES, MART_SPECS, REDACTED, MartSpec
+from producthuntdb.quality.dbtproject import future_tolerance_minutes, mart_names
+from producthuntdb.quality.suites import REDACTED, SPECS_BY_TABLE, MartSpec
 from producthuntdb.settings import Settings
 from producthuntdb.tracing import span
 from producthuntdb.warehouse import Warehouse
@@ -144,7 +145,7 @@ def run_gate(
             raise StageError(f"{where} has no tables in schema '{MARTS_SCHEMA}': run build first")
         manifest = previous_manifest or settings.export_path / "manifest.json"
         previous = {} if allow_shrink else previous_row_counts(manifest)
-        failures, skipped, plans = _plan(tables, previous)
+        failures, skipped, plans = _plan(tables, previous, mart_names(settings))
         evaluated = len(failures) + len(set(previous) - {p.table for p in plans})
         docs_path: Path | None = None
         if plans:
@@ -164,7 +165,7 @@ def run_gate(
         db_path=settings.db_path,
         fingerprint=checked,
     )
-    _write_summary(report, manifest if not allow_shrink else None)
+    _write_summary(report, manifest if not allow_shrink else None, future_tolerance_minutes(settings))
     logger.bind(stage="check").info(
         "gate {} ({} expectations, {} failed) in {:.1f}s",
         "passed" if report.passed else "failed",
@@ -184,13 +185,14 @@ class _Plan:
 
 
 def _plan(
-    tables: dict[str, _Table], previous: dict[str, int]
+    tables: dict[str, _Table], previous: dict[str, int], marts: tuple[str, ...]
 ) -> tuple[list[Failure], list[str], list[_Plan]]:
-    """Decide which suites run; missing required marts and shrunk unsuited marts fail right here."""
+    """Decide which suites run over dbt's ``marts``; missing required marts and shrunk unsuited marts fail here."""
     failures: list[Failure] = []
     skipped: list[str] = []
     plans: list[_Plan] = []
-    for spec in MART_SPECS:
+    specs = [SPECS_BY_TABLE[name] for name in marts if name in SPECS_BY_TABLE]
+    for spec in specs:
         table = tables.get(spec.table)
         recorded = previous.get(spec.table)
         if spec.optional and not recorded and (table is None or table.rows == 0):
@@ -202,7 +204,7 @@ def _plan(
             )
             continue
         plans.append(_Plan(spec.table, spec, table.columns, recorded if spec.row_floor else None))
-    suited = {spec.table for spec in MART_SPECS}
+    suited = {spec.table for spec in specs}
     for name, rows in sorted(previous.items()):
         if name in suited:
             continue
@@ -380,7 +382,7 @@ def _observed(result: dict[str, Any]) -> str:
     return str(result.get("observed_value"))
 
 
-def _write_summary(report: GateReport, manifest: Path | None) -> None:
+def _write_summary(report: GateReport, manifest: Path | None, tolerance_minutes: int) -> None:
     payload = {
         "passed": report.passed,
         "elapsed_seconds": round(report.elapsed, 3),
@@ -391,7 +393,7 @@ def _write_summary(report: GateReport, manifest: Path | None) -> None:
         "docs_path": str(report.docs_path) if report.docs_path else None,
         "previous_manifest": str(manifest) if manifest and manifest.is_file() else None,
         "redacted_marker": REDACTED,
-        "future_tolerance_minutes": FUTURE_TOLERANCE_MINUTES,
+        "future_tolerance_minutes": tolerance_minutes,
         "db_path": str(report.db_path) if report.db_path else None,
         "fingerprint": report.fingerprint,
     }

@@ -218,7 +218,7 @@ def sqlalchemy_url(settings: Settings) -> str:
     if settings.destination == "bigquery":
         path, info = _bigquery_keyfile(settings)
         return f"bigquery://{settings.bigquery_project or info['project_id']}?credentials_path={quote(str(path))}"
-    from producthuntdb.quality.duckdb_compat import connection_url
+    from producthuntdb.warehouse.gx_duckdb import connection_url
 
     return connection_url(settings.db_path)
 
