@@ -6,7 +6,7 @@ whose working directory belongs to this database file, finish any load package a
 failed run left behind, then take the position from the database itself (dlt state restored
 from the destination), so local leftovers can never be ahead of what is stored.
 
-Then the ``producthunt`` source (``source/``) runs phase by phase, one *chunk* at a time:
+Then the ``harvest`` source (``source/``) runs phase by phase, one *chunk* at a time:
 ``extract → normalize → load`` of a fresh source whose resources resume from the state the
 previous chunk committed — the position is in the same load package as the rows it covers.
 A SIGKILL loses at most the chunk in flight; a load that fails stops the run with the package
@@ -39,8 +39,8 @@ from producthuntdb.loader import Loader, make_pipeline, pipelines_dir
 from producthuntdb.rawquery import RawQuery
 from producthuntdb.savedstate import stored_prices
 from producthuntdb.settings import Settings
-from producthuntdb.source import PHASE_FETCHERS, phases, price_book, producthunt, read_position
-from producthuntdb.source.helpers import HarvestRun, ts
+from producthuntdb.source import PHASE_FETCHERS, harvest, phases, price_book, read_position
+from producthuntdb.source.helpers import ChunkLimits, HarvestRun, ts
 from producthuntdb.syncmodel import WITH_CHOICES, SyncOptions, SyncReport
 from producthuntdb.tracing import span
 
@@ -79,7 +79,7 @@ def _harvest(run: HarvestRun, loader: Loader) -> None:
         while not run.interrupted and not run.finished.issuperset(fetchers):
             pages, finished = run.stats.pages, len(run.finished)
             run.new_chunk()
-            loader.load(producthunt(run).with_resources(*selected))
+            loader.load(harvest(run).with_resources(*selected))
             # a chunk that only finished resources made progress too: one that waits for another
             # (membership waits for the topic list) runs in the next chunk
             stuck = run.stats.pages == pages and len(run.finished) == finished
@@ -109,14 +109,12 @@ def run_sync(settings: Settings, options: SyncOptions) -> SyncReport:
             lookback_hours=lookback, refresh_hours=settings.topics_refresh_hours,
             redacted_retry_days=settings.redacted_user_retry_days, sweep_share=settings.sweep_share,
             with_=frozenset(options.with_),
-            full_refresh=options.full_refresh, since=_utc(options.since), chunk_pages=max(1, options.chunk_pages),
+            full_refresh=options.full_refresh, since=_utc(options.since), limits=ChunkLimits(pages=max(1, options.chunk_pages)),
             on_page=progress.update,
         )
-        newest = run.fetch("newest_post")  # proves the token before anything is created on disk
+        run.find_newest()  # proves the token before anything is created on disk
         if run.error is not None:
             raise run.error
-        nodes = newest["posts"]["nodes"] if newest else []
-        run.newest = ts(nodes[0]["createdAt"]) if nodes else None
         where.prepare()  # the working file created in the storage version DuckDB 1.x clients read
         try:
             pipeline = make_pipeline(settings)
@@ -200,7 +198,7 @@ def _record(loader: Loader, run: HarvestRun, report: SyncReport, error: ProductH
     run.finished.update(PHASE_FETCHERS)  # only the record is selected: let it through
     run.error = run.stop_reason = None
     try:
-        loader.load(producthunt(run).with_resources("_sync_runs"), chunk=False)
+        loader.load(harvest(run).with_resources("_sync_runs"), chunk=False)
     except ProductHuntDBError as exc:
         if error is None:
             report.status, report.stop_reason = "failed", str(exc)[:500]

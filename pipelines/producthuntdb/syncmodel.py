@@ -14,8 +14,7 @@ from typing import Any
 
 from producthuntdb.errors import ConfigError
 from producthuntdb.source.helpers import CHUNK_PAGES, iso
-
-WITH_CHOICES = frozenset({"comments", "votes", "media"})
+from producthuntdb.source.helpers import WITH_CHOICES as WITH_CHOICES
 
 
 @dataclass
@@ -32,7 +31,7 @@ class SyncOptions:
     progress: bool | None = None
     chunk_pages: int = CHUNK_PAGES
     """Pages fetched between two loads, at most: a SIGKILL loses no more (nor more than
-    ``HarvestRun.chunk_seconds`` of fetching, nor more than one rate window)."""
+    ``ChunkLimits.seconds`` of fetching, nor more than one rate window)."""
     backoff_base: float | None = None
     """First retry wait in seconds (None: 0.05 s against a local emulator, 1 s otherwise)."""
 

@@ -13,6 +13,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from producthuntdb.source.helpers import ChunkLimits
 from producthuntdb.source.membership import MAX_ALIASES, PROBES_PER_REQUEST, scan_due, topic_links
 from producthuntdb.source.times import iso, ts
 from producthuntdb.source.windows import BOUNDARY, PRODUCT_HUNT_EPOCH, new_state
@@ -65,7 +66,7 @@ def scan(world: World, loaded: set[str], state: dict[str, Any], chunk_pages: int
     """Run ``topic_links`` chunk after chunk until it finishes: the links, and the API's log."""
     api, tables = topics_api(world, remaining), raw(world, loaded, counts)
     links: list[tuple[str, str]] = []
-    with harvest_run(api, tables, chunk_pages=chunk_pages) as run:
+    with harvest_run(api, tables, limits=ChunkLimits(pages=chunk_pages)) as run:
         for _ in range(500):
             run.new_chunk()
             links += [(r["post_id"], r["topic_id"]) for rows in topic_links(run, state) for r in rows]

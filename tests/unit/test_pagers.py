@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from producthuntdb.api.client import PAGE_CAP
 from producthuntdb.api.queries import batched_topic_posts_query
 from producthuntdb.source.guards import DOUBTS_BELIEVED
-from producthuntdb.source.helpers import paginate, paginate_aliased
+from producthuntdb.source.helpers import ChunkLimits, paginate, paginate_aliased
 from tests.unit.harvest_fakes import FakeApi, connection, harvest_run
 
 FAST = settings(max_examples=30, deadline=None)
@@ -123,7 +123,7 @@ def read_all(topics: Topics, api: FakeApi, todo: list[list[Any]], batch: int, ch
         return [(entry, {"topic": entry[1], "first": PAGE_CAP}) for entry in todo[:batch]]
 
     got: list[str] = []
-    with harvest_run(api, chunk_pages=chunk_pages) as run:
+    with harvest_run(api, limits=ChunkLimits(pages=chunk_pages)) as run:
         for _ in range(200):
             run.new_chunk()
             pages = paginate_aliased(run, "topics_posts", todo, plan, batched_topic_posts_query, {})

@@ -27,8 +27,11 @@ fails leaves both pending, a killed run loses both. What the API was seen to cha
 (``api/prices.py``) is source state too (key ``prices``, written by ``_prices`` at the end of
 every chunk): the next run prices its first request with it. Rows are the API's nodes; dlt's
 ``snake_case`` naming convention turns ``votesCount`` into ``votes_count`` and the column
-hints of ``contract.py`` type them. Requests go through ``HarvestRun.fetch`` (the budget
-governor beneath), which also ends a resource at a chunk boundary (``helpers.py``).
+hints of ``contract.py`` type them. Requests go through ``run.fetch`` (``fetcher.py``, the budget
+governor beneath); ``run.chunk_full()`` ends a resource at a chunk boundary when ``sync`` set limits.
+
+Two sources share these resources: ``producthunt(...)``, configured like a verified source and run
+by plain dlt in one load (``plain.py``), and ``harvest(run)``, one chunk of ``sync``'s run.
 """
 
 from __future__ import annotations
@@ -38,19 +41,36 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import dlt
+from dlt.common.exceptions import PipelineStateNotAvailable
 from dlt.extract.resource import DltResource
 from loguru import logger
 
 from producthuntdb.api.client import PAGE_CAP
 from producthuntdb.api.queries import batched_users_query
+from producthuntdb.settings import DEFAULT_API_URL
 from producthuntdb.source.contract import TABLES, post_row
-from producthuntdb.source.helpers import HarvestRun, iso, loaded_outside, paginate, ts
+from producthuntdb.source.helpers import DbQuery, HarvestRun, iso, loaded_outside, paginate, ts
 from producthuntdb.source.ledger import REASK_PAGE_SIZE, close_or_reask, tally
-from producthuntdb.source.membership import scan_due, topic_links
-from producthuntdb.source.quarantine import posts_connection, retry_quarantined, set_aside
+from producthuntdb.source.membership import topic_links
+from producthuntdb.source.plain import plain_run
+from producthuntdb.source.quarantine import posts_connection, retry_quarantined
+from producthuntdb.source.steps import (
+    MISSING_USERS_SQL,
+    Rows,
+    children,
+    countable,
+    emit,
+    estimate_posts,
+    loadable,
+    metrics,
+    missing_topics,
+    note_children,
+    real_users,
+    redacted_users,
+    stale,
+)
 from producthuntdb.source.sweep import RESOURCE as SWEEP
 from producthuntdb.source.sweep import sweep_pages
-from producthuntdb.source.values import screen_post
 from producthuntdb.source.windows import (
     BOUNDARY,
     PRODUCT_HUNT_EPOCH,
@@ -58,7 +78,6 @@ from producthuntdb.source.windows import (
     new_state,
     note_page,
     plan_window,
-    remaining_ranges,
     start_of_next_window,
     window_variables,
 )
@@ -67,7 +86,6 @@ SOURCE_NAME = "producthunt"
 STATE_KEY = "harvest"
 PRICES_KEY = "prices"
 USERS_PER_REQUEST = 20
-Rows = list[dict[str, Any]]
 
 MAIN_PHASE = (
     ("topics", "post_pages", "topic_links", "recent_post_counts", SWEEP, "collection_nodes"),
@@ -121,14 +139,44 @@ def read_prices(pipeline_state: dict[str, Any]) -> dict[str, Any] | None:
     return dict(saved) if saved else None
 
 
-def _stale(run: HarvestRun, state: dict[str, Any], key: str) -> bool:
-    last = ts(state.get(key))
-    return last is None or run.observed_at - last >= timedelta(hours=run.refresh_hours)
+@dlt.source(name=SOURCE_NAME, section=SOURCE_NAME, max_table_nesting=0, root_key=False)
+def producthunt(
+    token: str = dlt.secrets.value,
+    api_url: str = DEFAULT_API_URL,
+    with_: Sequence[str] = (),
+    full_refresh: bool = False,
+    since: datetime | None = None,
+    db_query: DbQuery | None = None,
+) -> Sequence[DltResource]:
+    """The Product Hunt API v2 as raw tables: ``dlt.pipeline(...).run(producthunt())`` harvests what
+    is new since the last run (everything, the first time) in one load, resuming a stopped run.
+
+    ``token`` is ``[sources.producthunt] token`` in ``.dlt/secrets.toml`` (or
+    ``SOURCES__PRODUCTHUNT__TOKEN``); ``with_`` adds ``comments``, ``votes`` or ``media``;
+    ``full_refresh`` starts the position afresh, ``since`` from that date. Other options (look-back,
+    budget share, timeouts) are ``Settings`` as for ``producthuntdb sync``, which drives the same
+    resources chunk by chunk (``harvest``). ``db_query`` reads the raw tables loaded so far; the
+    default reads the running pipeline's DuckDB dataset (``plain.py``). The first request (3 points)
+    is made here, so a bad token fails at once.
+    """
+    # the resources run in the order given (membership after the topics list, ``resources``);
+    # dlt's default interleaves them. Scoped to this source's config section.
+    dlt.config[f"sources.{SOURCE_NAME}.extract.next_item_mode"] = "fifo"
+    try:  # what earlier runs learned the API charges (read-only here; no pipeline yet: learned again)
+        prices = dlt.current.source_state().get(PRICES_KEY)
+    except PipelineStateNotAvailable:
+        prices = None
+    return resources(plain_run(token, api_url, with_, full_refresh, since, db_query, prices))
 
 
 @dlt.source(name=SOURCE_NAME, max_table_nesting=0, root_key=False)
-def producthunt(run: HarvestRun) -> Sequence[DltResource]:
-    """The Product Hunt source for one chunk of ``run``; see the module docstring."""
+def harvest(run: HarvestRun) -> Sequence[DltResource]:
+    """One chunk of ``sync``'s run: the same resources, bounded by ``run.limits`` (``sync.py``)."""
+    return resources(run)
+
+
+def resources(run: HarvestRun) -> Sequence[DltResource]:
+    """The resources of the source for ``run``, in the order they are extracted; see the module docstring."""
 
     # -- posts ------------------------------------------------------------------------------
     @dlt.resource(selected=False)
@@ -141,7 +189,7 @@ def producthunt(run: HarvestRun) -> Sequence[DltResource]:
             return
         if not run.estimated:
             run.estimated = True
-            _estimate_posts(run, state, newest)
+            estimate_posts(run, state, newest)
         yield from retry_quarantined(run)
         while not run.chunk_full():
             if state.get("window") is None:
@@ -163,7 +211,7 @@ def producthunt(run: HarvestRun) -> Sequence[DltResource]:
 
             counted = tally(run, state["window"])
             for connection in paginate(run, run.post_query("posts_page"), variables, ("posts",), cursor=cursor, fetch_page=fetch_page):
-                nodes = _loadable(run, counted.take(connection["nodes"], connection.get("set_aside") or []), variables)
+                nodes = loadable(run, counted.take(connection["nodes"], connection.get("set_aside") or []), variables)
                 info = connection["pageInfo"]
                 # Within a run the next chunk goes on with the cursor; a later run resumes from
                 # resume_before instead (a cursor is an offset: it could skip posts in between).
@@ -188,13 +236,15 @@ def producthunt(run: HarvestRun) -> Sequence[DltResource]:
 
     @dlt.transformer(name="posts", **TABLES["posts"].hints())
     def posts(page: Rows) -> Iterator[Rows]:
-        yield _emit(run, "posts", [post_row(node) for node in page])
+        for node in page:
+            note_children(run, node["id"], node["createdAt"], node["commentsCount"], node["votesCount"])
+        yield emit(run, "posts", [post_row(node) for node in page])
 
     @dlt.transformer(name="retried_topics", table_name="post_topics", **TABLES["post_topics"].hints())
     def retried_topics(page: Rows) -> Iterator[Rows]:
         """The topics a post read alone brings (``post.graphql``: a quarantined post that now
         resolves, whose range the membership scan passed while it could not be read)."""
-        yield _emit(run, "post_topics", [
+        yield emit(run, "post_topics", [
             {"post_id": node["id"], "topic_id": topic["id"]}
             for node in page if "topics" in node
             for topic in node["topics"]["nodes"]
@@ -202,7 +252,7 @@ def producthunt(run: HarvestRun) -> Sequence[DltResource]:
 
     @dlt.transformer(name="post_makers", **TABLES["post_makers"].hints())
     def post_makers(page: Rows) -> Iterator[Rows]:
-        yield _emit(run, "post_makers", [
+        yield emit(run, "post_makers", [
             {"post_id": node["id"], "position": position, "maker_id": maker["id"]}
             for node in page
             for position, maker in enumerate(node["makers"])
@@ -211,7 +261,7 @@ def producthunt(run: HarvestRun) -> Sequence[DltResource]:
     @dlt.transformer(name="post_links", **TABLES["post_links"].hints())
     def post_links(page: Rows) -> Iterator[Rows]:
         """The product's own links (``website`` is a producthunt.com redirect): its domain comes from these."""
-        yield _emit(run, "post_links", [
+        yield emit(run, "post_links", [
             {"post_id": node["id"], "position": position, **link}
             for node in page
             for position, link in enumerate(node.get("productLinks") or [])
@@ -219,7 +269,7 @@ def producthunt(run: HarvestRun) -> Sequence[DltResource]:
 
     @dlt.transformer(name="post_metrics", **TABLES["post_metrics"].hints())
     def post_metrics(page: Rows) -> Iterator[Rows]:
-        yield _emit(run, "post_metrics", [_metrics(run, node, run.api_now()) for node in page])
+        yield emit(run, "post_metrics", [metrics(run, node, run.api_now()) for node in page])
 
     @dlt.resource(name="_gaps", **TABLES["_gaps"].hints())
     def gaps() -> Iterator[Rows]:
@@ -251,7 +301,7 @@ def producthunt(run: HarvestRun) -> Sequence[DltResource]:
             for connection in paginate(run, "post_counts", variables, ("posts",), elastic=True, strays=strays):
                 page = [
                     node for node in connection["nodes"]
-                    if node.get("id") is not None and node["id"] not in run.fetched_posts and _countable(node, now)
+                    if node.get("id") is not None and node["id"] not in run.fetched_posts and countable(node, now)
                 ]
                 run.stats.posts_refreshed += len(page)
                 if page:
@@ -277,11 +327,12 @@ def producthunt(run: HarvestRun) -> Sequence[DltResource]:
                 featured_at=ts(fresh.get("featuredAt")),
             )
             rows.append(row)
-        yield _emit(run, "posts", rows)
+            note_children(run, row["id"], row["created_at"], row["comments_count"], row["votes_count"])
+        yield emit(run, "posts", rows)
 
     @dlt.transformer(name="refreshed_metrics", table_name="post_metrics", **TABLES["post_metrics"].hints())
     def refreshed_metrics(page: Rows) -> Iterator[Rows]:
-        yield _emit(run, "post_metrics", [_metrics(run, node, run.api_now()) for node in page])
+        yield emit(run, "post_metrics", [metrics(run, node, run.api_now()) for node in page])
 
     @dlt.resource(name=SWEEP, selected=False)
     def post_sweep() -> Iterator[Rows]:
@@ -289,8 +340,8 @@ def producthunt(run: HarvestRun) -> Sequence[DltResource]:
         cannot be stored are left as they are, as the look-back does."""
         now = run.api_now()
         for page in sweep_pages(run, position(run)):
-            if countable := [node for node in page if _countable(node, now)]:
-                yield countable
+            if kept := [node for node in page if countable(node, now)]:
+                yield kept
 
     # -- topic membership ---------------------------------------------------------------------
     @dlt.resource(name="topic_links", table_name="post_topics", **TABLES["post_topics"].hints())
@@ -301,7 +352,7 @@ def producthunt(run: HarvestRun) -> Sequence[DltResource]:
         if "topic_links" in run.finished or not run.finished.issuperset({"post_pages", "topics"}):
             return
         for rows in topic_links(run, state):
-            yield _emit(run, "post_topics", rows)
+            yield emit(run, "post_topics", rows)
 
     # -- topics and collections ---------------------------------------------------------------
     @dlt.resource(name="topics", **TABLES["topics"].hints())
@@ -313,8 +364,8 @@ def producthunt(run: HarvestRun) -> Sequence[DltResource]:
         if "topics" in run.finished or "post_pages" not in run.finished or run.chunk_full():
             return
         cursor = state.get("topics_cursor")
-        if cursor is None and not _stale(run, state, "topics_refreshed_at"):
-            missing = _missing_topics(run, state)
+        if cursor is None and not stale(run, state, "topics_refreshed_at"):
+            missing = missing_topics(run, state)
             if missing is None:
                 return
             if not missing:
@@ -323,7 +374,7 @@ def producthunt(run: HarvestRun) -> Sequence[DltResource]:
             logger.info("the API lists topics the last topics refresh did not see: refreshing topics")
         for connection in paginate(run, "topics_page", {}, ("topics",), cursor=cursor):
             run.topics_read.update({node["id"]: (node["slug"], int(node["postsCount"] or 0)) for node in connection["nodes"]})
-            yield _emit(run, "topics", connection["nodes"])
+            yield emit(run, "topics", connection["nodes"])
             info = connection["pageInfo"]
             if info["hasNextPage"]:
                 state["topics_cursor"] = info["endCursor"]
@@ -340,7 +391,7 @@ def producthunt(run: HarvestRun) -> Sequence[DltResource]:
         """Collections with every post id (further pages of a collection's posts fetched here).
         A failure here ends the collections only: the run goes on and ends ``partial``."""
         state = position(run)
-        if "collection_nodes" in run.finished or not _stale(run, state, "collections_refreshed_at"):
+        if "collection_nodes" in run.finished or not stale(run, state, "collections_refreshed_at"):
             run.finish("collection_nodes")
             return
         if run.chunk_full():
@@ -357,22 +408,22 @@ def producthunt(run: HarvestRun) -> Sequence[DltResource]:
 
     @dlt.transformer(name="collections", **TABLES["collections"].hints())
     def collections(page: Rows) -> Iterator[Rows]:
-        yield _emit(run, "collections", [{k: v for k, v in node.items() if k != "post_ids"} for node in page])
+        yield emit(run, "collections", [{k: v for k, v in node.items() if k != "post_ids"} for node in page])
 
     @dlt.transformer(name="collection_posts", **TABLES["collection_posts"].hints())
     def collection_posts(page: Rows) -> Iterator[Rows]:
-        yield _emit(run, "collection_posts", [
+        yield emit(run, "collection_posts", [
             {"collection_id": node["id"], "post_id": post_id} for node in page for post_id in node["post_ids"]
         ])
 
     # -- comments and votes (opt-in) -----------------------------------------------------------
     @dlt.resource(name="comments", **TABLES["comments"].hints())
     def comments() -> Iterator[Rows]:
-        yield from _children(run, "comments")
+        yield from children(run, "comments")
 
     @dlt.resource(name="votes", **TABLES["votes"].hints())
     def votes() -> Iterator[Rows]:
-        yield from _children(run, "votes")
+        yield from children(run, "votes")
 
     # -- users ------------------------------------------------------------------------------
     @dlt.resource(name="users", **TABLES["users"].hints())
@@ -383,15 +434,15 @@ def producthunt(run: HarvestRun) -> Sequence[DltResource]:
         asked, and not asked again for ``redacted_retry_days``: 11 points each, on every run."""
         if "users" in run.finished:
             return
-        redacted = _redacted_users(run, position(run))
+        redacted = redacted_users(run, position(run))
         if ("user", "viewer") not in run.tried:
             data = run.fetch("viewer")
             if data is None:
                 return
             run.tried.add(("user", "viewer"))
             run.viewer_id = ((data.get("viewer") or {}).get("user") or {}).get("id")
-            yield _emit(run, "users", _real_users(run, [(data.get("viewer") or {}).get("user")]))
-        missing = {row[0] for row in run.db_query(_MISSING_USERS_SQL, ())}
+            yield emit(run, "users", real_users(run, [(data.get("viewer") or {}).get("user")]))
+        missing = {row[0] for row in run.db_query(MISSING_USERS_SQL, ())}
         met = sorted(run.met_users - {"0"})
         if met:  # met in rows of this run that are not loaded yet
             loaded = run.db_query("SELECT id FROM {users} WHERE id IN (SELECT unnest(?))", (met,))
@@ -407,9 +458,9 @@ def producthunt(run: HarvestRun) -> Sequence[DltResource]:
             run.tried.update(("user", user_id) for user_id in ids)
             answers = [data.get(f"u{i}") for i in range(len(ids))]
             for user_id, answer in zip(ids, answers, strict=True):
-                if not _real_users(run, [answer]):
+                if not real_users(run, [answer]):
                     redacted[user_id] = run.observed_at.isoformat()
-            yield _emit(run, "users", _real_users(run, answers))
+            yield emit(run, "users", real_users(run, answers))
         run.finish("users")
 
     # -- the run's own record, loaded last ----------------------------------------------------------
@@ -425,14 +476,14 @@ def producthunt(run: HarvestRun) -> Sequence[DltResource]:
         dlt.current.source_state()[PRICES_KEY] = run.client.governor.prices.dump()
         yield from ()
 
-    pages, counts, collection_pages = post_pages(), recent_post_counts(), collection_nodes()
+    pages, counts, collected = post_pages(), recent_post_counts(), collection_nodes()
     swept = post_sweep()
     # dlt extracts these in order: the big requests that cannot shrink (a collections page) go
     # first, while a window is fresh, and the elastic ones (posts pages, membership batches) fill
     # windows to their last points; membership follows the topics in the chunk they finish, and
     # the sweep of older counts, the least urgent, comes last
     return (
-        collection_pages, collection_pages | collections, collection_pages | collection_posts,
+        collected, collected | collections, collected | collection_posts,
         pages, pages | posts, pages | retried_topics, pages | post_makers, pages | post_links, pages | post_metrics,
         quarantine(), gaps(),
         counts, counts | refreshed_posts, counts | refreshed_metrics,
@@ -478,130 +529,3 @@ def _collection_pages(run: HarvestRun, state: dict[str, Any]) -> Generator[Rows,
             if run.chunk_full():
                 return False
     return not run.interrupted and "collections" not in run.partial
-
-
-def _loadable(run: HarvestRun, nodes: Rows, variables: dict[str, Any]) -> Rows:
-    """The nodes of a posts page that can be stored: a repairable value repaired (and flagged), a
-    post with a value that cannot be stored quarantined with the reason (``values.py``)."""
-    now, loadable = run.api_now(), []
-    for node in nodes:
-        clean, why = screen_post(node, now)
-        if clean is None:
-            set_aside(run, node["id"], variables, None, why or "unstorable", "cannot be stored")
-        else:
-            loadable.append(clean)
-    return loadable
-
-
-def _countable(node: dict[str, Any], now: datetime) -> bool:
-    """Counts that can be stored; others are left as they are, with one line (``values.py``)."""
-    clean, why = screen_post(node, now)
-    if clean is None:
-        logger.warning("the counts of post {} cannot be stored ({}): not refreshed", node["id"], why)
-    return clean is not None
-
-
-def _metrics(run: HarvestRun, node: dict[str, Any], observed_at: datetime) -> dict[str, Any]:
-    """One observation of a post's counts, timed on the API's clock (the clock of its ``createdAt``)."""
-    return {
-        "post_id": node["id"], "votes_count": node["votesCount"], "comments_count": node["commentsCount"],
-        "observed_at": observed_at, "run_id": run.run_id,
-    }
-
-
-def _estimate_posts(run: HarvestRun, state: dict[str, Any], newest: Any) -> None:
-    """How many posts this run has ahead (2 points a range), for the progress bar's ETA and the log."""
-    if state.get("window") is None and start_of_next_window(state) >= newest:
-        return
-    total = 0
-    for variables in remaining_ranges(state):
-        data = run.fetch("posts_total", variables)
-        if data is None:
-            return
-        total += int(data["posts"]["totalCount"])
-    run.stats.expected_post_pages = -(-total // 20)
-    logger.info("about {} posts to harvest", total)
-
-
-def _children(run: HarvestRun, kind: str) -> Iterator[Rows]:
-    """Every comment (or vote) of each post whose loaded rows fall short of its count, once a run."""
-    if kind not in run.with_ or kind in run.finished:
-        run.finish(kind)
-        return
-    count_column = "comments_count" if kind == "comments" else "votes_count"
-    short = run.db_query(
-        f"SELECT p.id FROM {{posts}} p LEFT JOIN (SELECT post_id, count(*) AS n FROM {{{kind}}} GROUP BY 1) c"
-        f" ON c.post_id = p.id WHERE p.{count_column} > coalesce(c.n, 0) ORDER BY p.created_at DESC",
-        (),
-    )
-    query = "post_comments" if kind == "comments" else "post_votes"
-    for (post_id,) in short:
-        if (kind, post_id) in run.tried:
-            continue
-        if run.chunk_full():
-            return
-        for connection in paginate(run, query, {"id": post_id}, ("post", kind)):
-            yield _emit(run, kind, [{**node, "post_id": post_id} for node in connection["nodes"]])
-        if run.interrupted:
-            return
-        run.tried.add((kind, post_id))
-    run.finish(kind)
-
-
-def _real_users(run: HarvestRun, users: list[dict[str, Any] | None]) -> Rows:
-    """A redacted user (id "0") never becomes a row; the token's owner is flagged ``is_viewer``
-    (whichever query brought it), so the marts can keep the operator's own profile out."""
-    return [
-        {**user, "is_viewer": user["id"] == run.viewer_id}
-        for user in users if user and user.get("id") not in (None, "0")
-    ]
-
-
-def _redacted_users(run: HarvestRun, state: dict[str, Any]) -> dict[str, str]:
-    """The ids answered redacted within ``redacted_retry_days`` (``{id: asked at}``, in the position);
-    older entries are dropped, so those ids are asked again."""
-    redacted: dict[str, str] = state.setdefault("redacted_users", {})
-    horizon = run.observed_at - timedelta(days=run.redacted_retry_days)
-    for user_id, asked in list(redacted.items()):
-        when = ts(asked)
-        if when is None or when <= horizon:
-            del redacted[user_id]
-    return redacted
-
-
-def _missing_topics(run: HarvestRun, state: dict[str, Any]) -> bool | None:
-    """The API lists more topics than are loaded, when a membership scan is due (2 points; the
-    scan asks only topics it knows, so a topic created since the last refresh would lose its
-    links); None when the run must stop."""
-    if not scan_due(state):
-        return False
-    data = run.fetch("topics_total")
-    if data is None:
-        return None
-    loaded = run.db_query("SELECT count(*) FROM {topics}", ())
-    return int(data["topics"]["totalCount"]) > int(loaded[0][0] if loaded else 0)
-
-
-_MET_USERS = {"posts": "userId", "post_makers": "maker_id", "collections": "userId", "comments": "userId", "votes": "userId"}
-
-
-def _emit(run: HarvestRun, table: str, rows: Rows) -> Rows:
-    """Count ``rows`` for the run's report; note the user ids they mention (the users resource)."""
-    run.rows[table] = run.rows.get(table, 0) + len(rows)
-    column = _MET_USERS.get(table)
-    if column is not None:
-        run.met_users.update(str(row[column]) for row in rows if row.get(column) is not None)
-    return rows
-
-
-_MISSING_USERS_SQL = """
-SELECT DISTINCT id FROM (
-    SELECT user_id AS id FROM {posts}
-    UNION ALL SELECT maker_id FROM {post_makers}
-    UNION ALL SELECT user_id FROM {collections}
-    UNION ALL SELECT user_id FROM {comments}
-    UNION ALL SELECT user_id FROM {votes}
-) AS met
-WHERE id IS NOT NULL AND id <> '0' AND id NOT IN (SELECT id FROM {users})
-ORDER BY id
-"""

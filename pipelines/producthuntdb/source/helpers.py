@@ -1,45 +1,36 @@
 """What the resources share: the run they belong to, the paging helpers (one connection, or many per request), time helpers.
 
-``HarvestRun`` is the bridge between dlt's extract and the budget: every request of every
-resource goes through ``HarvestRun.fetch`` (the ``GraphQLClient`` and its governor below it),
-which counts the pages of the current *chunk*. Resources stop at a safe point — between two
-pages, after the position was saved in dlt state — when the chunk is full (``chunk_full``: its
-pages, its age, or a spent rate window, when loading costs no harvest time),
-and say ``finished`` when they reach their natural end. ``sync.py`` loads one chunk per
-``pipeline.extract → normalize → load`` and starts the next with a fresh source, whose
-resources resume from the state committed with the previous chunk's rows.
+``HarvestRun`` is one harvest as the resources see it: its ``Fetcher`` (``fetcher.py``: every
+request through the budget governor, why the run must stop), its options, and what it learned so
+far (finished resources, ids already fetched, rows to load with the position). Resources stop at
+a safe point — between two pages, after the position was saved in dlt state — when
+``chunk_full()``, and say ``finished`` when they reach their natural end.
 
-A run bound (``StopRun``) or an API failure does not raise through dlt's extract: ``fetch``
-records it and answers ``None``, the resources end where they are, and the rows fetched so
-far are loaded with their position before the run stops (or fails) — no point is wasted.
-A failure inside ``optional(part)`` (the collections) is recorded in ``partial`` instead: that
-part ends, the rest of the run goes on, and the run ends ``partial``.
+Without ``ChunkLimits`` a chunk is never full: one ``pipeline.run(producthunt(...))`` harvests
+until done or stopped. ``sync.py`` sets limits (pages, age, a spent rate window) and loads one
+chunk per ``pipeline.extract → normalize → load``, starting the next with a fresh source whose
+resources resume from the state committed with the previous chunk's rows.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from loguru import logger
 
-from producthuntdb.api.client import PAGE_CAP, GraphQLClient, GraphQLResult
-from producthuntdb.api.governor import StopRun
-from producthuntdb.api.queries import MEDIA_SUFFIX, load_query
-from producthuntdb.errors import (
-    GraphQLQueryError,
-    ProductHuntDBError,
-    QueryTooComplexError,
-    TokenRejectedError,
-)
+from producthuntdb.api.governor import BudgetGovernor
+from producthuntdb.api.queries import MEDIA_SUFFIX
+from producthuntdb.source.fetcher import Fetcher, Stats
 from producthuntdb.source.guards import SLACK, PageGuard, StreamStuck, ignored, inspect_page
 from producthuntdb.source.times import iso, ts
 
-__all__ = ["CHUNK_PAGES", "HarvestRun", "Stats", "iso", "loaded_outside", "paginate", "paginate_aliased", "ts"]
+__all__ = [
+    "CHUNK_PAGES", "WITH_CHOICES", "ChunkLimits", "HarvestRun", "Stats", "iso", "loaded_outside", "paginate", "paginate_aliased", "ts",
+]
 
 WINDOW_END_POINTS = 100
 """Less than this left in a rate window: no page of posts fits any more (elastic pages go down to 4 posts)."""
@@ -48,32 +39,48 @@ DbQuery = Callable[[str, tuple[Any, ...]], list[tuple[Any, ...]]]
 """``db_query(sql_template, params)``: reads the raw tables loaded so far; ``{posts}``-style
 placeholders name raw tables, and a table not created yet reads as empty."""
 
-
-@dataclass
-class Stats:
-    """Counters of one run (the progress bar and the run report)."""
-
-    pages: int = 0
-    post_pages: int = 0
-    expected_post_pages: int | None = None
-    posts_full: int = 0
-    posts_refreshed: int = 0
-    quarantined: int = 0
-    """Posts set aside by this run (found bad, or retried and still bad): ``raw._quarantine``."""
-    gaps: int = 0
-    missing: int = 0
-    """Windows this run closed with fewer posts than the API listed, and how many: ``raw._gaps``."""
-
+WITH_CHOICES = frozenset({"comments", "votes", "media"})
+"""What a run may add to the default harvest (``--with``, the source's ``with_``)."""
 
 CHUNK_PAGES = 400
-"""Pages fetched between two loads, at most (``HarvestRun.chunk_full`` has the other bounds)."""
+"""Pages fetched between two loads, at most (``ChunkLimits.full`` has the other bounds)."""
 
 
 @dataclass
-class HarvestRun:
-    """One sync run as the resources see it; see the module docstring."""
+class ChunkLimits:
+    """When ``sync``'s chunk loop loads what was fetched: after ``pages`` requests, after
+    ``seconds`` of fetching, or when the rate window is spent (loading then costs no harvest time)."""
 
-    client: GraphQLClient
+    pages: int = CHUNK_PAGES
+    seconds: float = 60.0
+    """Also load at least this often. Against the real budget the rate window ends a chunk first
+    (about 19 posts pages); against a generous one pages bound it: every load costs dlt a fixed
+    ~0.8 s, so 40-page chunks spent more than half of an unthrottled `medium` sync on loading."""
+    _pages_at_start: int = 0
+    _started: float = field(default_factory=time.monotonic)
+
+    def start(self, pages_so_far: int) -> None:
+        """A new chunk begins, the run having fetched ``pages_so_far`` pages."""
+        self._pages_at_start = pages_so_far
+        self._started = time.monotonic()
+
+    def full(self, pages_so_far: int, governor: BudgetGovernor) -> bool:
+        used = pages_so_far - self._pages_at_start
+        too_old = time.monotonic() - self._started >= self.seconds
+        return used >= self.pages or (used > 0 and too_old) or (used >= 4 and _window_spent(governor))
+
+
+def _window_spent(governor: BudgetGovernor) -> bool:
+    """The rate window's points are spent and its reset is a while away: loading now costs no
+    harvest time, since the next request would only wait."""
+    room, reset = governor.room(), governor.seconds_to_reset()
+    return room is not None and room < WINDOW_END_POINTS and reset is not None and reset > 2.0
+
+
+@dataclass(kw_only=True)
+class HarvestRun(Fetcher):
+    """One harvest as the resources see it; see the module docstring."""
+
     db_query: DbQuery
     run_id: str
     observed_at: datetime
@@ -88,17 +95,10 @@ class HarvestRun:
     """A user id ``user(id:)`` answered redacted (or not at all) is not asked again for this long."""
     sweep_share: float = 0.0
     """Share of the API's budget the sweep of older posts' counts may use (``sweep.py``); 0 is off."""
-    chunk_pages: int = CHUNK_PAGES
-    chunk_seconds: float = 60.0
-    """Also load at least this often. Against the real budget the rate window ends a chunk first
-    (about 19 posts pages); against a generous one pages bound it: every load costs dlt a fixed
-    ~0.8 s, so 40-page chunks spent more than half of an unthrottled `medium` sync on loading."""
-    on_page: Callable[[Stats], None] | None = None
+    limits: ChunkLimits | None = None
+    """``sync``'s chunk bounds; None: the source runs until done or stopped, in one load."""
 
-    stats: Stats = field(default_factory=Stats)
     newest: datetime | None = None
-    stop_reason: str | None = None
-    error: ProductHuntDBError | None = None
     finished: set[str] = field(default_factory=set)
     fetched_posts: set[str] = field(default_factory=set)
     tried: set[tuple[str, str]] = field(default_factory=set)
@@ -119,51 +119,35 @@ class HarvestRun:
     quarantine: list[dict[str, Any]] = field(default_factory=list)
     """``raw._quarantine`` rows of this chunk (bad items set aside, retried ones), loaded with it."""
     quarantine_retried: bool = False
-    partial: dict[str, str] = field(default_factory=dict)
-    """Parts of the harvest that failed without failing the run (part → the error, one line)."""
-    _optional: str | None = None
     tallies: dict[str, Any] = field(default_factory=dict)
     """The posts windows being paged: window start → ``ledger.Tally`` (ids received, unusable nodes)."""
     gaps: list[dict[str, Any]] = field(default_factory=list)
     """``raw._gaps`` rows of this chunk (windows short of the API's totals), loaded with it."""
-    asked: int = PAGE_CAP
-    """The page size (``$first``) of the last request: a page shorter than asked is doubtful (``guards.py``)."""
-    _chunk_pages_used: int = 0
-    _chunk_started: float = field(default_factory=time.monotonic)
+    written_counts: dict[str, tuple[str, int, int]] = field(default_factory=dict)
+    """Post id → (createdAt, comments, votes) as this run wrote them, when it reads comments or votes
+    in one load (``steps.note_children``): they are completed before those counts are loaded."""
 
     def post_query(self, name: str) -> str:
         """``posts_page``/``post``, or their variant with thumbnails and links under ``--with media``."""
         return f"{name}{MEDIA_SUFFIX}" if "media" in self.with_ else name
 
-    def api_now(self) -> datetime:
-        """Now on the API's clock (its ``Date`` header): the time of a metric observation, so that it
-        lines up with the ``createdAt`` the same API reports (the machine's clock may be skewed)."""
-        return self.client.server_clock.now()
+    def find_newest(self) -> None:
+        """When the newest post was created (``newest``: the harvest's upper end; None on an empty
+        API): the run's first request, 3 points, which also proves the token."""
+        data = self.fetch("newest_post")
+        nodes = data["posts"]["nodes"] if data else []
+        self.newest = ts(nodes[0]["createdAt"]) if nodes else None
 
     # -- chunks ---------------------------------------------------------------------------
     def new_chunk(self) -> None:
-        self._chunk_pages_used = 0
-        self._chunk_started = time.monotonic()
-
-    @property
-    def interrupted(self) -> bool:
-        """The run must end: a bound was reached or the API failed."""
-        return self.stop_reason is not None or self.error is not None
+        if self.limits is not None:
+            self.limits.start(self.stats.pages)
 
     def chunk_full(self) -> bool:
         """Time to load what this chunk fetched (or to stop for good)."""
         if self.interrupted:
             return True
-        used = self._chunk_pages_used
-        too_old = time.monotonic() - self._chunk_started >= self.chunk_seconds
-        return used >= self.chunk_pages or (used > 0 and too_old) or (used >= 4 and self._window_spent())
-
-    def _window_spent(self) -> bool:
-        """The rate window's points are spent and its reset is a while away: loading now costs no
-        harvest time, since the next request would only wait."""
-        governor = self.client.governor
-        room, reset = governor.room(), governor.seconds_to_reset()
-        return room is not None and room < WINDOW_END_POINTS and reset is not None and reset > 2.0
+        return self.limits is not None and self.limits.full(self.stats.pages, self.client.governor)
 
     def complete(self, resources: set[str]) -> bool:
         """Every one of ``resources`` finished and nothing interrupted the run."""
@@ -171,80 +155,6 @@ class HarvestRun:
 
     def finish(self, resource: str) -> None:
         self.finished.add(resource)
-
-    @contextmanager
-    def optional(self, part: str) -> Iterator[None]:
-        """Requests whose failure ends ``part`` only: recorded in ``partial``, the run goes on."""
-        self._optional = part
-        try:
-            yield
-        finally:
-            self._optional = None
-
-    # -- requests -------------------------------------------------------------------------
-    def fetch(
-        self, name: str, variables: dict[str, Any] | None = None, *, query: str | None = None, elastic: bool = False
-    ) -> dict[str, Any] | None:
-        """The data of one request, or None when the run must stop (the reason is recorded).
-
-        ``elastic``: a page of 20 items, or what fits in the window's last points.
-        """
-        result = self._request(name, variables, query=query, elastic=elastic, partial=False)
-        return result.data if result is not None else None
-
-    def fetch_partial(self, name: str, variables: dict[str, Any] | None = None) -> GraphQLResult | None:
-        """Like ``fetch``, for a caller that can set bad items aside (``source/quarantine.py``):
-        a partial answer comes back with its errors, and a GraphQL error without data (other
-        than the complexity limit) raises ``GraphQLQueryError`` instead of ending the run."""
-        return self._request(name, variables, query=None, elastic=False, partial=True)
-
-    def _request(
-        self, name: str, variables: dict[str, Any] | None, *, query: str | None, elastic: bool, partial: bool
-    ) -> GraphQLResult | None:
-        if self.interrupted:
-            return None
-        text = query or load_query(name)
-        variables = dict(variables or {})
-        try:
-            if elastic:
-                variables["first"] = self.client.fit_first(text, variables)
-            variables = self.client.fitted(text, variables)  # the page size the complexity cap lets through
-            self.asked = int(variables.get("first") or PAGE_CAP)
-            result = (
-                self.client.execute_partial(text, variables) if partial
-                else GraphQLResult(self.client.execute(text, variables))
-            )
-        except StopRun as stop:
-            self.stop_reason = stop.reason
-            return None
-        except GraphQLQueryError as exc:
-            if partial and not isinstance(exc, QueryTooComplexError):
-                self._count(name, variables)
-                raise
-            self.fail(exc)
-            return None
-        except ProductHuntDBError as exc:
-            self.fail(exc)
-            return None
-        self._count(name, variables)
-        return result
-
-    def fail(self, exc: ProductHuntDBError) -> None:
-        """The run fails with ``exc`` — or, inside ``optional(part)``, only that part does."""
-        part = self._optional
-        if part is None or isinstance(exc, TokenRejectedError):
-            self.error = exc
-            return
-        self.partial[part] = " ".join(str(exc).split())[:300]
-        logger.warning("{} could not be read ({}): the run goes on without them and ends partial; the next "
-                       "sync tries again", part, self.partial[part])
-
-    def _count(self, name: str, variables: dict[str, Any]) -> None:
-        self.stats.pages += 1
-        self._chunk_pages_used += 1
-        logger.debug("page {} ({}) {}", self.stats.pages, name, variables)
-        if self.on_page:
-            self.on_page(self.stats)
 
 
 def loaded_outside(run: HarvestRun, after: datetime, before: datetime) -> Callable[[list[str]], set[str]]:
