@@ -1,9 +1,9 @@
 """Flags shared by commands: the harvest's (``sync`` and ``run``) and ``--allow-shrink`` (``check``, ``run``).
 
-Each harvest flag is parsed once, as typer reads it: a bad value is a usage error (exit 2) before
-anything starts. ``Settings`` checks what it owns
-(``--budget-share``, the look-back's hours) under the flag's name (``cli_session.FLAG_OF_SETTING``);
-the stage is handed values that are already parsed.
+Each harvest flag is parsed once, as typer reads it: text that is not a value is a usage error
+(exit 2) before anything starts. Whether a value is allowed is checked where it is used, once:
+``Settings`` checks what it owns (``--budget-share``, the look-back's hours) under the flag's name
+(``cli_session.FLAG_OF_SETTING``), ``SyncOptions`` the rest (ConfigError, exit 2).
 """
 
 from __future__ import annotations
@@ -22,13 +22,8 @@ if TYPE_CHECKING:
 
 
 def _with(value: str) -> frozenset[str]:
-    from producthuntdb.syncmodel import WITH_CHOICES
-
-    items = frozenset(part.strip().lower() for part in value.split(",") if part.strip())
-    unknown = sorted(items - WITH_CHOICES)
-    if unknown:
-        raise typer.BadParameter(f"unknown {', '.join(unknown)}; choose from {','.join(sorted(WITH_CHOICES))}")
-    return items
+    """The names, as written; which ones exist is ``SyncOptions``' check."""
+    return frozenset(part.strip().lower() for part in value.split(",") if part.strip())
 
 
 def _lookback(value: str) -> float:
@@ -53,19 +48,18 @@ def _since(value: str) -> datetime:
 
 
 def _points(value: str) -> int:
-    if not value.strip().isdigit() or int(value) <= 0:
-        raise typer.BadParameter(f"{value!r}: must be a positive number of points")
-    return int(value)
+    """A whole number; whether it is a usable bound is ``SyncOptions``' check."""
+    try:
+        return int(value.strip())
+    except ValueError:
+        raise typer.BadParameter(f"{value!r}: must be a positive number of points") from None
 
 
 def _minutes(value: str) -> float:
     try:
-        minutes = float(value)
+        return float(value)
     except ValueError:
-        minutes = 0.0
-    if not minutes > 0:  # also NaN
-        raise typer.BadParameter(f"{value!r}: must be a positive number of minutes")
-    return minutes
+        raise typer.BadParameter(f"{value!r}: must be a positive number of minutes") from None
 
 
 def sync_options(settings: Settings, **flags: Any) -> SyncOptions:

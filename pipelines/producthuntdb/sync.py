@@ -46,16 +46,9 @@ from producthuntdb.tracing import span
 
 
 def _validate(settings: Settings, options: SyncOptions) -> tuple[float, float]:
-    unknown = set(options.with_) - WITH_CHOICES
-    if unknown:
-        raise ConfigError(f"--with: unknown {', '.join(sorted(unknown))} (choose from comments, votes, media)")
-    if options.max_points is not None and options.max_points < 1:
-        raise ConfigError("--max-points must be a positive number of points")
-    if options.max_minutes is not None and options.max_minutes <= 0:
-        raise ConfigError("--max-minutes must be positive")
+    """The share and look-back this run uses (the options checked themselves when made), and the one
+    check that needs the settings: a path dlt cannot quote."""
     share = options.budget_share if options.budget_share is not None else settings.budget_share
-    if not 0 < share <= 1:
-        raise ConfigError("--budget-share must be in (0, 1]")
     lookback = options.lookback_hours if options.lookback_hours is not None else settings.lookback_hours
     working_dir = pipelines_dir(settings)
     if "'" in working_dir:  # dlt puts its load files' paths into DuckDB's SQL unquoted

@@ -19,7 +19,12 @@ from producthuntdb.source.helpers import WITH_CHOICES as WITH_CHOICES
 
 @dataclass
 class SyncOptions:
-    """What one ``producthuntdb sync`` asks for (flags of the CLI)."""
+    """What one ``producthuntdb sync`` asks for (flags of the CLI), checked once, when it is made.
+
+    The CLI, ``pipelines/producthunt.py``, the stage runner and the demo all build one, so a bad
+    value is refused the same way (ConfigError, exit 2, the flag named) whoever asked; the CLI's
+    parsers only turn text into values.
+    """
 
     since: datetime | None = None
     full_refresh: bool = False
@@ -34,6 +39,17 @@ class SyncOptions:
     ``ChunkLimits.seconds`` of fetching, nor more than one rate window)."""
     backoff_base: float | None = None
     """First retry wait in seconds (None: 0.05 s against a local emulator, 1 s otherwise)."""
+
+    def __post_init__(self) -> None:
+        unknown = set(self.with_) - WITH_CHOICES
+        if unknown:
+            raise ConfigError(f"--with: unknown {', '.join(sorted(unknown))} (choose from comments, votes, media)")
+        if self.max_points is not None and self.max_points < 1:
+            raise ConfigError("--max-points must be a positive number of points")
+        if self.max_minutes is not None and not self.max_minutes > 0:  # also NaN
+            raise ConfigError("--max-minutes must be positive")
+        if self.budget_share is not None and not 0 < self.budget_share <= 1:
+            raise ConfigError("--budget-share must be in (0, 1]")
 
 
 @dataclass

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -26,16 +27,16 @@ def test_parse_lookback_rejects_junk(text: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("options", "message"),
+    ("flags", "message"),
     [
-        (SyncOptions(with_=frozenset({"likes"})), "--with"),
-        (SyncOptions(max_points=0), "--max-points"),
-        (SyncOptions(max_minutes=-1), "--max-minutes"),
-        (SyncOptions(budget_share=1.5), "--budget-share"),
+        ({"with_": frozenset({"likes"})}, "--with"),
+        ({"max_points": 0}, "--max-points"),
+        ({"max_minutes": -1}, "--max-minutes"),
+        ({"budget_share": 1.5}, "--budget-share"),
     ],
 )
-def test_bad_options_fail_before_any_request(tmp_path: Path, options: SyncOptions, message: str) -> None:
+def test_bad_options_fail_before_any_request(tmp_path: Path, flags: dict[str, Any], message: str) -> None:
     settings = test_settings(tmp_path / "data", "http://127.0.0.1:9/v2/api/graphql")
     with pytest.raises(ConfigError, match=message):
-        run_sync(settings, options)
+        run_sync(settings, SyncOptions(**flags))
     assert not (tmp_path / "data").exists()

@@ -225,3 +225,15 @@ def test_the_warehouse_package_imports_only_what_lies_below_the_stages() -> None
         if not (target == WAREHOUSE_PACKAGE or target.startswith(WAREHOUSE_PACKAGE + ".")) and target not in allowed
     }
     assert outside == set()
+
+
+MAX_LINES = 600
+DATA_TABLES = {"producthuntdb.emulator.names"}
+"""Modules that are data, not logic (the emulator's name tables): exempt from the size rule."""
+
+
+def test_no_module_a_newcomer_cannot_hold_in_their_head() -> None:
+    """No module over 600 lines but data tables; the chunk driver (sync.py) at most 300."""
+    lines = {module_name(path): len(path.read_text("utf-8").splitlines()) for path in ROOT.rglob("*.py")}
+    assert {name: n for name, n in lines.items() if n > MAX_LINES and name not in DATA_TABLES} == {}
+    assert lines["producthuntdb.sync"] <= 300
