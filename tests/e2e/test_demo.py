@@ -283,7 +283,7 @@ def test_make_targets_take_data_dir(demo: DemoRun, tmp_path: Path) -> None:
     data = tmp_path / "demo"
     shutil.copytree(demo.out, data)
     # not the outer make's variables either (`make test ARGS=…` would reach `report`'s ARGS)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PRODUCTHUNT_") and k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PRODUCTHUNT_") and k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "ARGS")}
     done = subprocess.run(
         ["make", "-o", ".venv/.installed", "report", f"DATA_DIR={data}", f"BIN={Path(sys.executable).parent}"],
         cwd=REPO_ROOT, env={**env, **WIDE}, capture_output=True, text=True, check=False, timeout=300,

@@ -37,7 +37,10 @@ def test_calibrate_prints_each_shape_and_spends_no_more_than_it_announced(
         assert "posts_page: estimate 325, charged 325 (×1.00), foreign 0" in shapes
     else:
         page = next(line for line in shapes if line.startswith("posts_page:"))
-        assert "charged 975" in page or "not sent" in page
+        # beside a tool spending all the time, our part of a drop is the drop less the others' measured
+        # rate over the request's time: exact alone (above), within a few points of 975 here at any speed
+        charged = re.search(r"charged (\d+)", page)
+        assert "not sent" in page or (charged is not None and abs(int(charged.group(1)) - 975) <= 10), page
     book = stored_prices(test_settings(tmp_path, server.url))
     assert book.recent, "the prices are stored in the working file"
 
