@@ -129,9 +129,10 @@ bench: install ## benchmarks against the emulator → bench/results.json
 # truth; one CSV row per trial, non-zero exit on any lost row, leak or traceback (docs/CHAOS.md).
 TRIALS ?= 10
 SEED ?= 1
+JOBS ?= 1
 
-chaos: install ## seeded chaos campaign against the emulator (TRIALS=10 SEED=1) → bench/chaos.csv
-	$(BIN)/python bench/chaos.py --trials $(TRIALS) --seed $(SEED) $(ARGS)
+chaos: install ## seeded chaos campaign against the emulator (TRIALS=10 SEED=1 JOBS=1) → bench/chaos.csv
+	$(BIN)/python bench/chaos.py --trials $(TRIALS) --seed $(SEED) --jobs $(JOBS) $(ARGS)
 
 lint: install ## ruff check + mypy
 	$(BIN)/ruff check pipelines tests bench

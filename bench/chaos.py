@@ -24,7 +24,7 @@ kill landed, the outcome); the exit status is 1 if any trial lost or duplicated 
 token, showed a traceback, broke a reader or needed a hand to recover. The same ``--seed`` draws the
 same trials; where a kill lands within its stage depends on the machine's speed.
 
-    python bench/chaos.py --trials 100 --seed 1 [--scale tiny] [--out bench/chaos.csv] [--work DIR] [--keep]
+    python bench/chaos.py --trials 100 --seed 1 [--scale tiny] [--out bench/chaos.csv] [--work DIR] [--keep] [--jobs 2]
 """
 
 from __future__ import annotations
@@ -474,60 +474,95 @@ def start_emulator(scale: str, token: str) -> EmulatorServer:
     return EmulatorServer(config).start()
 
 
-def campaign(trials: int, seed: int, scale: str, out: Path, work: Path, keep: bool) -> int:
-    token = f"chaos-{secrets.token_hex(16)}"
-    failed, outcomes, kills = 0, Counter[str](), Counter[str]()
-    server: EmulatorServer | None = None
-    chain, chain_dir, chain_hours, fresh_next = 0, work, 0, True
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with out.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=COLUMNS)
-        writer.writeheader()
+class Campaign:
+    """The trials of one campaign, drawn by index and run by ``jobs`` workers, each with chains of
+    its own (its own emulator and data directories); rows go to one CSV as trials finish."""
+
+    def __init__(self, trials: int, seed: int, scale: str, work: Path, keep: bool, writer: csv.DictWriter[str], handle: Any) -> None:
+        self.trials, self.seed, self.scale, self.work, self.keep = trials, seed, scale, work, keep
+        self.writer, self.handle = writer, handle
+        self.token = f"chaos-{secrets.token_hex(16)}"
+        self.lock = threading.Lock()
+        self.next_index, self.next_chain = 0, 0
+        self.failed, self.outcomes, self.kills = 0, Counter[str](), Counter[str]()
+
+    def _take(self) -> tuple[int, int] | None:
+        """The next trial's index and a fresh chain number (used only if the trial starts a chain)."""
+        with self.lock:
+            if self.next_index >= self.trials:
+                return None
+            self.next_index += 1
+            self.next_chain += 1
+            return self.next_index - 1, self.next_chain
+
+    def worker(self) -> None:
+        server: EmulatorServer | None = None
+        chain, chain_dir, chain_hours, fresh_next = 0, self.work, 0, True
         try:
-            for index in range(trials):
-                trial_seed = f"{seed}:{index}"
+            while (taken := self._take()) is not None:
+                index, new_chain = taken
+                trial_seed = f"{self.seed}:{index}"
                 rng = random.Random(trial_seed)
                 hours = rng.choice([1, 3, 6, 12, 24])
                 if fresh_next or rng.random() < 0.3 or chain_hours + hours > MAX_CHAIN_HOURS or server is None:
                     if server is not None:
                         server.stop()
-                    if not keep and chain_dir != work and not fresh_next:
+                    if not self.keep and chain_dir != self.work and not fresh_next:
                         shutil.rmtree(chain_dir, ignore_errors=True)
-                    chain += 1
-                    chain_dir, chain_hours, mode, hours = work / f"chain-{chain}", 0, "fresh", 0
-                    server = start_emulator(scale, token)
+                    chain = new_chain
+                    chain_dir, chain_hours, mode, hours = self.work / f"chain-{chain}", 0, "fresh", 0
+                    server = start_emulator(self.scale, self.token)
                 else:
                     mode = "incremental"
                     admin_post(server, "clock", {"advance_seconds": hours * 3600})
                     chain_hours += hours
                 out_dir = chain_dir / f"trial-{index}"
                 out_dir.mkdir(parents=True)
-                trial = Trial(index, trial_seed, server, chain_dir / "data", out_dir, token, plan=plan_trial(rng))
+                trial = Trial(index, trial_seed, server, chain_dir / "data", out_dir, self.token, plan=plan_trial(rng))
                 trial.row.update(trial=index, seed=trial_seed, chain=chain, mode=mode, clock_hours=hours)
                 try:
                     run_trial(trial)
                 except Exception as exc:  # the campaign itself failed: say so in the row, go on fresh
                     trial.row.update(outcome=f"campaign error: {type(exc).__name__}: {str(exc)[:300]}")
                     trial.problems.append("campaign error")
-                writer.writerow({key: trial.row.get(key, "") for key in COLUMNS})
-                handle.flush()
                 fresh_next = bool(trial.problems)
-                failed += fresh_next
-                outcomes["ok" if not trial.problems else "failed"] += 1
-                kills[str(trial.row.get("killed_in", "-"))] += 1
-                print(
-                    f"trial {index} ({mode}, kill {trial.plan['kill_stage'] or '-'} → {trial.row.get('killed_in')}): "
-                    f"{trial.row.get('outcome')}",
-                    flush=True,
-                )
+                self.record(trial, mode)
         finally:
             if server is not None:
                 server.stop()
-    if not keep and not fresh_next:
-        shutil.rmtree(chain_dir, ignore_errors=True)
-    print(f"\n{trials} trials, {outcomes['ok']} ok, {failed} failed; killed in: {dict(sorted(kills.items()))}")
+        if not self.keep and not fresh_next and chain_dir != self.work:
+            shutil.rmtree(chain_dir, ignore_errors=True)
+
+    def record(self, trial: Trial, mode: str) -> None:
+        with self.lock:
+            self.writer.writerow({key: trial.row.get(key, "") for key in COLUMNS})
+            self.handle.flush()
+            self.failed += bool(trial.problems)
+            self.outcomes["ok" if not trial.problems else "failed"] += 1
+            self.kills[str(trial.row.get("killed_in", "-"))] += 1
+            print(
+                f"trial {trial.index} ({mode}, kill {trial.plan['kill_stage'] or '-'} → {trial.row.get('killed_in')}): "
+                f"{trial.row.get('outcome')}",
+                flush=True,
+            )
+
+
+def campaign(trials: int, seed: int, scale: str, out: Path, work: Path, keep: bool, jobs: int = 1) -> int:
+    """Run the campaign; with ``jobs`` > 1 that many chains run side by side (which trials share a
+    chain then depends on timing; each trial's draw still depends only on its seed)."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=COLUMNS)
+        writer.writeheader()
+        run = Campaign(trials, seed, scale, work, keep, writer, handle)
+        workers = [threading.Thread(target=run.worker, name=f"chaos-worker-{i}") for i in range(max(1, jobs))]
+        for thread in workers:
+            thread.start()
+        for thread in workers:
+            thread.join()
+    print(f"\n{trials} trials, {run.outcomes['ok']} ok, {run.failed} failed; killed in: {dict(sorted(run.kills.items()))}")
     print(f"CSV: {out}")
-    return 1 if failed else 0
+    return 1 if run.failed or sum(run.outcomes.values()) < trials else 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -538,11 +573,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "chaos.csv")
     parser.add_argument("--work", type=Path, default=None, help="where trials run (default: a temporary directory)")
     parser.add_argument("--keep", action="store_true", help="keep every trial's directory (failed ones are always kept)")
+    parser.add_argument("--jobs", type=int, default=1, help="chains run side by side (default 1)")
     args = parser.parse_args(argv)
     work = args.work or Path(tempfile.mkdtemp(prefix="producthuntdb-chaos-"))
     work.mkdir(parents=True, exist_ok=True)
-    print(f"chaos: {args.trials} trials, seed {args.seed}, scale {args.scale}, in {work}", flush=True)
-    return campaign(args.trials, args.seed, args.scale, args.out.resolve(), work.resolve(), args.keep)
+    print(f"chaos: {args.trials} trials, seed {args.seed}, scale {args.scale}, {args.jobs} job(s), in {work}", flush=True)
+    return campaign(args.trials, args.seed, args.scale, args.out.resolve(), work.resolve(), args.keep, args.jobs)
 
 
 if __name__ == "__main__":
