@@ -47,28 +47,70 @@ def _present(module: str) -> bool:
 
 pytest_plugins = [name for name in PLUGINS if _present(name)]
 
-# Under pytest-xdist (`make test` runs two workers) a session fixture is built once per worker
-# that needs it. The two expensive ones — the synced and built `small` world, and the demo — would
-# be paid twice; so with `--dist loadgroup` every test module that uses one is scheduled as one
-# unit with the others of its group, on one worker, while the rest of the suite is spread test by
-# test. (xdist's own loadgroup reads `xdist_group` marks into node ids, which pytest 9 ignores:
-# the groups are found here, from the modules' text, in the controller that schedules.)
+# Under pytest-xdist (`make test` runs three workers) a session or module fixture is built once
+# per worker that needs it. The expensive ones — the synced and built `small` world, the demo, a
+# module's own harvest — would be paid once per worker; so with `--dist loadgroup` every test
+# module that uses a shared one is scheduled as one unit with the others of its group, and a
+# module with a module- or class-scoped fixture is one unit, on one worker, while the rest of the
+# suite is spread test by test. (xdist's own loadgroup reads `xdist_group` marks into node ids,
+# which pytest 9 ignores: the units are found here, from the modules' text, in the controller.)
 SHARED_GROUPS = {
     "small_world": ("small_synced", "small_build", "small_built", "small_served", "built_db_copy"),
     "demo": ("demo_run",),
     "pull_origin": ("pull_origin",),
 }
 _ROOT = Path(__file__).resolve().parent.parent
+# The slowest tests of a recent run: units start costliest first, so that no long test is handed
+# out last and holds the run open alone while the other workers idle.
+DURATIONS = _ROOT / "tests" / "durations.txt"
+UNKNOWN_SECONDS = 0.5
 
 
 @functools.cache
+def _text(module_path: str) -> str:
+    try:
+        return (_ROOT / module_path).read_text(encoding="utf-8")
+    except OSError:
+        return ""
+
+
 def shared_group(module_path: str) -> str | None:
     """The shared-fixture group of a test module (a path relative to the repository), if any."""
-    try:
-        text = (_ROOT / module_path).read_text(encoding="utf-8")
-    except OSError:
-        return None
+    text = _text(module_path)
     return next((group for group, names in SHARED_GROUPS.items() if any(n in text for n in names)), None)
+
+
+def work_unit(nodeid: str) -> str:
+    """What one worker runs whole: a shared-fixture group, a module with fixtures of its own, or a test."""
+    path = nodeid.split("::")[0]
+    text = _text(path)
+    own_fixture = 'scope="module"' in text or 'scope="class"' in text
+    return shared_group(path) or (path if own_fixture else nodeid)
+
+
+@functools.cache
+def known_seconds() -> dict[str, float]:
+    """{node id: seconds} from ``tests/durations.txt`` (pytest's ``--durations`` lines)."""
+    seconds: dict[str, float] = {}
+    lines = DURATIONS.read_text(encoding="utf-8").splitlines() if DURATIONS.is_file() else []
+    for line in lines:
+        fields = line.split()
+        if len(fields) == 3 and fields[0].endswith("s") and fields[1] in ("setup", "call", "teardown"):
+            seconds[fields[2]] = seconds.get(fields[2], 0.0) + float(fields[0][:-1])
+    return seconds
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Costliest work units first (longest-processing-time-first), each unit's tests together and
+    in their own order; the same order on every worker, as xdist requires."""
+    cost: dict[str, float] = {}
+    first: dict[str, int] = {}
+    for index, item in enumerate(items):
+        unit = work_unit(item.nodeid)
+        cost[unit] = cost.get(unit, 0.0) + known_seconds().get(item.nodeid, UNKNOWN_SECONDS)
+        first.setdefault(unit, index)
+    units = {item.nodeid: work_unit(item.nodeid) for item in items}
+    items.sort(key=lambda item: (-cost[units[item.nodeid]], first[units[item.nodeid]]))
 
 
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
@@ -76,8 +118,10 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
         return None
     from xdist.scheduler import LoadGroupScheduling
 
+    config.option.loadscopereorder = False  # keep the cost order above, not xdist's count order
+
     class SharedFixtureScheduling(LoadGroupScheduling):
         def _split_scope(self, nodeid: str) -> str:
-            return shared_group(nodeid.split("::")[0]) or nodeid
+            return work_unit(nodeid)
 
     return SharedFixtureScheduling(config, log)

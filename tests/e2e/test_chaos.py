@@ -1,4 +1,5 @@
-"""Two trials of the chaos campaign (``make chaos``, ``bench/chaos.py``) on every CI run.
+"""Two trials of the chaos campaign (``make chaos``, ``bench/chaos.py``) on every CI run, as its own
+step (``make chaos-check``, after ``make test``: a campaign takes minutes, the suite should not).
 
 Seed 1 draws a fresh harvest under server faults, a throttled budget and three concurrent exports,
 SIGKILLed during its sync; then, a few hours later on the emulator's clock, an incremental run
@@ -18,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = [pytest.mark.slow, pytest.mark.e2e]
+pytestmark = [pytest.mark.slow, pytest.mark.e2e, pytest.mark.campaign]
 
 ROOT = Path(__file__).resolve().parents[2]
 

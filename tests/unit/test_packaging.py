@@ -261,14 +261,18 @@ def test_secrets_and_data_are_git_ignored(path: str) -> None:
 
 
 def _ci_run_with_fake_make(
-    tmp_path: Path, pytest_rc: int | None, make_rc: int
+    tmp_path: Path, pytest_rc: int | None, make_rc: int, chaos_rc: int = 0
 ) -> subprocess.CompletedProcess[str]:
-    """Run the real .ci/run with a `make` on PATH that reports ``pytest_rc`` and exits ``make_rc``."""
+    """Run the real .ci/run with a `make` on PATH: its `make test` reports ``pytest_rc`` and exits
+    ``make_rc``, its `make chaos-check` exits ``chaos_rc``."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     write = f'echo {pytest_rc} > "$PYTEST_RC_FILE"\n' if pytest_rc is not None else ""
     fake = bin_dir / "make"
-    fake.write_text(f'#!/bin/sh\n[ "$1" = test ] || exit 99\necho "fake make $*"\n{write}exit {make_rc}\n')
+    fake.write_text(
+        f'#!/bin/sh\necho "fake make $*"\n[ "$1" = chaos-check ] && exit {chaos_rc}\n'
+        f'[ "$1" = test ] || exit 99\n{write}exit {make_rc}\n'
+    )
     fake.chmod(0o755)
     env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
     return subprocess.run(
@@ -288,6 +292,13 @@ def test_ci_run_passes_when_the_tests_pass(tmp_path: Path) -> None:
     done = _ci_run_with_fake_make(tmp_path, pytest_rc=0, make_rc=0)
     assert done.returncode == 0, done.stderr
     assert "fake make test" in done.stdout and "OK" in done.stdout
+    assert "fake make chaos-check" in done.stdout  # the chaos trials are CI's step after the suite
+
+
+def test_ci_run_fails_when_the_chaos_trials_fail(tmp_path: Path) -> None:
+    done = _ci_run_with_fake_make(tmp_path, pytest_rc=0, make_rc=0, chaos_rc=2)
+    assert done.returncode == 1
+    assert "the chaos trials failed" in done.stderr
 
 
 def test_ci_run_fails_when_no_tests_are_collected(tmp_path: Path) -> None:
