@@ -48,7 +48,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -478,7 +478,7 @@ class Campaign:
     """The trials of one campaign, drawn by index and run by ``jobs`` workers, each with chains of
     its own (its own emulator and data directories); rows go to one CSV as trials finish."""
 
-    def __init__(self, trials: int, seed: int, scale: str, work: Path, keep: bool, writer: csv.DictWriter[str], handle: Any) -> None:
+    def __init__(self, trials: int, seed: int, scale: str, work: Path, keep: bool, writer: csv.DictWriter[str], handle: TextIO) -> None:
         self.trials, self.seed, self.scale, self.work, self.keep = trials, seed, scale, work, keep
         self.writer, self.handle = writer, handle
         self.token = f"chaos-{secrets.token_hex(16)}"
@@ -486,21 +486,25 @@ class Campaign:
         self.next_index, self.next_chain = 0, 0
         self.failed, self.outcomes, self.kills = 0, Counter[str](), Counter[str]()
 
-    def _take(self) -> tuple[int, int] | None:
-        """The next trial's index and a fresh chain number (used only if the trial starts a chain)."""
+    def _take(self) -> int | None:
+        """The next trial's index, None when every trial is taken."""
         with self.lock:
             if self.next_index >= self.trials:
                 return None
             self.next_index += 1
+            return self.next_index - 1
+
+    def _new_chain(self) -> int:
+        """The next chain's number: 1, 2, … across all workers."""
+        with self.lock:
             self.next_chain += 1
-            return self.next_index - 1, self.next_chain
+            return self.next_chain
 
     def worker(self) -> None:
         server: EmulatorServer | None = None
         chain, chain_dir, chain_hours, fresh_next = 0, self.work, 0, True
         try:
-            while (taken := self._take()) is not None:
-                index, new_chain = taken
+            while (index := self._take()) is not None:
                 trial_seed = f"{self.seed}:{index}"
                 rng = random.Random(trial_seed)
                 hours = rng.choice([1, 3, 6, 12, 24])
@@ -509,7 +513,7 @@ class Campaign:
                         server.stop()
                     if not self.keep and chain_dir != self.work and not fresh_next:
                         shutil.rmtree(chain_dir, ignore_errors=True)
-                    chain = new_chain
+                    chain = self._new_chain()
                     chain_dir, chain_hours, mode, hours = self.work / f"chain-{chain}", 0, "fresh", 0
                     server = start_emulator(self.scale, self.token)
                 else:

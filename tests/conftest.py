@@ -103,13 +103,13 @@ def known_seconds() -> dict[str, float]:
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Costliest work units first (longest-processing-time-first), each unit's tests together and
     in their own order; the same order on every worker, as xdist requires."""
+    units = {item.nodeid: work_unit(item.nodeid) for item in items}
     cost: dict[str, float] = {}
     first: dict[str, int] = {}
     for index, item in enumerate(items):
-        unit = work_unit(item.nodeid)
+        unit = units[item.nodeid]
         cost[unit] = cost.get(unit, 0.0) + known_seconds().get(item.nodeid, UNKNOWN_SECONDS)
         first.setdefault(unit, index)
-    units = {item.nodeid: work_unit(item.nodeid) for item in items}
     items.sort(key=lambda item: (-cost[units[item.nodeid]], first[units[item.nodeid]]))
 
 
