@@ -123,8 +123,9 @@ def read_all(topics: Topics, api: FakeApi, todo: list[list[Any]], batch: int, ch
         return [(entry, {"topic": entry[1], "first": PAGE_CAP}) for entry in todo[:batch]]
 
     got: list[str] = []
+    enough = 1 + sum(len(ids) + 1 for ids in topics.values())  # chunks: each reads a page at least
     with harvest_run(api, limits=ChunkLimits(pages=chunk_pages)) as run:
-        for _ in range(200):
+        for _ in range(enough):
             run.new_chunk()
             pages = paginate_aliased(run, "topics_posts", todo, plan, batched_topic_posts_query, {})
             got += [n["id"] for request in pages for _, nodes in request for n in nodes]
