@@ -93,3 +93,28 @@ def test_without_rate_headers_its_own_ledger_never_spends_more_than_the_document
         g.settle({}, price, price, True, "Q", "Q(20)")
     assert g.points == sum(prices) and g.foreign_points == 0
     assert waits >= -(-sum(prices) // DOCUMENTED_LIMIT) - 1
+
+
+@FAST
+@given(
+    charges=st.lists(st.integers(1, 700), min_size=2, max_size=30),
+    delays=st.lists(st.floats(0.0, 5.0), min_size=30, max_size=30),
+)
+def test_a_reset_read_late_is_still_the_same_window_and_what_it_lost_is_ours(
+    charges: list[int], delays: list[float]
+) -> None:
+    """The reset comes in whole seconds, and an answer can be read seconds after the server wrote it
+    (a loaded machine, a slow network): it is still one window, and each request is charged what the
+    window lost across it, never our estimate in its place."""
+    t = FakeTime()
+    g = governor(t)
+    remaining, start = LIMIT, t.now
+    for k, (charge, delay) in enumerate(zip(charges, delays[: len(charges)], strict=True)):
+        t.now += 0.1
+        g.before(100)
+        remaining -= charge
+        reset = int(WINDOW - (t.now - start))  # whole seconds, as the server wrote them
+        t.now += delay  # read this much later
+        g.settle(headers(LIMIT, remaining, reset), 100, 100, True, "Q", f"Q({k})")
+    assert g.foreign_points == 0
+    assert g.points == 100 + sum(charges[1:]), "the first is priced (nothing known before it), the rest measured"

@@ -74,7 +74,8 @@ EPOCH_THRESHOLD = 1_000_000.0
 """A reset value this large (11 days) cannot be seconds of a window: it is a Unix time."""
 
 SAME_WINDOW_SECONDS = 1.25
-"""Two resets announced this close are the same window (whole seconds, plus latency)."""
+"""Two resets announced this close are the same window (whole seconds, plus latency); in a window
+whose length we have read, anything under half of it is (``_new_window``)."""
 
 FOREIGN_LEAD_SECONDS = 0.05
 """Foreign spend is expected at least this long after we decide to send, until the server charges us
@@ -273,13 +274,22 @@ class BudgetGovernor:
             self.rate.limit = limit
         if reset is not None:
             reset_at = now + reset
-            if self.rate.reset_at is None or reset_at > self.rate.reset_at + SAME_WINDOW_SECONDS:
+            if self.rate.reset_at is None or self._new_window(self.rate.reset_at, reset_at):
                 self.rate.own = 0  # a window we had not seen: nothing of it is ours yet
             self.rate.reset_at = reset_at
         if left is not None:
             self.rate.remaining, self.rate.read_at = left, now
             self.rate.reported = True
         return left is not None
+
+    def _new_window(self, before: float, after: float) -> bool:
+        """Whether a reset read as ``after`` belongs to a later window than one read as ``before``.
+
+        A reset in whole seconds read late (a loaded machine, a slow network) moves on by the delay,
+        which can pass ``SAME_WINDOW_SECONDS``; a new window moves it by about a window. Taking the
+        delay for a new window priced the request at our estimate instead of the drop measured."""
+        slack = max(SAME_WINDOW_SECONDS, (self.window_seconds or 0.0) / 2)
+        return after > before + slack
 
     def _reset_seconds(self, value: str | None) -> float | None:
         """Seconds until the reset: a count of seconds, or a Unix time read on the API's clock."""
@@ -337,7 +347,7 @@ class BudgetGovernor:
         assert rate.remaining is not None
         if sent is None or rate.remaining > sent.remaining:
             return None
-        if sent.reset_at is not None and rate.reset_at is not None and rate.reset_at > sent.reset_at + SAME_WINDOW_SECONDS:
+        if sent.reset_at is not None and rate.reset_at is not None and self._new_window(sent.reset_at, rate.reset_at):
             return None
         return sent.remaining - rate.remaining
 
